@@ -1,0 +1,107 @@
+"""The export families the pipeline reads, and how their files are named.
+
+A family is one EdSight report (or the project's CMT format) published once a
+school year. Files are found by name, in a folder per family, exactly as the
+public exports are laid out in ``shared/edsight`` and in the bundled sample.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+YEAR_PATTERN = r"(?P<year>\d{4}-\d{2})"
+
+
+@dataclass(frozen=True)
+class ExportFamily:
+    name: str  # also the suffix of the raw asset: raw_<name>
+    folder: str
+    filename: str  # regular expression with a (?P<year>...) group
+    description: str
+    keys: tuple[str, ...]  # one row per these columns (district rows)
+
+    @property
+    def asset_name(self) -> str:
+        return f"raw_{self.name}"
+
+    @property
+    def partitions_name(self) -> str:
+        return f"{self.name}_years"
+
+    def match(self, filename: str) -> str | None:
+        """The school year in ``filename`` if it belongs to this family."""
+        found = re.fullmatch(self.filename, filename)
+        return found.group("year") if found else None
+
+    def filename_for(self, year: str) -> str:
+        """The canonical file name for ``year`` (used by the sample generator)."""
+        return FILENAME_TEMPLATES[self.name].format(year=year)
+
+
+FILENAME_TEMPLATES = {
+    "sbac_district": "smarter-balanced__{year}_ela-and-math_all-students_all-grades.csv",
+    "sbac_state": "smarter-balanced__{year}_ela-and-math_all-students_all-grades_ct.csv",
+    "sbac_growth": "smarter-balanced-growth-model__{year}_ela-and-math_all-students_all-grades-combined.csv",
+    "cmt_district": "connecticut-mastery-test__{year}_math-reading-writing_all-students_all-grades.csv",
+    "enrollment": "enrollment__{year}_all-students.csv",
+    "accountability": "next-generation-accountability__{year}_district-totals_extract.csv",
+}
+
+
+def _pattern(name: str) -> str:
+    return re.escape(FILENAME_TEMPLATES[name]).replace(re.escape("{year}"), YEAR_PATTERN)
+
+
+FAMILIES: dict[str, ExportFamily] = {
+    family.name: family
+    for family in (
+        ExportFamily(
+            "sbac_district",
+            "sbac-district",
+            _pattern("sbac_district"),
+            "Smarter Balanced, all districts, ELA and Math, by grade, all students",
+            ("district_code", "grade", "subject"),
+        ),
+        ExportFamily(
+            "sbac_state",
+            "sbac-state",
+            _pattern("sbac_state"),
+            "Smarter Balanced, State of Connecticut, ELA and Math, by grade",
+            ("grade", "subject"),
+        ),
+        ExportFamily(
+            "sbac_growth",
+            "sbac-growth-district",
+            _pattern("sbac_growth"),
+            "Smarter Balanced Growth Report, all districts, all grades combined",
+            ("district_code", "subject"),
+        ),
+        ExportFamily(
+            "cmt_district",
+            "cmt-district",
+            _pattern("cmt_district"),
+            "Connecticut Mastery Test, all districts, Math / Reading / Writing, by grade (project format)",
+            ("district_code", "grade", "subject"),
+        ),
+        ExportFamily(
+            "enrollment",
+            "enrollment-district",
+            _pattern("enrollment"),
+            "Student counts by district",
+            ("district_code",),
+        ),
+        ExportFamily(
+            "accountability",
+            "accountability",
+            _pattern("accountability"),
+            "Next Generation Accountability, district totals (OutcomeRatePct = Accountability Index)",
+            ("district_code",),
+        ),
+    )
+}
+
+
+def sort_years(years) -> list[str]:
+    """School years in order of their first four digits."""
+    return sorted(set(years), key=lambda year: int(year[:4]))

@@ -1,0 +1,285 @@
+"""One reader for every EdSight export family.
+
+EdSight writes CSVs for people, not programs: a few title rows (report name,
+population, sometimes the school year on a line of its own), an optional row of
+merged group labels above the real header, district codes as Excel formulas
+(``="0010011"``), ``*`` where a value is suppressed, and percent strings
+(``48.2%``). Spreadsheets that re-save the file drop the formula wrapper and the
+leading zeros, pad the title rows with commas and switch to LF endings.
+
+``read_export`` finds the header row from its content (no per-file skiprows),
+returns a tidy frame with clean column names, and keeps for every row the line
+it came from (``source_row``) and which of its cells were suppressed
+(``suppressed_columns``), so every later number can be traced to the export.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from alliance_pipeline.edsight.columns import DISTRICT_ID_KEYS, KNOWN_COLUMNS, column_kind, compact, merge_header
+from alliance_pipeline.edsight.errors import EdSightFormatError
+
+SUPPRESSION_MARKERS = frozenset({"*", "", "N/A", "NA", "n/a"})
+AGGREGATE_NAMES = frozenset({"total", "state of connecticut", "connecticut"})
+STATE_CODE = "0000000"
+HEADER_SEARCH_ROWS = 25
+
+_SCHOOL_YEAR = re.compile(r"\b(\d{4})-(\d{2})\b")
+_CODE_FORMULA = re.compile(r'^="?(.*?)"?$')
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+@dataclass(frozen=True)
+class EdSightExport:
+    """A parsed export: the tidy frame plus what the title rows and file say."""
+
+    path: str
+    sha256: str
+    title: str
+    subtitles: tuple[str, ...]
+    school_year: str | None
+    school_year_source: str | None
+    header_row: int
+    frame: pd.DataFrame = field(repr=False)
+    header_labels: dict[str, str] = field(default_factory=dict, repr=False)  # clean name -> header text
+
+    @property
+    def suppressed_cells(self) -> int:
+        return int(self.frame["suppressed_columns"].map(len).sum())
+
+    @property
+    def district_rows(self) -> pd.DataFrame:
+        return self.frame[~self.frame["is_aggregate"]]
+
+    @property
+    def districts(self) -> int:
+        if "district_code" not in self.frame:
+            return 0
+        return int(self.district_rows["district_code"].nunique())
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def normalise_district_code(raw: str) -> str | None:
+    """``="0010011"``, ``0010011`` and ``10011`` -> ``"0010011"``; blank -> None.
+
+    Anything that is not digits after unwrapping is returned as written, so that
+    validation reports it rather than the reader guessing.
+    """
+    text = raw.strip()
+    match = _CODE_FORMULA.match(text)
+    if match and text.startswith("="):
+        text = match.group(1).strip('"')
+    if text == "":
+        return None
+    if text.isdigit() and len(text) <= 7:
+        return text.zfill(7)
+    return text
+
+
+def school_year_label(fall_year: int) -> str:
+    return f"{fall_year}-{(fall_year + 1) % 100:02d}"
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def _read_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
+    """CSV rows with the 1-based line each starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = []
+    start = 1
+    try:
+        for row in reader:
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise EdSightFormatError(path, f"not a readable CSV: {exc}", row=reader.line_num) from exc
+    return rows
+
+
+def _is_blank(row: list[str]) -> bool:
+    return all(cell.strip() == "" for cell in row)
+
+
+def _find_header(path: Path, rows: list[tuple[int, list[str]]]) -> int:
+    for index, (_, row) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        keys = [compact(cell) for cell in row]
+        known = sum(1 for key in keys if key in KNOWN_COLUMNS)
+        if known >= 2 and any(key in DISTRICT_ID_KEYS for key in keys):
+            return index
+    raise EdSightFormatError(
+        path,
+        f"no header row found in the first {HEADER_SEARCH_ROWS} rows "
+        "(expected a row naming 'District' or 'District Code' and other EdSight columns)",
+    )
+
+
+def _school_year(lines: list[str]) -> str | None:
+    for line in lines:
+        match = _SCHOOL_YEAR.search(line)
+        if match:
+            start, end = int(match.group(1)), int(match.group(2))
+            if (start + 1) % 100 == end:
+                return match.group(0)
+    return None
+
+
+def _parse_number(path: Path, text: str, kind: str, line: int, header: str) -> float | int:
+    cleaned = text.strip().replace(",", "")
+    if cleaned.endswith("%"):
+        cleaned = cleaned[:-1].strip()
+    if not _NUMBER.match(cleaned):
+        raise EdSightFormatError(path, f"expected a number, found {text!r}", row=line, column=header)
+    value = float(cleaned)
+    if kind == "int":
+        if not value.is_integer():
+            raise EdSightFormatError(path, f"expected a whole number, found {text!r}", row=line, column=header)
+        return int(value)
+    return value
+
+
+def _looks_numeric(values: list[str]) -> bool:
+    seen = False
+    for value in values:
+        if value.strip() in SUPPRESSION_MARKERS:
+            continue
+        cleaned = value.strip().replace(",", "").rstrip("%").strip()
+        if not _NUMBER.match(cleaned):
+            return False
+        seen = True
+    return seen
+
+
+def read_export(path: str | Path, expected_year: str | None = None) -> EdSightExport:
+    """Parse one EdSight export.
+
+    ``expected_year`` is the school year the caller loads the file for; a file
+    whose title (or ``FallOfYear`` column) names another year is rejected.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EdSightFormatError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    rows = _read_rows(path, _decode(data))
+    header_index = _find_header(path, rows)
+    header_line, header = rows[header_index]
+    header = [cell.strip() for cell in header]
+    while header and header[-1] == "" and len(header) > 1:
+        header.pop()
+
+    above = [row for _, row in rows[:header_index]]
+    group_row = None
+    if above and not _is_blank(above[-1]) and any(cell.strip() for cell in above[-1][1:]):
+        group_row = above.pop()
+    title_lines = [row[0].strip() for row in above if row and row[0].strip()]
+    title = title_lines[0] if title_lines else ""
+    names, labels = merge_header(group_row, header)
+    kinds = {name: column_kind(name) for name in names}
+
+    records: list[list[str]] = []
+    lines: list[int] = []
+    for line, row in rows[header_index + 1 :]:
+        if _is_blank(row):
+            continue
+        cells = [cell.strip() for cell in row]
+        if len(cells) > len(names):
+            if any(cells[len(names) :]):
+                raise EdSightFormatError(
+                    path, f"row has {len(cells)} cells but the header has {len(names)}", row=line
+                )
+            cells = cells[: len(names)]
+        elif len(cells) < len(names):
+            raise EdSightFormatError(path, f"row has {len(cells)} cells but the header has {len(names)}", row=line)
+        records.append(cells)
+        lines.append(line)
+
+    columns = {name: [record[i] for record in records] for i, name in enumerate(names)}
+    for name, kind in kinds.items():
+        if kind == "infer":
+            kinds[name] = "float" if _looks_numeric(columns[name]) else "text"
+
+    suppressed: list[list[str]] = [[] for _ in records]
+    out: dict[str, object] = {}
+    for i, name in enumerate(names):
+        kind = kinds[name]
+        raw = columns[name]
+        if name == "district_code":
+            out[name] = pd.array([normalise_district_code(v) for v in raw], dtype="string")
+        elif kind in ("id", "text"):
+            out[name] = pd.array([v if v != "" else None for v in raw], dtype="string")
+        else:
+            values: list[object] = []
+            for row_number, (value, line) in enumerate(zip(raw, lines)):
+                if value in SUPPRESSION_MARKERS:
+                    values.append(None)
+                    suppressed[row_number].append(name)
+                else:
+                    values.append(_parse_number(path, value, kind, line, header[i]))
+            out[name] = pd.array(values, dtype="Int64" if kind == "int" else "Float64")
+    frame = pd.DataFrame(out)
+
+    aggregate = pd.Series(False, index=frame.index)
+    if "district_name" in frame:
+        aggregate |= frame["district_name"].str.strip().str.lower().isin(AGGREGATE_NAMES).fillna(False)
+    if "district_code" in frame:
+        aggregate |= frame["district_code"].eq(STATE_CODE).fillna(False)
+        frame.loc[aggregate & frame["district_code"].isna(), "district_code"] = STATE_CODE
+        missing = frame["district_code"].isna()
+        if missing.any():
+            first = int(missing.idxmax())
+            raise EdSightFormatError(path, "district code is blank", row=lines[first], column="District Code")
+    else:
+        # A statewide report (no code column): every row is the state aggregate.
+        frame.insert(1 if "district_name" in frame else 0, "district_code", pd.array([STATE_CODE] * len(frame), dtype="string"))
+    frame["is_aggregate"] = aggregate.astype(bool)
+    frame["suppressed_columns"] = pd.Series(suppressed, index=frame.index, dtype=object)
+    frame["source_row"] = pd.array(lines, dtype="Int64")
+
+    year = _school_year(title_lines)
+    year_source = "title" if year else None
+    if year is None and "fall_of_year" in frame and frame["fall_of_year"].notna().any():
+        falls = sorted(set(int(v) for v in frame["fall_of_year"].dropna()))
+        if len(falls) > 1:
+            raise EdSightFormatError(path, f"rows from several years {falls}", column="FallOfYear")
+        year, year_source = school_year_label(falls[0]), "FallOfYear column"
+    if expected_year is not None and year is not None and year != expected_year:
+        raise EdSightFormatError(
+            path,
+            f"the export is for school year {year} (from its {year_source}) but was loaded for {expected_year}",
+            row=1 if year_source == "title" else None,
+        )
+    if expected_year is not None and year is None:
+        raise EdSightFormatError(path, f"no school year in the title rows; cannot confirm it is {expected_year}")
+
+    return EdSightExport(
+        path=str(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        title=title,
+        subtitles=tuple(title_lines[1:]),
+        school_year=year,
+        school_year_source=year_source,
+        header_row=header_line,
+        frame=frame,
+        header_labels=dict(zip(names, labels)),
+    )
+
