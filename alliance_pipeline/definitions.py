@@ -1,0 +1,25 @@
+"""The one Definitions object of the code location."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from alliance_pipeline.defs.common.io_manager import ParquetIOManager
+from alliance_pipeline.defs.common.resources import EdSightSource
+from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort
+from alliance_pipeline.defs.ingest.sensors import new_school_year_sensor
+
+ASSETS = [*RAW_ASSETS, alliance_cohort]
+
+
+def build_resources(**overrides) -> dict:
+    resources = {"io_manager": ParquetIOManager(), "edsight": EdSightSource()}
+    resources.update(overrides)
+    return resources
+
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    sensors=[new_school_year_sensor],
+    resources=build_resources(),
+)

@@ -1,0 +1,1 @@
+"""Dagster wiring. Each domain folder only connects the pure modules to Dagster."""

@@ -1,0 +1,101 @@
+"""Parquet IO manager on pyarrow.
+
+Layout under the warehouse directory: ``<asset name>/<partition key>.parquet``
+for partitioned assets and ``<asset name>.parquet`` otherwise. Every write goes
+to a temporary file in the same folder and is renamed into place, so a failed
+run never leaves a half-written file and the last good output stays.
+
+A partitioned asset read by an unpartitioned one arrives as a dict
+``{partition key: DataFrame}`` in school-year order; read by an asset with the
+same partitions, it arrives as the one DataFrame of that partition.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import Field
+
+from alliance_pipeline import paths
+from alliance_pipeline.edsight.families import sort_years
+
+
+def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # An all-empty list column is inferred as list<null>; store it as list<string>.
+    for i, field in enumerate(table.schema):
+        if pa.types.is_list(field.type) and pa.types.is_null(field.type.value_type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.list_(pa.string())))
+    return table
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write atomically: temporary file in the target folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        pq.write_table(to_arrow(frame), tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    for field in table.schema:
+        if pa.types.is_list(field.type):
+            frame[field.name] = pd.Series(table.column(field.name).to_pylist(), index=frame.index, dtype=object)
+    return frame
+
+
+class ParquetIOManager(dg.ConfigurableIOManager):
+    """Stores DataFrames as Parquet under the warehouse directory."""
+
+    base_dir: str | None = Field(
+        default=None, description="Warehouse directory; default ALLIANCE_WAREHOUSE_DIR or data/warehouse."
+    )
+
+    def root(self) -> Path:
+        return Path(self.base_dir) if self.base_dir else paths.warehouse_dir()
+
+    def path_for(self, asset_key: dg.AssetKey, partition_key: str | None = None) -> Path:
+        folder = self.root().joinpath(*asset_key.path[:-1])
+        name = asset_key.path[-1]
+        if partition_key is None:
+            return folder / f"{name}.parquet"
+        return folder / name / f"{partition_key}.parquet"
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        if obj is None:
+            return
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(f"{context.asset_key.to_user_string()}: expected a pandas DataFrame, got {type(obj).__name__}")
+        partition = context.partition_key if context.has_partition_key else None
+        path = write_parquet(obj, self.path_for(context.asset_key, partition))
+        context.add_output_metadata({"parquet": dg.MetadataValue.path(str(path)), "dagster/row_count": len(obj)})
+
+    def load_input(self, context: dg.InputContext):
+        key = context.asset_key
+        if not context.has_asset_partitions:
+            return self._read(self.path_for(key), key, None)
+        keys = sort_years(context.asset_partition_keys)
+        if context.has_partition_key and len(keys) == 1:
+            return self._read(self.path_for(key, keys[0]), key, keys[0])
+        return {partition: self._read(self.path_for(key, partition), key, partition) for partition in keys}
+
+    @staticmethod
+    def _read(path: Path, key: dg.AssetKey, partition: str | None) -> pd.DataFrame:
+        if not path.exists():
+            what = key.to_user_string() + (f" [{partition}]" if partition else "")
+            raise FileNotFoundError(f"{what} has not been materialized: {path} does not exist")
+        return read_parquet(path)

@@ -1,0 +1,169 @@
+"""Finding and fetching export files: a local folder or an HTTP(S) base URL.
+
+Both lay the files out as EdSight exports are kept in this project: one folder
+per family (``sbac-district/``, ``enrollment-district/`` ...). Over HTTP the
+folder listings are the index pages a plain web server writes (Python's
+``http.server``, nginx and Apache autoindex); downloads are streamed to a
+temporary file and renamed into place only when complete, with timeouts and
+retries with backoff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+from alliance_pipeline.edsight.families import FAMILIES, ExportFamily, sort_years
+
+
+class SourceError(RuntimeError):
+    """An export that cannot be found or fetched."""
+
+
+def _family(name: str) -> ExportFamily:
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise SourceError(f"unknown export family {name!r}; known: {', '.join(FAMILIES)}") from None
+
+
+def _by_year(family: ExportFamily, names: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in sorted(names):
+        year = family.match(name)
+        if year:
+            if year in found:
+                raise SourceError(f"two {family.name} exports for {year}: {found[year]} and {name}")
+            found[year] = name
+    return {year: found[year] for year in sort_years(found)}
+
+
+class LocalExports:
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def describe(self) -> str:
+        return str(self.directory)
+
+    def discover(self, family_name: str) -> dict[str, str]:
+        """school year -> file path, for the family's exports in the folder."""
+        family = _family(family_name)
+        folder = self.directory / family.folder
+        if not folder.is_dir():
+            return {}
+        names = [entry.name for entry in folder.iterdir() if entry.is_file()]
+        return {year: str(folder / name) for year, name in _by_year(family, names).items()}
+
+    def fetch(self, family_name: str, year: str) -> Path:
+        found = self.discover(family_name)
+        if year not in found:
+            raise SourceError(
+                f"no {family_name} export for {year} in {self.directory / _family(family_name).folder}"
+                f" (found: {', '.join(found) or 'none'})"
+            )
+        return Path(found[year])
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.links.append(href)
+
+
+class HttpExports:
+    """Exports under an HTTP(S) base URL, cached in ``download_dir``."""
+
+    def __init__(self, base_url: str, download_dir: str | Path, timeout: float = 30.0, retries: int = 3):
+        self.base_url = base_url.rstrip("/") + "/"
+        self.download_dir = Path(download_dir)
+        self.timeout = timeout
+        self.retries = retries
+        self._session = None
+
+    def describe(self) -> str:
+        return self.base_url
+
+    @property
+    def session(self):
+        if self._session is None:
+            import requests
+            from requests.adapters import HTTPAdapter
+            from urllib3.util.retry import Retry
+
+            retry = Retry(
+                total=self.retries,
+                backoff_factor=0.5,
+                status_forcelist=(429, 500, 502, 503, 504),
+                allowed_methods=("GET", "HEAD"),
+            )
+            session = requests.Session()
+            session.mount("http://", HTTPAdapter(max_retries=retry))
+            session.mount("https://", HTTPAdapter(max_retries=retry))
+            self._session = session
+        return self._session
+
+    def _folder_url(self, family: ExportFamily) -> str:
+        return urljoin(self.base_url, family.folder + "/")
+
+    def discover(self, family_name: str) -> dict[str, str]:
+        import requests
+
+        family = _family(family_name)
+        url = self._folder_url(family)
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise SourceError(f"cannot list {url}: {exc}") from exc
+        if response.status_code == 404:
+            return {}
+        if not response.ok:
+            raise SourceError(f"cannot list {url}: HTTP {response.status_code}")
+        parser = _Links()
+        parser.feed(response.text)
+        names = [unquote(Path(urlparse(link).path).name) for link in parser.links]
+        return {year: urljoin(url, name) for year, name in _by_year(family, names).items()}
+
+    def fetch(self, family_name: str, year: str) -> Path:
+        import requests
+
+        family = _family(family_name)
+        found = self.discover(family_name)
+        if year not in found:
+            raise SourceError(f"no {family_name} export for {year} under {self._folder_url(family)}")
+        url = found[year]
+        target = self.download_dir / family.folder / Path(urlparse(url).path).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                with self.session.get(url, timeout=self.timeout, stream=True) as response:
+                    if not response.ok:
+                        raise SourceError(f"cannot download {url}: HTTP {response.status_code}")
+                    expected = response.headers.get("Content-Length")
+                    written = 0
+                    for chunk in response.iter_content(chunk_size=1 << 16):
+                        out.write(chunk)
+                        written += len(chunk)
+                    if expected is not None and written != int(expected):
+                        raise SourceError(f"download of {url} stopped after {written} of {expected} bytes")
+            os.replace(partial, target)
+        except requests.RequestException as exc:
+            raise SourceError(f"cannot download {url}: {exc}") from exc
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+        return target
+
+
+def is_url(location: str) -> bool:
+    return bool(re.match(r"^https?://", location))

@@ -1,0 +1,45 @@
+"""The main job as a user runs it: `alliance-pipeline refresh` in a fresh process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+
+from alliance_pipeline import paths
+
+CLI = Path(sys.executable).parent / "alliance-pipeline"
+
+
+def _run(args: list[str], tmp_path: Path, **extra_env) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_")}
+    env.update(DAGSTER_HOME=str(tmp_path / "home"), ALLIANCE_WAREHOUSE_DIR=str(tmp_path / "warehouse"),
+               ALLIANCE_REPORTS_DIR=str(tmp_path / "reports"), **extra_env)
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return subprocess.run([str(CLI), *args], capture_output=True, text=True, env=env, cwd=paths.PROJECT_ROOT, timeout=900)
+
+
+def test_refresh_on_the_bundled_sample(tmp_path):
+    done = _run(["refresh"], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Done:" in done.stdout and str(tmp_path / "warehouse") in done.stdout
+    assert f"exports:   {paths.SAMPLE_EDSIGHT_DIR}" in done.stdout
+    table = pq.read_table(tmp_path / "warehouse" / "raw_sbac_district" / "2015-16.parquet")
+    assert table.num_rows > 100
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        runs = instance.get_runs()
+        assert runs and all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
+
+
+def test_refresh_stops_on_a_failed_check_with_its_message(tmp_path, sample_copy):
+    path = next((sample_copy / "enrollment-district").glob("*2014-15*"))
+    text = path.read_text().replace('"=""0640011""",', '"=""0640011""",-', 1)
+    path.write_text(text)
+    done = _run(["refresh", "--source", str(sample_copy)], tmp_path)
+    assert done.returncode == 1
+    assert "Refresh stopped: raw_enrollment (2014-15) failed" in done.stderr
+    assert "'student_count'" in done.stderr and str(path) in done.stderr

@@ -1,0 +1,121 @@
+"""The asset graph in-process on a real SQLite instance: sample data, real exports, bad data."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from alliance_pipeline.definitions import defs
+from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.refresh import refresh, register_years
+
+
+def _run_everything(instance, quiet=lambda message: None):
+    result = refresh(defs, instance, progress=quiet)
+    assert result.success, result.failure.message if result.failure else ""
+    return result
+
+
+def _check_evaluations(instance, asset: str):
+    records = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(dg.AssetKey(asset), "expectations"), limit=100
+    )
+    return records
+
+
+def test_all_raw_assets_and_checks_on_the_sample(instance, env, sample_copy):
+    env.source(sample_copy)
+    _run_everything(instance)
+    for family in FAMILIES.values():
+        years = instance.get_dynamic_partitions(family.partitions_name)
+        assert years, family.name
+        for year in years:
+            assert (env.warehouse_dir / family.asset_name / f"{year}.parquet").is_file()
+        materialized = instance.get_materialized_partitions(dg.AssetKey(family.asset_name))
+        assert materialized == set(years)
+        evaluations = _check_evaluations(instance, family.asset_name)
+        assert len(evaluations) == len(years)
+        assert all(record.status.value == "SUCCEEDED" for record in evaluations)
+    assert (env.warehouse_dir / "alliance_cohort.parquet").is_file()
+
+
+@pytest.mark.real_exports
+def test_all_raw_assets_and_checks_on_the_real_exports(instance, env, shared_edsight):
+    env.source(shared_edsight)
+    _run_everything(instance)
+    assert instance.get_dynamic_partitions("sbac_district_years") == ["2014-15", "2015-16", "2016-17"]
+    assert instance.get_dynamic_partitions("cmt_district_years") == []  # none published: nothing to load
+    event = instance.get_latest_materialization_event(dg.AssetKey("raw_sbac_district"))
+    metadata = event.asset_materialization.metadata
+    assert metadata["rows_read"].value > 2000
+    assert metadata["suppressed_cells"].value > 0
+    assert len(metadata["source_sha256"].value) == 64
+
+
+def _materialize_partition(instance, family: str, year: str):
+    return dg.materialize(
+        list(defs.assets),
+        selection=dg.AssetSelection.assets(FAMILIES[family].asset_name),
+        partition_key=year,
+        instance=instance,
+        resources=dict(defs.resources),
+        raise_on_error=False,
+    )
+
+
+def _failure_text(result) -> str:
+    failures = [event for event in result.all_events if event.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert failures, "the run should have failed"
+    data = failures[0].step_failure_data
+    return data.user_failure_data.description if data.user_failure_data else data.error.message
+
+
+def test_negative_count_fails_its_check_and_keeps_the_last_good_parquet(instance, env, sample_copy):
+    env.source(sample_copy)
+    register_years(instance, dict(defs.resources)["edsight"])
+    assert _materialize_partition(instance, "sbac_district", "2015-16").success
+    stored = env.warehouse_dir / "raw_sbac_district" / "2015-16.parquet"
+    good = stored.read_bytes()
+
+    path = next((sample_copy / "sbac-district").glob("*2015-16*"))
+    lines = path.read_bytes().split(b"\r\n")
+    cells = lines[9].split(b",")  # line 10 of the file: a data row
+    cells[7] = b"-5"  # Total Number with Scored Tests
+    lines[9] = b",".join(cells)
+    path.write_bytes(b"\r\n".join(lines))
+
+    result = _materialize_partition(instance, "sbac_district", "2015-16")
+    assert not result.success
+    message = _failure_text(result)
+    assert str(path) in message
+    assert "'total_scored'" in message and "Total Number with Scored Tests" in message
+    assert "row 10 = -5" in message
+    assert stored.read_bytes() == good  # the last good output is untouched
+    assert not [p for p in stored.parent.iterdir() if p.name != stored.name and "2015-16" in p.name]
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) == 1 and not checks[0].passed
+    assert "row 10 = -5" in checks[0].description
+
+
+def test_renamed_column_fails_with_the_column_named(instance, env, sample_copy):
+    env.source(sample_copy)
+    register_years(instance, dict(defs.resources)["edsight"])
+    path = next((sample_copy / "sbac-district").glob("*2016-17*"))
+    path.write_bytes(path.read_bytes().replace(b'"AverageVSS"', b'"Average Score"'))
+    result = _materialize_partition(instance, "sbac_district", "2016-17")
+    assert not result.success
+    message = _failure_text(result)
+    assert "required column 'average_vss' is missing" in message and str(path) in message
+    assert not (env.warehouse_dir / "raw_sbac_district" / "2016-17.parquet").exists()
+
+
+def test_export_for_another_year_is_rejected(instance, env, sample_copy):
+    env.source(sample_copy)
+    folder = sample_copy / "sbac-district"
+    wrong = folder / "smarter-balanced__2013-14_ela-and-math_all-students_all-grades.csv"
+    wrong.write_bytes(next(folder.glob("*2015-16*")).read_bytes())  # a 2015-16 report filed as 2013-14
+    register_years(instance, dict(defs.resources)["edsight"])
+    result = _materialize_partition(instance, "sbac_district", "2013-14")
+    assert not result.success
+    message = _failure_text(result)
+    assert "school year 2015-16" in message and "loaded for 2013-14" in message and str(wrong) in message

@@ -1,0 +1,143 @@
+"""The reader on small hand-written exports: each EdSight quirk and each error."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from alliance_pipeline.edsight import EdSightFormatError, normalise_district_code, read_export
+from alliance_pipeline.edsight.columns import merge_header, snake
+
+SBAC = (
+    '"Smarter Balanced Assessments, 2015-16"\r\n'
+    '"All Districts, ELA and Math, All Grades, All Students"\r\n'
+    "\r\n"
+    '"",,,,,"Level 1Not Met",,""\r\n'
+    '"District","District Code","Grade","Subject","Total Number with Scored Tests","Level 1 Not Met  Count","%","AverageVSS"\r\n'
+    '"Andover School District","=""0010011""",03,"ELA",40,10,25.0,2431\r\n'
+    '"Andover School District","=""0010011""",03,"Math",12,"*","*","*"\r\n'
+    '"State of Connecticut","=""""",03,"ELA",40000,9000,22.5,2436\r\n'
+    "\r\n"
+)
+
+
+def _write(tmp_path, text: str, name: str = "export.csv"):
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def test_two_row_header_codes_suppression_and_aggregates(tmp_path):
+    export = read_export(_write(tmp_path, SBAC), expected_year="2015-16")
+    frame = export.frame
+    assert list(frame.columns) == [
+        "district_name", "district_code", "grade", "subject", "total_scored",
+        "level_1_not_met_count", "level_1_not_met_pct", "average_vss",
+        "is_aggregate", "suppressed_columns", "source_row",
+    ]
+    assert export.title == "Smarter Balanced Assessments, 2015-16"
+    assert export.header_row == 5
+    assert list(frame["district_code"]) == ["0010011", "0010011", "0000000"]
+    assert list(frame["grade"]) == [3, 3, 3]
+    assert list(frame["source_row"]) == [6, 7, 8]
+    assert frame["suppressed_columns"].iloc[1] == ["level_1_not_met_count", "level_1_not_met_pct", "average_vss"]
+    assert frame["average_vss"].isna().tolist() == [False, True, False]
+    assert frame["is_aggregate"].tolist() == [False, False, True]
+    assert export.suppressed_cells == 3
+    assert export.districts == 1
+    assert export.header_labels["level_1_not_met_pct"] == "Level 1Not Met / %"
+
+
+def test_percent_strings_and_code_first_layout(tmp_path):
+    text = (
+        '"Smarter Balanced Growth Report, 2015-16"\r\n"All Districts, All Students"\r\n\r\n'
+        '"District Code","District","Subject","Number ofMatched Students","Growth Rate","Average Percentageof Target Achieved"\r\n'
+        '"=""2880013""","Achievement First Hartford Academy Inc. District","ELA",465,"48.2%","71.7%"\r\n'
+        '"=""0130011""","Bozrah School District","ELA",12,"*","*"\r\n'
+    )
+    frame = read_export(_write(tmp_path, text)).frame
+    assert frame["growth_rate"].iloc[0] == pytest.approx(48.2)
+    assert frame["avg_pct_target_achieved"].iloc[0] == pytest.approx(71.7)
+    assert frame["suppressed_columns"].iloc[1] == ["growth_rate", "avg_pct_target_achieved"]
+
+
+def test_resaved_layout_bare_codes_trailing_commas_lf(tmp_path):
+    text = (
+        '"Student Counts by District and Year",,\n"All Districts",,\n2013-14,,\n,,\n'
+        "District,District Code,Count\nAndover School District,10011,299\nTiny School District,990011,*\n"
+    )
+    export = read_export(_write(tmp_path, text), expected_year="2013-14")
+    assert export.school_year == "2013-14"
+    assert list(export.frame["district_code"]) == ["0010011", "0990011"]
+    assert export.frame["student_count"].iloc[0] == 299
+    assert export.suppressed_cells == 1
+
+
+def test_year_from_fall_of_year_column(tmp_path):
+    text = "FallOfYear,RptngDistrictName,ReportingDistrictCode,Category,OutcomeRatePct\n2015,Andover School District,0010011,DistrictTot,80.5\n"
+    export = read_export(_write(tmp_path, text), expected_year="2015-16")
+    assert export.school_year == "2015-16" and export.school_year_source == "FallOfYear column"
+
+
+def test_title_year_disagreeing_with_load_year_is_rejected(tmp_path):
+    path = _write(tmp_path, SBAC)
+    with pytest.raises(EdSightFormatError) as error:
+        read_export(path, expected_year="2016-17")
+    assert str(path) in str(error.value) and "2015-16" in str(error.value) and "2016-17" in str(error.value)
+
+
+def test_bad_number_names_file_row_and_column(tmp_path):
+    path = _write(tmp_path, SBAC.replace(",40,10,25.0,2431", ",40,ten,25.0,2431"))
+    with pytest.raises(EdSightFormatError) as error:
+        read_export(path)
+    assert error.value.row == 6
+    assert error.value.column == "Level 1 Not Met  Count"
+    assert str(path) in str(error.value) and "'ten'" in str(error.value)
+
+
+def test_fractional_count_is_rejected(tmp_path):
+    with pytest.raises(EdSightFormatError, match="whole number"):
+        read_export(_write(tmp_path, SBAC.replace(",40,10,25.0", ",40.5,10,25.0")))
+
+
+def test_missing_header_is_reported(tmp_path):
+    with pytest.raises(EdSightFormatError, match="no header row"):
+        read_export(_write(tmp_path, '"Some report"\r\n"a","b"\r\n1,2\r\n'))
+
+
+def test_short_row_is_reported_with_its_line(tmp_path):
+    text = SBAC.replace('"Andover School District","=""0010011""",03,"Math",12,"*","*","*"', '"Andover","=""0010011""",03')
+    with pytest.raises(EdSightFormatError) as error:
+        read_export(_write(tmp_path, text))
+    assert error.value.row == 7
+
+
+def test_missing_file_is_reported(tmp_path):
+    with pytest.raises(EdSightFormatError, match="cannot read file"):
+        read_export(tmp_path / "absent.csv")
+
+
+def test_header_merge_rules():
+    names, labels = merge_header(
+        ["", "", "Average Vertical Scale Score (VSS)", "", "", ""],
+        ["District Code", "Grade", "2014-15", "2015-16", "Gain", "Growth Rate"],
+    )
+    assert names == ["district_code", "grade", "vss_2014_15", "vss_2015_16", "vss_gain", "growth_rate"]
+    assert labels[4] == "Average Vertical Scale Score (VSS) / Gain"
+    assert snake("Free/Reduced Price Meal Eligibility (3-level)") == "free_reduced_price_meal_eligibility_3_level"
+    assert snake("RptngDistrictName") == "rptng_district_name"
+
+
+@given(st.integers(min_value=0, max_value=9_999_999))
+def test_every_code_form_normalises_to_seven_digits(number):
+    padded = f"{number:07d}"
+    assert normalise_district_code(f'="{padded}"') == padded
+    assert normalise_district_code(padded) == padded
+    assert normalise_district_code(str(number)) == padded
+
+
+def test_codes_that_are_not_digits_are_left_for_validation():
+    assert normalise_district_code('=""') is None
+    assert normalise_district_code("12345678") == "12345678"
+    assert normalise_district_code("AB123") == "AB123"
