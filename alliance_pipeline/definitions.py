@@ -5,15 +5,27 @@ from __future__ import annotations
 import dagster as dg
 
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
-from alliance_pipeline.defs.common.resources import EdSightSource
+from alliance_pipeline.defs.common.resources import EdSightSource, MethodSettings
+from alliance_pipeline.defs.indicators import assets as indicators
 from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort
 from alliance_pipeline.defs.ingest.sensors import new_school_year_sensor
 
-ASSETS = [*RAW_ASSETS, alliance_cohort]
+ASSETS = [
+    *RAW_ASSETS,
+    alliance_cohort,
+    indicators.sbac_district_scores,
+    indicators.sbac_score_changes,
+    indicators.growth_rankings,
+    indicators.cmt_district_scores,
+    indicators.statewide_moments,
+    indicators.t_scores,
+    indicators.t_score_changes,
+    indicators.identified_districts,
+]
 
 
 def build_resources(**overrides) -> dict:
-    resources = {"io_manager": ParquetIOManager(), "edsight": EdSightSource()}
+    resources = {"io_manager": ParquetIOManager(), "edsight": EdSightSource(), "method": MethodSettings()}
     resources.update(overrides)
     return resources
 

@@ -196,5 +196,41 @@ def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationReport:
             "partial_unexpected_count": SAMPLE_ROWS,
         },
     )
-    failures = tuple(_failure(item) for item in result.results if not item.success)
-    return ValidationReport(suite=suite_name, success=bool(result.success), evaluated=len(result.results), failures=failures)
+    failures = [_failure(item) for item in result.results if not item.success]
+    rules = load_suite_definition(suite_name).get("meta", {}).get("rank_columns", [])
+    for rule in rules:
+        problem = rank_problem(frame, rule["rank"], rule["value"], rule.get("by"))
+        if problem:
+            failures.append(problem)
+    return ValidationReport(
+        suite=suite_name, success=not failures, evaluated=len(result.results) + len(rules), failures=tuple(failures)
+    )
+
+
+def rank_problem(frame: pd.DataFrame, rank: str, value: str, by: str | None = None) -> ExpectationFailure | None:
+    """Ranks must be 1..k without gaps except after ties ("min" method, descending values).
+
+    The suite names these rules in ``meta.rank_columns``: GX has no expectation
+    for rank integrity, so this one is evaluated here and reported alike.
+    """
+    if rank not in frame or value not in frame:
+        return None
+    ranked = frame[frame[rank].notna()]
+    bad: list[dict] = []
+    for _, group in (ranked.groupby(by) if by else [(None, ranked)]):
+        values = group[value].astype(float)
+        for index, row in group.iterrows():
+            expected = 1 + int((values > float(row[value])).sum())
+            if int(row[rank]) != expected:
+                bad.append({"source_row": row.get("source_row", index), "value": int(row[rank]),
+                            "key": f"{by}={row[by]}" if by else ""})
+    if not bad:
+        return None
+    return ExpectationFailure(
+        expectation="ranks_are_dense_descending_min",
+        column=rank,
+        description=f"ranks of {value!r} must run 1..k (descending, ties share the lowest rank, no other gaps)",
+        unexpected_count=len(bad),
+        element_count=len(ranked),
+        samples=tuple(bad[:SAMPLE_ROWS]),
+    )

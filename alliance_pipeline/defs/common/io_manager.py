@@ -12,6 +12,7 @@ same partitions, it arrives as the one DataFrame of that partition.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -26,13 +27,20 @@ from alliance_pipeline import paths
 from alliance_pipeline.edsight.families import sort_years
 
 
+ATTRS_KEY = b"alliance_pipeline.attrs"
+
+
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table; ``frame.attrs`` (e.g. why an indicator is unavailable) kept as JSON."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     # An all-empty list column is inferred as list<null>; store it as list<string>.
     for i, field in enumerate(table.schema):
         if pa.types.is_list(field.type) and pa.types.is_null(field.type.value_type):
             table = table.set_column(i, field.name, table.column(i).cast(pa.list_(pa.string())))
-    return table
+    metadata = dict(table.schema.metadata or {})
+    metadata.pop(b"PANDAS_ATTRS", None)
+    metadata[ATTRS_KEY] = json.dumps(frame.attrs, default=str).encode()
+    return table.replace_schema_metadata(metadata)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
@@ -55,6 +63,8 @@ def read_parquet(path: Path) -> pd.DataFrame:
     for field in table.schema:
         if pa.types.is_list(field.type):
             frame[field.name] = pd.Series(table.column(field.name).to_pylist(), index=frame.index, dtype=object)
+    stored = (table.schema.metadata or {}).get(ATTRS_KEY)
+    frame.attrs = json.loads(stored) if stored else {}
     return frame
 
 

@@ -37,3 +37,22 @@ class EdSightSource(dg.ConfigurableResource):
 
     def fetch(self, family: str, year: str) -> Path:
         return self.exports().fetch(family, year)
+
+
+class MethodSettings(dg.ConfigurableResource):
+    """Every choice methodology.md calls configurable, with its stated default.
+
+    Shown in the UI as resource config; each asset records the settings it used
+    in its metadata (``setting/...``).
+    """
+
+    grades: list[int] = Field(default=[3, 4, 5, 6, 7, 8], description="Grades in scope for district scores (section 1).")
+    change_start_year: str = Field(default="2014-15", description="SBAC change: first year (section 2).")
+    change_end_year: str = Field(default="2015-16", description="SBAC change: second year (section 2).")
+    suppression_scope: str = Field(default="district", description="'district' or 'subject' (section 2).")
+    growth_year: str = Field(default="2015-16", description="Growth ranking year (section 3).")
+    moments_population: str = Field(default="all_scored", description="'all_scored' or 'unsuppressed' (section 4.2).")
+    cmt_reference_year: str = Field(default="2012-13", description="CMT year whose moments anchor the first SBAC year (4.3).")
+    t_base_year: str = Field(default="2011-12", description="T-score change base year (4.4).")
+    t_end_year: str = Field(default="2015-16", description="T-score change end year (4.4).")
+    top_n: int = Field(default=3, description="Top N per indicator, ties at the cut-off included (section 5).")

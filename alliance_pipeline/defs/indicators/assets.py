@@ -1,0 +1,313 @@
+"""Indicator assets (methodology sections 1-5). Each calls the pure function of the same name.
+
+    sbac_district_scores  -> methods.sbac.district_scores
+    sbac_score_changes    -> methods.sbac.score_changes
+    growth_rankings       -> methods.growth.growth_rankings
+    cmt_district_scores   -> methods.tscores.cmt_district_scores
+    statewide_moments     -> methods.tscores.statewide_moments
+    t_scores              -> methods.tscores.t_scores
+    t_score_changes       -> methods.tscores.t_score_changes
+    identified_districts  -> methods.identify.identified_districts
+
+An indicator whose inputs are absent (for example no CMT exports) is stored as
+an empty table whose ``attrs["unavailable"]`` and metadata say why; the assets
+after it carry that reason on, and ``identified_districts`` lists it.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from alliance_pipeline.defs.common.metadata import preview, settings
+from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
+from alliance_pipeline.defs.common.resources import MethodSettings
+from alliance_pipeline.defs.ingest.assets import CHECK_NAME, validated
+from alliance_pipeline.edsight.families import sort_years
+from alliance_pipeline.methods import growth, identify, sbac, tscores
+from alliance_pipeline.methods.ranking import add_cohort_ranks
+
+GROUP = "indicators"
+CODE_VERSION = "method-1"
+
+
+def _checks(name: str) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(CHECK_NAME, asset=name, blocking=True, description=f"Great Expectations suite expectations/{name}.json")]
+
+
+def unavailable(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.attrs["unavailable"] = reason
+    return frame
+
+
+def reason_unavailable(frame: pd.DataFrame | None) -> str | None:
+    if frame is None:
+        return "not computed"
+    return frame.attrs.get("unavailable")
+
+
+def _finish(context, name: str, frame: pd.DataFrame, metadata: dict, preview_columns=None):
+    """Validate (unless unavailable), log, and return the output with readable metadata."""
+    reason = reason_unavailable(frame)
+    meta = {"available": reason is None, **metadata}
+    if reason:
+        context.log.warning(f"{name} is unavailable: {reason}")
+        meta["unavailable_reason"] = reason
+        yield dg.AssetCheckResult(
+            asset_key=dg.AssetKey(name), check_name=CHECK_NAME, passed=True,
+            description=f"not evaluated: {name} is unavailable ({reason})",
+        )
+    else:
+        yield from validated(dg.AssetKey(name), frame, name, f"the {name} table", {})
+        meta["preview"] = preview(frame, columns=preview_columns)
+    yield dg.Output(frame, metadata=meta)
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=YEAR_PARTITIONS["sbac_district"],
+    check_specs=_checks("sbac_district_scores"),
+    code_version=CODE_VERSION,
+    kinds={"pandas", "parquet"},
+    description="Section 1: test-taker-weighted district scale score per subject over the grades in scope.",
+)
+def sbac_district_scores(context: dg.AssetExecutionContext, raw_sbac_district: pd.DataFrame, method: MethodSettings):
+    frame = sbac.district_scores(raw_sbac_district, method.grades)
+    yield from _finish(
+        context, "sbac_district_scores", frame,
+        {
+            **settings(grades=method.grades),
+            "districts": int(frame["district_code"].nunique()),
+            "with_suppressed_grades": int((frame["suppressed_grades"].map(len) > 0).sum()),
+        },
+        ["district_code", "district_name", "subject", "score", "n_total", "n_grades", "suppressed_grades"],
+    )
+
+
+def _excluded_markdown(frame: pd.DataFrame) -> dg.MetadataValue:
+    excluded = frame[frame["excluded"]].drop_duplicates(["district_code", "exclusion_reason"])
+    return preview(excluded, rows=50, columns=["district_code", "district_name", "subject", "exclusion_reason"])
+
+
+def _top_markdown(frame: pd.DataFrame, value: str, rows: int = 10) -> dg.MetadataValue:
+    ranked = frame[frame["rank_cohort"].notna()].sort_values(["subject", "rank_cohort"])
+    ranked = ranked.groupby("subject").head(rows)
+    return preview(ranked, rows=2 * rows, columns=["subject", "rank_cohort", "district_code", "district_name", value])
+
+
+@dg.asset(
+    group_name=GROUP,
+    check_specs=_checks("sbac_score_changes"),
+    code_version=CODE_VERSION,
+    kinds={"pandas", "parquet"},
+    description="Section 2: change in the weighted SBAC score between two years, suppression-filtered, ranked in the cohort.",
+)
+def sbac_score_changes(
+    context: dg.AssetExecutionContext,
+    sbac_district_scores: dict[str, pd.DataFrame],
+    alliance_cohort: pd.DataFrame,
+    method: MethodSettings,
+):
+    start, end = method.change_start_year, method.change_end_year
+    used = settings(start_year=start, end_year=end, suppression_scope=method.suppression_scope, grades=method.grades)
+    missing = [year for year in (start, end) if year not in sbac_district_scores]
+    if missing:
+        frame = unavailable(pd.DataFrame(columns=[*sbac.CHANGE_COLUMNS, "in_cohort", "rank_cohort"]),
+                            f"no SBAC district export for {', '.join(missing)}")
+        yield from _finish(context, "sbac_score_changes", frame, used)
+        return
+    frame = sbac.score_changes(
+        sbac_district_scores[start], sbac_district_scores[end], start, end, method.suppression_scope, method.grades
+    )
+    frame = add_cohort_ranks(frame, alliance_cohort["district_code"])
+    yield from _finish(
+        context, "sbac_score_changes", frame,
+        {
+            **used,
+            "districts_compared": int(frame.loc[~frame["excluded"], "district_code"].nunique()),
+            "districts_excluded": int(frame.loc[frame["excluded"], "district_code"].nunique()),
+            "excluded": _excluded_markdown(frame),
+            "top_in_cohort": _top_markdown(frame, "change"),
+        },
+        ["district_code", "district_name", "subject", "score_start", "score_end", "change", "excluded"],
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    check_specs=_checks("growth_rankings"),
+    code_version=CODE_VERSION,
+    kinds={"pandas", "parquet"},
+    description="Section 3: growth rate per district and subject, ranked within the cohort and statewide.",
+)
+def growth_rankings(
+    context: dg.AssetExecutionContext,
+    raw_sbac_growth: dict[str, pd.DataFrame],
+    alliance_cohort: pd.DataFrame,
+    method: MethodSettings,
+):
+    year = method.growth_year
+    used = settings(growth_year=year)
+    if year not in raw_sbac_growth:
+        frame = unavailable(pd.DataFrame(columns=growth.GROWTH_COLUMNS), f"no growth report export for {year}")
+        yield from _finish(context, "growth_rankings", frame, used)
+        return
+    frame = growth.growth_rankings(raw_sbac_growth[year], set(alliance_cohort["district_code"]))
+    yield from _finish(
+        context, "growth_rankings", frame,
+        {
+            **used,
+            "districts_ranked": int(frame.loc[~frame["excluded"], "district_code"].nunique()),
+            "excluded": _excluded_markdown(frame),
+            "top_in_cohort": _top_markdown(frame, "growth_rate"),
+        },
+        ["subject", "rank_state", "rank_cohort", "district_code", "district_name", "growth_rate"],
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=YEAR_PARTITIONS["cmt_district"],
+    check_specs=_checks("cmt_district_scores"),
+    code_version=CODE_VERSION,
+    kinds={"pandas", "parquet"},
+    description="Section 4.1: CMT district scores (Math, Reading, Writing) and the combined ELA score.",
+)
+def cmt_district_scores(context: dg.AssetExecutionContext, raw_cmt_district: pd.DataFrame, method: MethodSettings):
+    frame = tscores.cmt_district_scores(raw_cmt_district, method.grades)
+    yield from _finish(
+        context, "cmt_district_scores", frame,
+        {**settings(grades=method.grades), "districts": int(frame["district_code"].nunique())},
+        ["district_code", "district_name", "subject", "score", "n_total", "suppressed_grades"],
+    )
+
+
+def scores_by_year(cmt: dict[str, pd.DataFrame], sbac_scores: dict[str, pd.DataFrame]) -> dict[str, tuple[str, pd.DataFrame]]:
+    years: dict[str, tuple[str, pd.DataFrame]] = {year: ("CMT", frame) for year, frame in cmt.items()}
+    years.update({year: ("SBAC", frame) for year, frame in sbac_scores.items()})
+    return {year: years[year] for year in sort_years(years)}
+
+
+def _t_unavailable_reason(cmt: dict, method: MethodSettings) -> str | None:
+    if not cmt:
+        return "no CMT district exports (raw_cmt_district has no school years)"
+    if method.cmt_reference_year not in cmt:
+        return f"no CMT district export for the reference year {method.cmt_reference_year}"
+    return None
+
+
+@dg.asset(
+    group_name=GROUP,
+    check_specs=_checks("statewide_moments"),
+    code_version=CODE_VERSION,
+    kinds={"pandas", "parquet"},
+    description="Section 4.2: statewide test-taker-weighted mean and sd per year and subject (CMT and SBAC).",
+)
+def statewide_moments(
+    context: dg.AssetExecutionContext,
+    cmt_district_scores: dict[str, pd.DataFrame],
+    sbac_district_scores: dict[str, pd.DataFrame],
+    method: MethodSettings,
+):
+    used = settings(moments_population=method.moments_population, cmt_reference_year=method.cmt_reference_year)
+    frame = tscores.statewide_moments(scores_by_year(cmt_district_scores, sbac_district_scores), method.moments_population)
+    reason = _t_unavailable_reason(cmt_district_scores, method)
+    if reason:
+        frame = unavailable(frame, reason)  # SBAC moments are still stored; T-scores cannot be anchored
+    yield from _finish(context, "statewide_moments", frame, {**used, "preview": preview(frame, rows=20)})
+
+
+@dg.asset(
+    group_name=GROUP,
+    check_specs=_checks("t_scores"),
+    code_version=CODE_VERSION,
+    kinds={"pandas", "parquet"},
+    description="Section 4.3: T-scores per district, subject and year on the CMT scale (SBAC chained from 2014-15).",
+)
+def t_scores(
+    context: dg.AssetExecutionContext,
+    statewide_moments: pd.DataFrame,
+    cmt_district_scores: dict[str, pd.DataFrame],
+    sbac_district_scores: dict[str, pd.DataFrame],
+    method: MethodSettings,
+):
+    used = settings(cmt_reference_year=method.cmt_reference_year, moments_population=method.moments_population)
+    reason = reason_unavailable(statewide_moments)
+    if reason:
+        frame = unavailable(pd.DataFrame(columns=tscores.T_COLUMNS), reason)
+    else:
+        frame = tscores.t_scores(
+            statewide_moments, scores_by_year(cmt_district_scores, sbac_district_scores), method.cmt_reference_year
+        )
+    yield from _finish(
+        context, "t_scores", frame, {**used, "years": ", ".join(sort_years(frame["school_year"].dropna().unique()))},
+        ["school_year", "district_code", "subject", "score", "z", "t_score"],
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    check_specs=_checks("t_score_changes"),
+    code_version=CODE_VERSION,
+    kinds={"pandas", "parquet"},
+    description="Section 4.4: long-term change in T-score (default 2011-12 to 2015-16), suppression-filtered.",
+)
+def t_score_changes(
+    context: dg.AssetExecutionContext, t_scores: pd.DataFrame, alliance_cohort: pd.DataFrame, method: MethodSettings
+):
+    base, end = method.t_base_year, method.t_end_year
+    used = settings(base_year=base, end_year=end, suppression_scope=method.suppression_scope)
+    columns = [*tscores.T_CHANGE_COLUMNS, "in_cohort", "rank_cohort"]
+    reason = reason_unavailable(t_scores)
+    years = set(t_scores["school_year"].dropna())
+    if not reason and not {base, end} <= years:
+        reason = f"no T-scores for {', '.join(sorted({base, end} - years))}"
+    if reason:
+        yield from _finish(context, "t_score_changes", unavailable(pd.DataFrame(columns=columns), reason), used)
+        return
+    frame = add_cohort_ranks(tscores.t_score_changes(t_scores, base, end, method.suppression_scope), alliance_cohort["district_code"])
+    yield from _finish(
+        context, "t_score_changes", frame,
+        {**used, "excluded": _excluded_markdown(frame), "top_in_cohort": _top_markdown(frame, "change")},
+        ["district_code", "district_name", "subject", "t_base", "t_end", "change", "excluded"],
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    check_specs=_checks("identified_districts"),
+    code_version=CODE_VERSION,
+    kinds={"pandas", "parquet"},
+    description="Section 5: cohort districts in the top N of any available indicator, with the indicators and ranks.",
+)
+def identified_districts(
+    context: dg.AssetExecutionContext,
+    sbac_score_changes: pd.DataFrame,
+    t_score_changes: pd.DataFrame,
+    growth_rankings: pd.DataFrame,
+    method: MethodSettings,
+):
+    tables = {"sbac_score_changes": sbac_score_changes, "t_score_changes": t_score_changes, "growth_rankings": growth_rankings}
+    upstream = {name: reason_unavailable(table) for name, table in tables.items()}
+    selections, missing = identify.indicator_selections(
+        {name: (None if upstream[name] else table) for name, table in tables.items()}, method.top_n
+    )
+    for indicator in identify.INDICATORS:
+        if indicator.name in missing and upstream.get(indicator.asset):
+            missing[indicator.name] = upstream[indicator.asset]
+    frame = identify.identified_districts(selections)
+    frame.attrs["unavailable_indicators"] = missing
+    frame.attrs["selections"] = selections.to_dict(orient="records")
+    yield from validated(dg.AssetKey("identified_districts"), frame, "identified_districts", "the identified_districts table", {})
+    yield dg.Output(
+        frame,
+        metadata={
+            **settings(top_n=method.top_n),
+            "identified": len(frame),
+            "indicators_available": ", ".join(i.name for i in identify.INDICATORS if i.name not in missing) or "none",
+            "indicators_unavailable": dg.MetadataValue.md(
+                "\n".join(f"- **{name}**: {why}" for name, why in missing.items()) or "none"
+            ),
+            "selections": preview(selections, rows=60),
+            "preview": preview(frame, rows=30),
+        },
+    )

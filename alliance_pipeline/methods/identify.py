@@ -1,0 +1,93 @@
+"""Section 5: the identified (top-performing) cohort districts.
+
+Six indicators: SBAC change Math and ELA, T-score change Math and ELA, growth
+rate Math and ELA. For each available indicator the cohort districts are
+ranked descending (rank method "min") and the top N taken, every tie at the
+cut-off included. The identified set is the union; each district lists the
+indicators that put it there and its rank in each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from alliance_pipeline.methods.ranking import top_n
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str  # e.g. "SBAC change Math"
+    asset: str  # the asset whose table it is read from
+    subject: str
+    value: str  # the column ranked
+
+
+INDICATORS = (
+    Indicator("SBAC change Math", "sbac_score_changes", "Math", "change"),
+    Indicator("SBAC change ELA", "sbac_score_changes", "ELA", "change"),
+    Indicator("T-score change Math", "t_score_changes", "Math", "change"),
+    Indicator("T-score change ELA", "t_score_changes", "ELA", "change"),
+    Indicator("Growth rate Math", "growth_rankings", "Math", "growth_rate"),
+    Indicator("Growth rate ELA", "growth_rankings", "ELA", "growth_rate"),
+)
+
+IDENTIFIED_COLUMNS = ["district_code", "district_name", "n_indicators", "indicators", "ranks", "values", "best_rank"]
+SELECTION_COLUMNS = ["indicator", "district_code", "district_name", "rank_cohort", "value"]
+
+
+def indicator_selections(tables: dict[str, pd.DataFrame | None], n: int = 3) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Top-n cohort rows per available indicator, and why the others are unavailable.
+
+    ``tables`` maps an asset name to its table (with ``rank_cohort``), or to None
+    when it is unavailable.
+    """
+    if n < 1:
+        raise ValueError("top N must be at least 1")
+    picked = []
+    unavailable: dict[str, str] = {}
+    for indicator in INDICATORS:
+        table = tables.get(indicator.asset)
+        if table is None or table.empty:
+            unavailable[indicator.name] = f"{indicator.asset} has no rows"
+            continue
+        rows = table[(table["subject"] == indicator.subject) & table["rank_cohort"].notna()]
+        if rows.empty:
+            unavailable[indicator.name] = f"no cohort district has a {indicator.value} in {indicator.asset}"
+            continue
+        chosen = rows[top_n(rows["rank_cohort"], n)].sort_values(["rank_cohort", "district_code"])
+        for _, row in chosen.iterrows():
+            picked.append(
+                {
+                    "indicator": indicator.name,
+                    "district_code": row["district_code"],
+                    "district_name": row["district_name"],
+                    "rank_cohort": int(row["rank_cohort"]),
+                    "value": float(row[indicator.value]),
+                }
+            )
+    return pd.DataFrame(picked, columns=SELECTION_COLUMNS), unavailable
+
+
+def identified_districts(selections: pd.DataFrame) -> pd.DataFrame:
+    """The union of the selections: one row per district with its indicators and ranks."""
+    rows = []
+    order = {indicator.name: i for i, indicator in enumerate(INDICATORS)}
+    for code, group in selections.groupby("district_code", sort=True):
+        group = group.sort_values("indicator", key=lambda s: s.map(order))
+        rows.append(
+            {
+                "district_code": code,
+                "district_name": group["district_name"].iloc[0],
+                "n_indicators": len(group),
+                "indicators": list(group["indicator"]),
+                "ranks": [int(r) for r in group["rank_cohort"]],
+                "values": [float(v) for v in group["value"]],
+                "best_rank": int(group["rank_cohort"].min()),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=IDENTIFIED_COLUMNS)
+    if len(frame):
+        frame = frame.sort_values(["n_indicators", "best_rank", "district_code"], ascending=[False, True, True])
+    return frame.reset_index(drop=True)
