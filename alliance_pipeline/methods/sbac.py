@@ -50,9 +50,10 @@ def district_scores(
     out = []
     for (code, subject), group in rows.groupby(["district_code", "subject"], sort=True):
         group = group.sort_values("grade")
-        published = group[n_column].notna() & group[v_column].notna()
-        tested = published & (group[n_column] > 0)
-        used = group[tested]
+        n_col, v_col = group[n_column], group[v_column]
+        no_takers = n_col.eq(0).fillna(False)  # nothing to publish: neither used nor suppressed
+        published = (n_col.notna() & v_col.notna()) | no_takers
+        used = group[published & ~no_takers]
         n = [int(x) for x in used[n_column]]
         v = [float(x) for x in used[v_column]]
         out.append(
