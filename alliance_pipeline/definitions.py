@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
-from alliance_pipeline.defs.common.resources import EdSightSource, MethodSettings
+from alliance_pipeline.defs.common.resources import EdSightSource, IdentificationSettings, MethodSettings
+from alliance_pipeline.defs.identification import assets as identification
 from alliance_pipeline.defs.indicators import assets as indicators
 from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort
 from alliance_pipeline.defs.ingest.sensors import new_school_year_sensor
@@ -21,11 +22,18 @@ ASSETS = [
     indicators.t_scores,
     indicators.t_score_changes,
     indicators.identified_districts,
+    identification.alliance_identification,
+    identification.opportunity_districts,
 ]
 
 
 def build_resources(**overrides) -> dict:
-    resources = {"io_manager": ParquetIOManager(), "edsight": EdSightSource(), "method": MethodSettings()}
+    resources = {
+        "io_manager": ParquetIOManager(),
+        "edsight": EdSightSource(),
+        "method": MethodSettings(),
+        "identification_settings": IdentificationSettings(),
+    }
     resources.update(overrides)
     return resources
 

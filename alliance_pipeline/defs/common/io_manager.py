@@ -6,8 +6,9 @@ to a temporary file in the same folder and is renamed into place, so a failed
 run never leaves a half-written file and the last good output stays.
 
 A partitioned asset read by an unpartitioned one arrives as a dict
-``{partition key: DataFrame}`` in school-year order; read by an asset with the
-same partitions, it arrives as the one DataFrame of that partition.
+``{partition key: DataFrame}`` in school-year order, of the partitions that
+have been materialized (the rest are logged); read by an asset with the same
+partitions, it arrives as the one DataFrame of that partition.
 """
 
 from __future__ import annotations
@@ -101,7 +102,13 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         keys = sort_years(context.asset_partition_keys)
         if context.has_partition_key and len(keys) == 1:
             return self._read(self.path_for(key, keys[0]), key, keys[0])
-        return {partition: self._read(self.path_for(key, partition), key, partition) for partition in keys}
+        # An asset over all years reads the years that have been materialized; each such
+        # asset names the years it needs and reports them unavailable when absent.
+        present = [p for p in keys if self.path_for(key, p).exists()]
+        missing = [p for p in keys if p not in present]
+        if missing:
+            context.log.warning(f"{key.to_user_string()}: not materialized for {', '.join(missing)}; reading {', '.join(present) or 'none'}")
+        return {partition: self._read(self.path_for(key, partition), key, partition) for partition in present}
 
     @staticmethod
     def _read(path: Path, key: dg.AssetKey, partition: str | None) -> pd.DataFrame:

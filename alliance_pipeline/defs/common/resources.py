@@ -56,3 +56,16 @@ class MethodSettings(dg.ConfigurableResource):
     t_base_year: str = Field(default="2011-12", description="T-score change base year (4.4).")
     t_end_year: str = Field(default="2015-16", description="T-score change end year (4.4).")
     top_n: int = Field(default=3, description="Top N per indicator, ties at the cut-off included (section 5).")
+
+
+class IdentificationSettings(dg.ConfigurableResource):
+    """CSDE's identification of Alliance and Opportunity Districts (section 6)."""
+
+    designation_year: str = Field(default="2017-18", description="The designation being made.")
+    index_year: str = Field(default="2015-16", description="Year of the Accountability Index and enrollment.")
+    enrollment_threshold: int = Field(default=1000, description="Step 2: at least this many students.")
+    lowest_n: int = Field(default=30, description="Step 3: the lowest N by Accountability Index.")
+    prior_first_year: str = Field(default="2012-13", description="Step 4: first year of prior designation.")
+    prior_last_year: str = Field(default="2016-17", description="Step 4: last year of prior designation.")
+    opportunity_count: int = Field(default=10, description="Opportunity Districts: how many.")
+    opportunity_index_year: str = Field(default="2015-16", description="Opportunity Districts: index year.")

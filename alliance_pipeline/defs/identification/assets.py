@@ -1,0 +1,98 @@
+"""Identification assets (methodology section 6). Each calls the pure function of the same name.
+
+    alliance_identification -> methods.identification.alliance_identification
+    opportunity_districts   -> methods.identification.opportunity_districts
+"""
+
+import dagster as dg
+import pandas as pd
+
+from alliance_pipeline.defs.common.metadata import preview, settings
+from alliance_pipeline.defs.common.resources import IdentificationSettings
+from alliance_pipeline.defs.ingest.assets import CHECK_NAME, validated
+from alliance_pipeline.methods import identification
+
+GROUP = "identification"
+
+
+def _checks(name: str) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(CHECK_NAME, asset=name, blocking=True, description=f"Great Expectations suite expectations/{name}.json")]
+
+
+def _require(frames: dict[str, pd.DataFrame], year: str, what: str) -> pd.DataFrame:
+    if year not in frames:
+        raise dg.Failure(description=f"no {what} export for {year} (have: {', '.join(frames) or 'none'}); "
+                                     "load it or change the identification settings")
+    return frames[year]
+
+
+@dg.asset(
+    group_name=GROUP,
+    check_specs=_checks("alliance_identification"),
+    code_version="identification-1",
+    kinds={"pandas", "parquet"},
+    description="CSDE steps 1-4 for a new Alliance District designation, with every district's decision and reason.",
+)
+def alliance_identification(
+    context: dg.AssetExecutionContext,
+    raw_enrollment: dict[str, pd.DataFrame],
+    raw_accountability: dict[str, pd.DataFrame],
+    alliance_cohort: pd.DataFrame,
+    identification_settings: IdentificationSettings,
+):
+    s = identification_settings
+    frame = identification.alliance_identification(
+        _require(raw_enrollment, s.index_year, "enrollment"),
+        _require(raw_accountability, s.index_year, "accountability"),
+        alliance_cohort,
+        designation_year=s.designation_year,
+        index_year=s.index_year,
+        enrollment_threshold=s.enrollment_threshold,
+        lowest_n=s.lowest_n,
+        prior_first_year=s.prior_first_year,
+        prior_last_year=s.prior_last_year,
+    )
+    yield from validated(dg.AssetKey("alliance_identification"), frame, "alliance_identification", "the alliance_identification table", {})
+    designated = frame[frame["designated"]]
+    yield dg.Output(
+        frame,
+        metadata={
+            **settings(designation_year=s.designation_year, index_year=s.index_year,
+                       enrollment_threshold=s.enrollment_threshold, lowest_n=s.lowest_n,
+                       prior_years=f"{s.prior_first_year} to {s.prior_last_year}"),
+            "districts_considered": len(frame),
+            "designated": len(designated),
+            "selected_by_steps_1_3": int(frame["step3_selected"].sum()),
+            "added_by_step_4": int(frame["step4_added"].sum()),
+            "enrollment_suppressed": dg.MetadataValue.md(
+                preview(frame[frame["enrollment_suppressed"]], columns=["district_code", "district_name", "step2_reason"]).value
+            ),
+            "designated_list": preview(designated.sort_values("index_rank"), rows=60,
+                                       columns=["district_code", "district_name", "accountability_index", "index_rank", "admitted_by"]),
+        },
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    check_specs=_checks("opportunity_districts"),
+    code_version="identification-1",
+    kinds={"pandas", "parquet"},
+    description="The designated Alliance Districts with the lowest Accountability Index (Opportunity Districts).",
+)
+def opportunity_districts(
+    context: dg.AssetExecutionContext, alliance_identification: pd.DataFrame, identification_settings: IdentificationSettings
+):
+    s = identification_settings
+    if s.opportunity_index_year != s.index_year:
+        raise dg.Failure(
+            description=f"opportunity_index_year {s.opportunity_index_year} differs from index_year {s.index_year}: "
+            "the identification holds one index year; set both to the same year"
+        )
+    frame = identification.opportunity_districts(alliance_identification, s.opportunity_count)
+    yield from validated(dg.AssetKey("opportunity_districts"), frame, "opportunity_districts", "the opportunity_districts table", {})
+    yield dg.Output(
+        frame,
+        metadata={**settings(opportunity_count=s.opportunity_count, index_year=s.opportunity_index_year),
+                  "districts": len(frame), "preview": preview(frame, rows=20)},
+    )
