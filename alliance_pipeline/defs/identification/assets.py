@@ -9,14 +9,11 @@ import pandas as pd
 
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.resources import IdentificationSettings
-from alliance_pipeline.defs.ingest.assets import CHECK_NAME, validated
+from alliance_pipeline.defs.common.checks import table_asset, validated
 from alliance_pipeline.methods import identification
 
 GROUP = "identification"
-
-
-def _checks(name: str) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(CHECK_NAME, asset=name, blocking=True, description=f"Great Expectations suite expectations/{name}.json")]
+CODE_VERSION = "identification-1"
 
 
 def _require(frames: dict[str, pd.DataFrame], year: str, what: str) -> pd.DataFrame:
@@ -26,13 +23,7 @@ def _require(frames: dict[str, pd.DataFrame], year: str, what: str) -> pd.DataFr
     return frames[year]
 
 
-@dg.asset(
-    group_name=GROUP,
-    check_specs=_checks("alliance_identification"),
-    code_version="identification-1",
-    kinds={"pandas", "parquet"},
-    description="CSDE steps 1-4 for a new Alliance District designation, with every district's decision and reason.",
-)
+@table_asset(GROUP, "CSDE steps 1-4 for a new Alliance District designation, with every district's decision and reason.", CODE_VERSION)
 def alliance_identification(
     context: dg.AssetExecutionContext,
     raw_enrollment: dict[str, pd.DataFrame],
@@ -73,13 +64,7 @@ def alliance_identification(
     )
 
 
-@dg.asset(
-    group_name=GROUP,
-    check_specs=_checks("opportunity_districts"),
-    code_version="identification-1",
-    kinds={"pandas", "parquet"},
-    description="The designated Alliance Districts with the lowest Accountability Index (Opportunity Districts).",
-)
+@table_asset(GROUP, "The designated Alliance Districts with the lowest Accountability Index (Opportunity Districts).", CODE_VERSION)
 def opportunity_districts(
     context: dg.AssetExecutionContext, alliance_identification: pd.DataFrame, identification_settings: IdentificationSettings
 ):

@@ -20,7 +20,7 @@ import pandas as pd
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import MethodSettings
-from alliance_pipeline.defs.ingest.assets import CHECK_NAME, validated
+from alliance_pipeline.defs.common.checks import CHECK_NAME, table_asset, validated
 from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods import growth, identify, sbac, tscores
 from alliance_pipeline.methods.ranking import add_cohort_ranks
@@ -29,8 +29,8 @@ GROUP = "indicators"
 CODE_VERSION = "method-1"
 
 
-def _checks(name: str) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(CHECK_NAME, asset=name, blocking=True, description=f"Great Expectations suite expectations/{name}.json")]
+def indicator_asset(description: str, **kwargs):
+    return table_asset(GROUP, description, CODE_VERSION, **kwargs)
 
 
 def unavailable(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
@@ -62,13 +62,9 @@ def _finish(context, name: str, frame: pd.DataFrame, metadata: dict, preview_col
     yield dg.Output(frame, metadata=meta)
 
 
-@dg.asset(
-    group_name=GROUP,
+@indicator_asset(
+    "Section 1: test-taker-weighted district scale score per subject over the grades in scope.",
     partitions_def=YEAR_PARTITIONS["sbac_district"],
-    check_specs=_checks("sbac_district_scores"),
-    code_version=CODE_VERSION,
-    kinds={"pandas", "parquet"},
-    description="Section 1: test-taker-weighted district scale score per subject over the grades in scope.",
 )
 def sbac_district_scores(context: dg.AssetExecutionContext, raw_sbac_district: pd.DataFrame, method: MethodSettings):
     frame = sbac.district_scores(raw_sbac_district, method.grades)
@@ -94,13 +90,7 @@ def _top_markdown(frame: pd.DataFrame, value: str, rows: int = 10) -> dg.Metadat
     return preview(ranked, rows=2 * rows, columns=["subject", "rank_cohort", "district_code", "district_name", value])
 
 
-@dg.asset(
-    group_name=GROUP,
-    check_specs=_checks("sbac_score_changes"),
-    code_version=CODE_VERSION,
-    kinds={"pandas", "parquet"},
-    description="Section 2: change in the weighted SBAC score between two years, suppression-filtered, ranked in the cohort.",
-)
+@indicator_asset("Section 2: change in the weighted SBAC score between two years, suppression-filtered, ranked in the cohort.")
 def sbac_score_changes(
     context: dg.AssetExecutionContext,
     sbac_district_scores: dict[str, pd.DataFrame],
@@ -132,13 +122,7 @@ def sbac_score_changes(
     )
 
 
-@dg.asset(
-    group_name=GROUP,
-    check_specs=_checks("growth_rankings"),
-    code_version=CODE_VERSION,
-    kinds={"pandas", "parquet"},
-    description="Section 3: growth rate per district and subject, ranked within the cohort and statewide.",
-)
+@indicator_asset("Section 3: growth rate per district and subject, ranked within the cohort and statewide.")
 def growth_rankings(
     context: dg.AssetExecutionContext,
     raw_sbac_growth: dict[str, pd.DataFrame],
@@ -164,13 +148,9 @@ def growth_rankings(
     )
 
 
-@dg.asset(
-    group_name=GROUP,
+@indicator_asset(
+    "Section 4.1: CMT district scores (Math, Reading, Writing) and the combined ELA score.",
     partitions_def=YEAR_PARTITIONS["cmt_district"],
-    check_specs=_checks("cmt_district_scores"),
-    code_version=CODE_VERSION,
-    kinds={"pandas", "parquet"},
-    description="Section 4.1: CMT district scores (Math, Reading, Writing) and the combined ELA score.",
 )
 def cmt_district_scores(context: dg.AssetExecutionContext, raw_cmt_district: pd.DataFrame, method: MethodSettings):
     frame = tscores.cmt_district_scores(raw_cmt_district, method.grades)
@@ -195,13 +175,7 @@ def _t_unavailable_reason(cmt: dict, method: MethodSettings) -> str | None:
     return None
 
 
-@dg.asset(
-    group_name=GROUP,
-    check_specs=_checks("statewide_moments"),
-    code_version=CODE_VERSION,
-    kinds={"pandas", "parquet"},
-    description="Section 4.2: statewide test-taker-weighted mean and sd per year and subject (CMT and SBAC).",
-)
+@indicator_asset("Section 4.2: statewide test-taker-weighted mean and sd per year and subject (CMT and SBAC).")
 def statewide_moments(
     context: dg.AssetExecutionContext,
     cmt_district_scores: dict[str, pd.DataFrame],
@@ -216,13 +190,7 @@ def statewide_moments(
     yield from _finish(context, "statewide_moments", frame, {**used, "preview": preview(frame, rows=20)})
 
 
-@dg.asset(
-    group_name=GROUP,
-    check_specs=_checks("t_scores"),
-    code_version=CODE_VERSION,
-    kinds={"pandas", "parquet"},
-    description="Section 4.3: T-scores per district, subject and year on the CMT scale (SBAC chained from 2014-15).",
-)
+@indicator_asset("Section 4.3: T-scores per district, subject and year on the CMT scale (SBAC chained from 2014-15).")
 def t_scores(
     context: dg.AssetExecutionContext,
     statewide_moments: pd.DataFrame,
@@ -244,13 +212,7 @@ def t_scores(
     )
 
 
-@dg.asset(
-    group_name=GROUP,
-    check_specs=_checks("t_score_changes"),
-    code_version=CODE_VERSION,
-    kinds={"pandas", "parquet"},
-    description="Section 4.4: long-term change in T-score (default 2011-12 to 2015-16), suppression-filtered.",
-)
+@indicator_asset("Section 4.4: long-term change in T-score (default 2011-12 to 2015-16), suppression-filtered.")
 def t_score_changes(
     context: dg.AssetExecutionContext, t_scores: pd.DataFrame, alliance_cohort: pd.DataFrame, method: MethodSettings
 ):
@@ -272,13 +234,7 @@ def t_score_changes(
     )
 
 
-@dg.asset(
-    group_name=GROUP,
-    check_specs=_checks("identified_districts"),
-    code_version=CODE_VERSION,
-    kinds={"pandas", "parquet"},
-    description="Section 5: cohort districts in the top N of any available indicator, with the indicators and ranks.",
-)
+@indicator_asset("Section 5: cohort districts in the top N of any available indicator, with the indicators and ranks.")
 def identified_districts(
     context: dg.AssetExecutionContext,
     sbac_score_changes: pd.DataFrame,

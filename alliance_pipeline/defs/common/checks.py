@@ -1,0 +1,70 @@
+"""Validation as blocking asset checks, and the decorator the table assets share.
+
+Validation runs inside the asset (``check_specs``): the suite's result is
+reported as the blocking check ``expectations``, and a failing suite raises
+before the output is returned, so the last good Parquet stays in place and
+nothing downstream runs on the bad data.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from alliance_pipeline.validation import ValidationReport, validate_frame
+
+CHECK_NAME = "expectations"
+
+
+def expectation_checks(name: str) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            CHECK_NAME, asset=name, blocking=True, description=f"Great Expectations suite expectations/{name}.json"
+        )
+    ]
+
+
+def table_asset(group: str, description: str, code_version: str, **kwargs):
+    """``@dg.asset`` for a pandas table stored as Parquet and checked by expectations/<name>.json."""
+
+    def wrap(fn):
+        return dg.asset(
+            name=fn.__name__,
+            group_name=group,
+            check_specs=expectation_checks(fn.__name__),
+            code_version=code_version,
+            kinds={"pandas", "parquet"},
+            description=description,
+            **kwargs,
+        )(fn)
+
+    return wrap
+
+
+def check_result(asset_key: dg.AssetKey, report: ValidationReport, source: str, labels: dict[str, str]) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=CHECK_NAME,
+        passed=report.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=report.message(source, labels),
+        metadata={
+            "suite": dg.MetadataValue.path(f"expectations/{report.suite}.json"),
+            "source_file": dg.MetadataValue.path(source),
+            "expectations_evaluated": report.evaluated,
+            "expectations_failed": len(report.failures),
+            "failures": dg.MetadataValue.md(report.markdown(labels)),
+        },
+    )
+
+
+def validated(asset_key: dg.AssetKey, frame: pd.DataFrame, suite: str, source: str, labels: dict[str, str]):
+    """Yield the check result; raise a Failure naming file, column and rows if it failed."""
+    report = validate_frame(frame, suite)
+    yield check_result(asset_key, report, source, labels)
+    if not report.success:
+        raise dg.Failure(
+            description=f"{asset_key.to_user_string()}: validation failed; the stored output was left unchanged.\n"
+            + report.message(source, labels),
+            metadata={"source_file": dg.MetadataValue.path(source), "failures": dg.MetadataValue.md(report.markdown(labels))},
+        )
+
+
