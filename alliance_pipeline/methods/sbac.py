@@ -96,6 +96,23 @@ def tested_grades(scores: pd.DataFrame) -> set[int]:
     return found
 
 
+def apply_scope(reasons: dict[tuple[str, str], list[str]], scope: str) -> dict[tuple[str, str], list[str]]:
+    """Section 2's exclusion scope over per-(district, subject) reasons.
+
+    ``subject``: each subject keeps its own reasons. ``district``: every subject
+    of a district gets all of the district's reasons.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"suppression scope must be one of {SCOPES}, not {scope!r}")
+    if scope == "subject":
+        return reasons
+    merged: dict[str, list[str]] = {}
+    for (code, _), found in reasons.items():
+        bucket = merged.setdefault(code, [])
+        bucket.extend(reason for reason in found if reason not in bucket)
+    return {key: list(merged[key[0]]) for key in reasons}
+
+
 CHANGE_COLUMNS = [
     "district_code", "district_name", "subject", "start_year", "end_year", "score_start", "score_end",
     "n_start", "n_end", "change", "excluded", "exclusion_reason", "grades_compared",
@@ -117,8 +134,6 @@ def score_changes(
     subject. Districts missing from a year, or with no scored grade, are
     excluded too. An excluded district has no change (never 0).
     """
-    if scope not in SCOPES:
-        raise ValueError(f"suppression scope must be one of {SCOPES}, not {scope!r}")
     compared = sorted(set(grades) & tested_grades(scores_start) & tested_grades(scores_end))
     start = scores_start.set_index(["district_code", "subject"])
     end = scores_end.set_index(["district_code", "subject"])
@@ -139,11 +154,7 @@ def score_changes(
             if hidden:
                 reasons[key].append(f"suppressed {key[1]} grade{'s' if len(hidden) > 1 else ''} "
                                     f"{', '.join(map(str, hidden))} in {label}")
-    if scope == "district":
-        by_district: dict[str, list[str]] = {}
-        for (code, _), found in reasons.items():
-            by_district.setdefault(code, []).extend(r for r in found if r not in by_district.get(code, []))
-        reasons = {key: list(by_district[key[0]]) for key in keys}
+    reasons = apply_scope(reasons, scope)
 
     rows = []
     for key in keys:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from alliance_pipeline.methods.sbac import DEFAULT_GRADES, SCORE_COLUMNS, SCOPES, district_scores, weighted_score
+from alliance_pipeline.methods.sbac import DEFAULT_GRADES, SCORE_COLUMNS, apply_scope, district_scores, weighted_score
 
 POPULATIONS = ("all_scored", "unsuppressed")
 T_SUBJECTS = ("ELA", "Math")
@@ -207,8 +207,6 @@ T_CHANGE_COLUMNS = [
 
 def t_score_changes(t: pd.DataFrame, base_year: str, end_year: str, scope: str = "district") -> pd.DataFrame:
     """T(end) - T(base) per district and subject; section 2's exclusion rule applies."""
-    if scope not in SCOPES:
-        raise ValueError(f"suppression scope must be one of {SCOPES}, not {scope!r}")
     base = t[t["school_year"] == base_year].set_index(["district_code", "subject"])
     end = t[t["school_year"] == end_year].set_index(["district_code", "subject"])
     keys = sorted(set(base.index) | set(end.index))
@@ -222,12 +220,7 @@ def t_score_changes(t: pd.DataFrame, base_year: str, end_year: str, scope: str =
                 grades = ", ".join(map(str, frame.loc[key, "suppressed_grades"]))
                 found.append(f"suppressed {key[1]} grade(s) {grades} in {label}")
         reasons[key] = found
-    if scope == "district":
-        merged: dict[str, list[str]] = {}
-        for (code, _), found in reasons.items():
-            merged.setdefault(code, [])
-            merged[code].extend(r for r in found if r not in merged[code])
-        reasons = {key: list(merged[key[0]]) for key in keys}
+    reasons = apply_scope(reasons, scope)
     rows = []
     for key in keys:
         t_base = base.loc[key, "t_score"] if key in base.index else None
