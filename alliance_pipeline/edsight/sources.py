@@ -11,7 +11,6 @@ retries with backoff.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -163,7 +162,3 @@ class HttpExports:
             if os.path.exists(partial):
                 os.unlink(partial)
         return target
-
-
-def is_url(location: str) -> bool:
-    return bool(re.match(r"^https?://", location))
