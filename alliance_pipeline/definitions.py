@@ -10,6 +10,7 @@ from alliance_pipeline.defs.identification import assets as identification
 from alliance_pipeline.defs.indicators import assets as indicators
 from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort
 from alliance_pipeline.defs.ingest.sensors import new_school_year_sensor
+from alliance_pipeline.defs.reports import assets as reports
 
 ASSETS = [
     *RAW_ASSETS,
@@ -24,6 +25,7 @@ ASSETS = [
     indicators.identified_districts,
     identification.alliance_identification,
     identification.opportunity_districts,
+    reports.appendix_b_report,
 ]
 
 
@@ -33,6 +35,7 @@ def build_resources(**overrides) -> dict:
         "edsight": EdSightSource(),
         "method": MethodSettings(),
         "identification_settings": IdentificationSettings(),
+        "report_settings": reports.ReportSettings(),
     }
     resources.update(overrides)
     return resources

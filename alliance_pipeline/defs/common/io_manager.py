@@ -69,6 +69,12 @@ def read_parquet(path: Path) -> pd.DataFrame:
     return frame
 
 
+def read_attrs(path: Path) -> dict:
+    """``frame.attrs`` of a stored table, from the Parquet footer only (no data read)."""
+    stored = (pq.read_schema(path).metadata or {}).get(ATTRS_KEY)
+    return json.loads(stored) if stored else {}
+
+
 class ParquetIOManager(dg.ConfigurableIOManager):
     """Stores DataFrames as Parquet under the warehouse directory."""
 
@@ -85,6 +91,12 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         if partition_key is None:
             return folder / f"{name}.parquet"
         return folder / name / f"{partition_key}.parquet"
+
+    def stored_partitions(self, asset_key: dg.AssetKey) -> dict[str, Path]:
+        """The partitions of a partitioned asset that have a Parquet file, in school-year order."""
+        folder = self.path_for(asset_key, "_").parent
+        found = {path.stem: path for path in folder.glob("*.parquet")} if folder.is_dir() else {}
+        return {year: found[year] for year in sort_years(found)}
 
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
         if obj is None:

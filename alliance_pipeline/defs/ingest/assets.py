@@ -4,6 +4,8 @@ Each validates its table with expectations/<asset>.json as a blocking check
 (see defs/common/checks.py) before the output is stored.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -21,9 +23,20 @@ RAW_CODE_VERSION = "raw-1"
 
 
 def raw_frame(export: EdSightExport) -> pd.DataFrame:
-    """The stored raw table: the export's rows plus the school year."""
+    """The stored raw table: the export's rows plus the school year.
+
+    The export's provenance (file name, SHA-256, title) travels in the Parquet
+    metadata as ``attrs["source"]``, so a report can cite it from the Parquet alone.
+    """
     frame = export.frame.copy()
     frame.insert(0, "school_year", pd.array([export.school_year] * len(frame), dtype="string"))
+    frame.attrs["source"] = {
+        "file": Path(export.path).name,
+        "sha256": export.sha256,
+        "school_year": export.school_year,
+        "title": export.title,
+        "rows": len(frame),
+    }
     return frame
 
 
@@ -73,8 +86,11 @@ RAW_ASSETS = [build_raw_asset(family) for family in FAMILIES.values()]
 @table_asset("ingest", "The 30 Alliance Districts designated 2012-13 to 2016-17 (data/reference/, with provenance).", "cohort-1")
 def alliance_cohort(context: dg.AssetExecutionContext):
     frame = load_cohort(COHORT_REFERENCE)
-    yield from validated(dg.AssetKey("alliance_cohort"), frame, "alliance_cohort", str(COHORT_REFERENCE), {})
     sha = cohort_sha256()
+    frame.attrs["source"] = {"file": COHORT_REFERENCE.name, "sha256": sha, "school_year": "2012-13 to 2016-17",
+                             "title": "Alliance Districts designated 2012-13 to 2016-17 (project reference table)",
+                             "rows": len(frame)}
+    yield from validated(dg.AssetKey("alliance_cohort"), frame, "alliance_cohort", str(COHORT_REFERENCE), {})
     yield dg.Output(
         frame,
         data_version=dg.DataVersion(sha[:16]),

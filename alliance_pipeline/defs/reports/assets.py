@@ -1,0 +1,123 @@
+"""The report asset (methodology section 7). Calls the pure function of the same name.
+
+    appendix_b_report -> reporting.appendix_b.appendix_b_report (tables), reporting.render (files)
+
+It reads only stored Parquet tables (through the IO manager) and the raw
+assets' recorded provenance, and writes HTML, Markdown and CSV files to the
+reports directory; the headline tables are attached as metadata for the UI.
+"""
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from alliance_pipeline import paths
+from alliance_pipeline.defs.common.io_manager import ParquetIOManager, read_attrs
+from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings
+from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.reporting.appendix_b import ReportTable, appendix_b_report as build_report
+from alliance_pipeline.reporting.render import write_report, fmt
+
+GROUP = "reports"
+CODE_VERSION = "report-1"
+RAW_KEYS = [dg.AssetKey(family.asset_name) for family in FAMILIES.values()]
+
+
+class ReportSettings(dg.ConfigurableResource):
+    """Where reports are written."""
+
+    output_dir: str | None = Field(default=None, description="Reports directory; default ALLIANCE_REPORTS_DIR or data/reports.")
+
+    def root(self) -> Path:
+        return Path(self.output_dir) if self.output_dir else paths.reports_dir()
+
+
+def export_sources(io_manager: ParquetIOManager, cohort: pd.DataFrame) -> list[dict]:
+    """Provenance of every stored raw partition (file, SHA-256, year), read from the Parquet footers."""
+    sources = []
+    for key in RAW_KEYS:
+        for year, path in io_manager.stored_partitions(key).items():
+            source = read_attrs(path).get("source") or {"file": "(not recorded; re-materialize)", "sha256": "", "title": ""}
+            sources.append({"asset": key.to_user_string(), "school_year": year, **source})
+    if cohort.attrs.get("source"):
+        sources.append({"asset": "alliance_cohort", **cohort.attrs["source"]})
+    return sources
+
+
+def settings_rows(method: MethodSettings, identification: IdentificationSettings) -> list[tuple[str, str, str]]:
+    rows = [("method", name, str(value)) for name, value in method.model_dump().items()]
+    rows += [("identification_settings", name, str(value)) for name, value in identification.model_dump().items()]
+    return rows
+
+
+def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
+    if table.unavailable:
+        return dg.MetadataValue.md(f"_not available: {table.unavailable}_")
+    frame = table.csv_frame().head(rows)
+    kinds = {c.name: c.kind for c in table.columns}
+    shown = frame.apply(lambda column: column.map(lambda v, k=kinds.get(column.name, "text"): fmt(v, k)))
+    return dg.MetadataValue.md(shown.rename(columns={c.name: c.label for c in table.columns}).to_markdown(index=False, disable_numparse=True))
+
+
+@dg.asset(
+    group_name=GROUP,
+    code_version=CODE_VERSION,
+    kinds={"html", "csv"},
+    deps=RAW_KEYS,
+    description="Section 7: the study's Appendix B tables, identified and excluded districts, the identification "
+    "audit, settings and sources, as HTML (with charts), Markdown and CSV under the reports directory.",
+)
+def appendix_b_report(
+    context: dg.AssetExecutionContext,
+    sbac_score_changes: pd.DataFrame,
+    growth_rankings: pd.DataFrame,
+    t_score_changes: pd.DataFrame,
+    identified_districts: pd.DataFrame,
+    alliance_identification: pd.DataFrame,
+    opportunity_districts: pd.DataFrame,
+    alliance_cohort: pd.DataFrame,
+    method: MethodSettings,
+    identification_settings: IdentificationSettings,
+    io_manager: dg.ResourceParam[ParquetIOManager],
+    report_settings: ReportSettings,
+) -> dg.MaterializeResult:
+    tables = {
+        "sbac_score_changes": sbac_score_changes,
+        "growth_rankings": growth_rankings,
+        "t_score_changes": t_score_changes,
+        "identified_districts": identified_districts,
+        "alliance_identification": alliance_identification,
+        "opportunity_districts": opportunity_districts,
+    }
+    report = build_report(
+        tables,
+        alliance_cohort,
+        export_sources(io_manager, alliance_cohort),
+        settings_rows(method, identification_settings),
+        method.top_n,
+        generated_at=datetime.now(timezone.utc),
+        run_id=context.run.run_id,
+    )
+    files = write_report(report, report_settings.root())
+    context.log.info(f"report written to {files.html} (latest: {files.latest})")
+    unavailable = {t.title: t.unavailable for t in report.appendix_b if t.unavailable}
+    return dg.MaterializeResult(
+        metadata={
+            "report": dg.MetadataValue.path(str(files.html)),
+            "report_url": dg.MetadataValue.url(files.html.as_uri()),
+            "latest": dg.MetadataValue.path(str(files.latest / files.html.name)),
+            "markdown": dg.MetadataValue.path(str(files.markdown)),
+            "tables_available": len(report.appendix_b) - len(unavailable),
+            "tables_unavailable": dg.MetadataValue.md(
+                "\n".join(f"- **{title}**: {why}" for title, why in unavailable.items()) or "none"
+            ),
+            **{f"table/{t.key}": _headline(t) for t in report.appendix_b},
+            "identified_districts": _headline(report.identified, rows=30),
+            "opportunity_districts": _headline(report.opportunity),
+            "designated": int(alliance_identification["designated"].sum()),
+            "sources": len(report.sources.rows),
+        }
+    )

@@ -1,0 +1,1 @@
+"""Pure report building: tables from the stored assets, charts, templates (no Dagster here)."""

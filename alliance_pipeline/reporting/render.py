@@ -1,0 +1,142 @@
+"""Render a Report as one self-contained HTML page, Markdown and CSV files, written atomically.
+
+Layout under the reports directory::
+
+    <reports>/<UTC time>_<run id>/appendix-b.html   the page (styles and charts inline)
+                                  appendix-b.md     the same tables as Markdown
+                                  tables/<key>.csv  one CSV per table
+    <reports>/latest -> <UTC time>_<run id>         always the newest complete report
+
+The folder is written under a temporary name and renamed when complete, then
+``latest`` is switched by renaming a new symlink over it, so a reader never
+sees a half-written report and a failed run leaves the previous one in place.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from alliance_pipeline.reporting.appendix_b import Report
+
+HTML_NAME = "appendix-b.html"
+MARKDOWN_NAME = "appendix-b.md"
+LATEST = "latest"
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("alliance_pipeline.reporting", "templates"),
+    autoescape=lambda name: name is not None and ".html" in name,  # HTML escaped; Markdown not
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _missing(value) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt(value, kind: str = "text") -> str:
+    """A cell as shown: numbers rounded for reading (the exact value goes in data-value)."""
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v) for v in value)
+    if _missing(value):
+        return "—"
+    if kind in ("rank", "int"):
+        return f"{int(value):,}"
+    if kind == "float1":
+        return f"{float(value):.1f}"
+    if kind == "float2":
+        return f"{float(value):.2f}"
+    return str(value)
+
+
+def raw(value) -> str:
+    """The exact stored value, for data-value attributes (round-trips floats)."""
+    if isinstance(value, (list, tuple)) or _missing(value):
+        return ""
+    if isinstance(value, float) and not math.isnan(value):
+        return repr(value)
+    return str(value)
+
+
+_ENV.filters["fmt"] = fmt
+_ENV.filters["raw"] = raw
+
+
+def _markdown_table(table) -> str:
+    frame = table.csv_frame()
+    if frame.empty:
+        return "_no rows_"
+    shown = frame.copy()
+    kinds = {c.name: c.kind for c in table.columns}
+    for column in shown.columns:
+        shown[column] = shown[column].map(lambda v, k=kinds.get(column, "text"): fmt(v, k).replace("|", "\\|"))
+    labels = {c.name: c.label for c in table.columns} | {"status": "Status", "reason": "Excluded because"}
+    return shown.rename(columns=labels).to_markdown(index=False, disable_numparse=True)  # keep codes' zeros
+
+
+_ENV.filters["markdown_table"] = _markdown_table
+
+
+def render_html(report: Report) -> str:
+    return _ENV.get_template("appendix_b.html.j2").render(report=report)
+
+
+def render_markdown(report: Report) -> str:
+    return _ENV.get_template("appendix_b.md.j2").render(report=report)
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    folder: Path
+    html: Path
+    markdown: Path
+    csvs: dict[str, Path]
+    latest: Path
+
+
+def folder_name(report: Report) -> str:
+    stamp = report.generated_at.strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}_{report.run_id[:8]}" if report.run_id else stamp
+
+
+def write_report(report: Report, root: Path) -> ReportFiles:
+    """Write the report folder atomically and point ``latest`` at it."""
+    root.mkdir(parents=True, exist_ok=True)
+    name = folder_name(report)
+    final = root / name
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.", suffix=".tmp"))
+    try:
+        (staging / HTML_NAME).write_text(render_html(report), encoding="utf-8")
+        (staging / MARKDOWN_NAME).write_text(render_markdown(report), encoding="utf-8")
+        (staging / "tables").mkdir()
+        for table in report.tables():
+            table.csv_frame().to_csv(staging / "tables" / f"{table.key}.csv", index=False)
+        if final.exists():
+            shutil.rmtree(final)  # re-running the same run id replaces its own report whole
+        staging.chmod(0o755)  # mkdtemp makes it private; the report is for readers
+        os.replace(staging, final)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    latest = root / LATEST
+    link = root / f".{LATEST}.{name}.tmp"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(name, target_is_directory=True)
+    os.replace(link, latest)
+    csvs = {table.key: final / "tables" / f"{table.key}.csv" for table in report.tables()}
+    return ReportFiles(final, final / HTML_NAME, final / MARKDOWN_NAME, csvs, latest)
