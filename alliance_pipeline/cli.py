@@ -49,7 +49,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     print(f"\nDone: {len(result.runs)} runs succeeded.")
     print(f"  Parquet assets: {paths.warehouse_dir()}")
     if paths.reports_dir().exists():
-        print(f"  Reports:        {paths.reports_dir()}")
+        print(f"  Report:         {paths.reports_dir() / 'latest' / 'appendix-b.html'}")
     print(f"  Run history:    DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev")
     return 0
 

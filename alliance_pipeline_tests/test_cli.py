@@ -31,6 +31,8 @@ def test_refresh_on_the_bundled_sample(tmp_path):
     table = pq.read_table(tmp_path / "warehouse" / "raw_sbac_district" / "2015-16.parquet")
     assert table.num_rows > 100
     assert (tmp_path / "warehouse" / "identified_districts.parquet").is_file()
+    report = tmp_path / "reports" / "latest" / "appendix-b.html"
+    assert report.is_file() and f"Report:         {report}" in done.stdout
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
         runs = instance.get_runs()
         assert runs and all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)

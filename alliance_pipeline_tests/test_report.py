@@ -109,6 +109,7 @@ def check_appendix_table(run: Run, key: str, indicator, rows: list[dict]) -> int
         record = stored.loc[row["district"]]
         if row["status"] == "ranked":
             assert row["cells"]["rank_cohort"]["value"] == str(int(record["rank_cohort"]))
+            assert row["cells"]["reason"]["text"] == ""
             columns = VALUE_COLUMNS[indicator.asset]
         else:  # excluded: never a blank or a zero, always the reason the asset recorded
             assert row["cells"]["rank_cohort"]["text"] == "excluded"
@@ -167,6 +168,7 @@ def test_sample_report_in_chromium_matches_the_parquet_assets(sample_run):
                                              "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
         assert ["method", "top_n", "3"] in settings and ["identification_settings", "lowest_n", "30"] in settings
         page.screenshot(path=screenshot_path("appendix-b-report.png"), full_page=True)
+        page.screenshot(path=screenshot_path("appendix-b-report-top.png"))  # the README's picture
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
 
 

@@ -136,10 +136,11 @@ def indicator_rows(indicator: Indicator, table: pd.DataFrame, cohort: pd.DataFra
     reason = rows["exclusion_reason"] if "exclusion_reason" in rows.columns else pd.Series(pd.NA, index=rows.index)
     missing_row = f"no {indicator.subject} row in {indicator.asset}"
     rows["status"] = ranked.map({True: RANKED, False: EXCLUDED})
-    rows["reason"] = [
+    reasons = [
         None if is_ranked else (missing_row if found == "left_only" else (str(why) if pd.notna(why) else f"no {indicator.value} value"))
         for is_ranked, found, why in zip(ranked, rows["_found"], reason)
     ]
+    rows["reason"] = pd.Series(reasons, index=rows.index, dtype=object)  # None stays None (not NaN) for ranked rows
     rows = rows.drop(columns=["_found"])
     rows["_order"] = ranked.map({True: 0, False: 1})
     rows = rows.sort_values(["_order", "rank_cohort", "district_name"], na_position="last").drop(columns=["_order"])
