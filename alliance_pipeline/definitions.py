@@ -1,4 +1,8 @@
-"""The one Definitions object of the code location."""
+"""The one Definitions object of the code location, its jobs, schedules and sensors.
+
+The automation policy (eager updates of everything after the raw assets) is set
+once in ``defs/common/checks.py: table_asset``.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,17 @@ from alliance_pipeline.defs.common.io_manager import ParquetIOManager
 from alliance_pipeline.defs.common.resources import EdSightSource, IdentificationSettings, MethodSettings
 from alliance_pipeline.defs.identification import assets as identification
 from alliance_pipeline.defs.indicators import assets as indicators
-from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort
-from alliance_pipeline.defs.ingest.sensors import new_school_year_sensor
+from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort, raw_export_versions
+from alliance_pipeline.defs.operations.definitions import build_operations
 from alliance_pipeline.defs.reports import assets as reports
 
 ASSETS = [
     *RAW_ASSETS,
     alliance_cohort,
+    raw_export_versions,
     indicators.sbac_district_scores,
     indicators.sbac_score_changes,
+    indicators.sbac_yearly_changes,
     indicators.growth_rankings,
     indicators.cmt_district_scores,
     indicators.statewide_moments,
@@ -43,6 +49,6 @@ def build_resources(**overrides) -> dict:
 
 defs = dg.Definitions(
     assets=ASSETS,
-    sensors=[new_school_year_sensor],
     resources=build_resources(),
+    **build_operations(ASSETS),
 )

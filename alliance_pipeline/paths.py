@@ -15,6 +15,7 @@ ENV_EDSIGHT_DIR = "ALLIANCE_EDSIGHT_DIR"
 ENV_EDSIGHT_URL = "ALLIANCE_EDSIGHT_URL"
 ENV_WAREHOUSE_DIR = "ALLIANCE_WAREHOUSE_DIR"
 ENV_REPORTS_DIR = "ALLIANCE_REPORTS_DIR"
+ENV_ARCHIVE_DIR = "ALLIANCE_ARCHIVE_DIR"
 
 
 def _from_env(name: str, default: Path) -> Path:
@@ -37,3 +38,8 @@ def reports_dir() -> Path:
 def downloads_dir() -> Path:
     """Where exports fetched over HTTP are kept (beside the warehouse)."""
     return warehouse_dir().parent / "downloads"
+
+
+def archive_dir() -> Path:
+    """The immutable archive of every raw export version (beside the warehouse)."""
+    return _from_env(ENV_ARCHIVE_DIR, warehouse_dir().parent / "archive")

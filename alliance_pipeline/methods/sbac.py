@@ -17,6 +17,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from alliance_pipeline.edsight.families import previous_school_year, sort_years
+from alliance_pipeline.methods.ranking import add_cohort_ranks
+
 DEFAULT_GRADES = (3, 4, 5, 6, 7, 8)
 SUBJECTS = ("ELA", "Math")
 SCOPES = ("district", "subject")
@@ -190,3 +193,25 @@ def score_changes(
         frame[column] = frame[column].astype("Int64")
     frame["exclusion_reason"] = frame["exclusion_reason"].astype("string")
     return frame
+
+
+YEARLY_COLUMNS = [*CHANGE_COLUMNS, "in_cohort", "rank_cohort"]
+
+
+def yearly_changes(
+    scores_by_year: dict[str, pd.DataFrame], cohort_codes, scope: str = "district", grades: Iterable[int] = DEFAULT_GRADES
+) -> pd.DataFrame:
+    """Section 2's suppression-filtered change for every pair of consecutive school years present.
+
+    One block of rows per pair (``start_year`` -> ``end_year``), the cohort ranked
+    within each pair and subject; a year whose previous year is absent adds no rows.
+    """
+    blocks = []
+    for year in sort_years(scores_by_year):
+        previous = previous_school_year(year)
+        if previous in scores_by_year:
+            pair = score_changes(scores_by_year[previous], scores_by_year[year], previous, year, scope, grades)
+            blocks.append(add_cohort_ranks(pair, cohort_codes))
+    if not blocks:
+        return pd.DataFrame(columns=YEARLY_COLUMNS)
+    return pd.concat(blocks, ignore_index=True)[YEARLY_COLUMNS]

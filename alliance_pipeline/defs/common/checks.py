@@ -12,6 +12,9 @@ import pandas as pd
 from alliance_pipeline.validation import ValidationReport, validate_frame
 
 CHECK_NAME = "expectations"
+# Dynamic (school-year) partitions have no "latest time window", so eager() follows
+# every year, including a republished historical one.
+EAGER = dg.AutomationCondition.eager()
 
 
 def expectation_checks(name: str) -> list[dg.AssetCheckSpec]:
@@ -23,7 +26,13 @@ def expectation_checks(name: str) -> list[dg.AssetCheckSpec]:
 
 
 def table_asset(group: str, description: str, code_version: str, **kwargs):
-    """``@dg.asset`` for a pandas table stored as Parquet and checked by expectations/<name>.json."""
+    """``@dg.asset`` for a pandas table stored as Parquet and checked by expectations/<name>.json.
+
+    The project's automation policy is set here once: a table updates when what it
+    reads was updated (``AutomationCondition.eager()``); raw assets pass
+    ``automation_condition=None`` because they follow the exports, not a parent.
+    """
+    kwargs.setdefault("automation_condition", EAGER)
 
     def wrap(fn):
         return dg.asset(

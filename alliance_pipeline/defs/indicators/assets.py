@@ -2,6 +2,7 @@
 
     sbac_district_scores  -> methods.sbac.district_scores
     sbac_score_changes    -> methods.sbac.score_changes
+    sbac_yearly_changes   -> methods.sbac.yearly_changes
     growth_rankings       -> methods.growth.growth_rankings
     cmt_district_scores   -> methods.tscores.cmt_district_scores
     statewide_moments     -> methods.tscores.statewide_moments
@@ -119,6 +120,29 @@ def sbac_score_changes(
             "top_in_cohort": _top_markdown(frame, "change"),
         },
         ["district_code", "district_name", "subject", "score_start", "score_end", "change", "excluded"],
+    )
+
+
+@indicator_asset(
+    "Section 2 for every pair of consecutive SBAC years present (2014-15 to 2015-16, 2015-16 to 2016-17, ...): "
+    "a new school year's export adds its pair with no code change."
+)
+def sbac_yearly_changes(
+    context: dg.AssetExecutionContext,
+    sbac_district_scores: dict[str, pd.DataFrame],
+    alliance_cohort: pd.DataFrame,
+    method: MethodSettings,
+):
+    frame = sbac.yearly_changes(sbac_district_scores, alliance_cohort["district_code"], method.suppression_scope, method.grades)
+    pairs = frame[["start_year", "end_year"]].drop_duplicates().itertuples(index=False)
+    pairs = [f"{start} to {end}" for start, end in pairs]
+    if not pairs:
+        frame = unavailable(frame, f"no two consecutive SBAC years (have: {', '.join(sbac_district_scores) or 'none'})")
+    yield from _finish(
+        context, "sbac_yearly_changes", frame,
+        {**settings(suppression_scope=method.suppression_scope, grades=method.grades),
+         "year_pairs": ", ".join(pairs) or "none"},
+        ["start_year", "end_year", "district_code", "district_name", "subject", "change", "rank_cohort", "excluded"],
     )
 
 

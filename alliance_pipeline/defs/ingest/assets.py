@@ -9,6 +9,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from alliance_pipeline import paths
+from alliance_pipeline.archive import archive_export, list_versions
 from alliance_pipeline.defs.common.checks import table_asset, validated
 from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
@@ -50,8 +52,10 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             export = read_export(path, expected_year=year)
         except (EdSightFormatError, SourceError) as exc:
             raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}") from exc
+        version = archive_export(path, family.name, year, paths.archive_dir())
         frame = raw_frame(export)
-        context.log.info(f"read {len(frame)} rows from {export.path}")
+        context.log.info(f"read {len(frame)} rows from {export.path}; "
+                         f"{'archived' if version.new else 'already archived'} as {version.path} (first seen {version.first_seen})")
         yield from validated(key, frame, family.asset_name, export.path, export.header_labels)
         yield dg.Output(
             frame,
@@ -59,6 +63,8 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             metadata={
                 "source_file": dg.MetadataValue.path(export.path),
                 "source_sha256": export.sha256,
+                "archived_copy": dg.MetadataValue.path(str(version.path)),
+                "first_seen": version.first_seen,
                 "report_title": export.title,
                 "school_year": export.school_year,
                 "school_year_read_from": export.school_year_source,
@@ -77,6 +83,7 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
         f"{family.description}, as exported by EdSight (folder `{family.folder}/`), one partition per school year.",
         RAW_CODE_VERSION,
         partitions_def=YEAR_PARTITIONS[family.name],
+        automation_condition=None,  # follows the exports: sensors and the schedule request it
     )(raw_asset)
 
 
@@ -99,5 +106,31 @@ def alliance_cohort(context: dg.AssetExecutionContext):
             "source_sha256": sha,
             "districts": int(frame["district_code"].nunique()),
             "preview": preview(frame, rows=30, columns=["district_code", "district_name", "first_year", "last_year"]),
+        },
+    )
+
+
+@table_asset(
+    "ingest",
+    "Every version of every raw export the pipeline has read, archived by SHA-256 with the time it was first seen "
+    "(a republished year shows two rows).",
+    "versions-1",
+    deps=[family.asset_name for family in FAMILIES.values()],
+)
+def raw_export_versions(context: dg.AssetExecutionContext):
+    root = paths.archive_dir()
+    frame = list_versions(root)
+    yield from validated(dg.AssetKey("raw_export_versions"), frame, "raw_export_versions", str(root), {})
+    republished = frame[~frame["is_latest"]][["family", "school_year"]].drop_duplicates()
+    yield dg.Output(
+        frame,
+        metadata={
+            "archive": dg.MetadataValue.path(str(root)),
+            "versions": len(frame),
+            "exports": int(frame[["family", "school_year"]].drop_duplicates().shape[0]),
+            "republished": dg.MetadataValue.md(
+                ", ".join(f"{f} {y}" for f, y in republished.itertuples(index=False)) or "none"
+            ),
+            "preview": preview(frame, rows=40, columns=["family", "school_year", "sha256", "first_seen", "is_latest"]),
         },
     )

@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import Field
 
 from alliance_pipeline import paths
+from alliance_pipeline.defs.common.checks import EAGER
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager, read_attrs
 from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings
 from alliance_pipeline.edsight.families import FAMILIES
@@ -67,6 +68,7 @@ def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
     code_version=CODE_VERSION,
     kinds={"html", "csv"},
     deps=RAW_KEYS,
+    automation_condition=EAGER,
     description="Section 7: the study's Appendix B tables, identified and excluded districts, the identification "
     "audit, settings and sources, as HTML (with charts), Markdown and CSV under the reports directory.",
 )

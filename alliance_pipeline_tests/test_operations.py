@@ -1,0 +1,150 @@
+"""Operations in-process on a real DagsterInstance: a new school year, a republished export, automation, jobs."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from alliance_pipeline import paths
+from alliance_pipeline.archive import archive_export, list_versions
+from alliance_pipeline.definitions import defs
+from alliance_pipeline.defs.common.io_manager import read_parquet
+from alliance_pipeline.edsight import read_export
+from alliance_pipeline.methods import sbac
+from alliance_pipeline.refresh import refresh
+from alliance_pipeline.sample_data import SEED, write_export
+
+SBAC_GROUP = {"raw_sbac_district", "sbac_district_scores"}
+DOWNSTREAM_OF_SBAC = {
+    "sbac_score_changes", "sbac_yearly_changes", "statewide_moments", "t_scores", "t_score_changes",
+    "identified_districts", "appendix_b_report", "raw_export_versions",
+}
+NOT_DOWNSTREAM_OF_SBAC = {"growth_rankings", "alliance_identification", "opportunity_districts", "alliance_cohort"}
+
+
+def _sensor(name: str, instance):
+    context = dg.build_sensor_context(instance=instance, resources={"edsight": defs.resources["edsight"]}, definitions=defs)
+    return defs.resolve_sensor_def(name)(context)
+
+
+def _execute(instance, request: dg.RunRequest) -> None:
+    job = defs.resolve_job_def(request.job_name)
+    result = job.execute_in_process(partition_key=request.partition_key, instance=instance, tags=request.tags)
+    assert result.success
+
+
+def _automation(instance, cursor):
+    """One tick of the automation sensor; materializes what it requests (all unpartitioned) in one run."""
+    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    graph = defs.resolve_asset_graph()
+    requested = {key.to_user_string() for key in graph.get_all_asset_keys() if result.get_num_requested(key)}
+    if requested:
+        run = dg.materialize(list(defs.assets), selection=sorted(requested), instance=instance, resources=dict(defs.resources))
+        assert run.success
+        # The next tick sees those materializations and asks for nothing more (no loops).
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+        assert result.total_requested == 0
+    return requested, result.cursor
+
+
+def _materialized_partitions(instance, asset: str) -> list[str]:
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset)), limit=1000).records
+    return sorted(record.partition_key for record in records)
+
+
+def test_new_year_and_republished_export_flow_through_the_graph(instance, env, sample_copy):
+    env.source(sample_copy)
+    assert refresh(defs, instance, progress=lambda message: None).success
+    requested, cursor = _automation(instance, None)
+    assert requested == set()  # everything is current after the first load
+    assert _sensor("republished_export_sensor", instance).skip_message.startswith("every materialized export")
+
+    # CSDE publishes 2017-18: the sensor adds the partition and asks for that year of SBAC only.
+    write_export(sample_copy, "sbac_district", "2017-18", SEED)
+    result = _sensor("new_school_year_sensor", instance)
+    assert [(r.partitions_def_name, r.partition_keys) for r in result.dynamic_partitions_requests] == [
+        ("sbac_district_years", ["2017-18"])]
+    assert [(r.job_name, r.partition_key) for r in result.run_requests] == [("single_year_sbac_district", "2017-18")]
+    instance.add_dynamic_partitions("sbac_district_years", ["2017-18"])
+    _execute(instance, result.run_requests[0])
+    assert set(defs.resolve_job_def("single_year_sbac_district").asset_layer.executable_asset_keys) == {
+        dg.AssetKey(name) for name in SBAC_GROUP}
+    requested, cursor = _automation(instance, cursor)
+    assert DOWNSTREAM_OF_SBAC <= requested and not (requested & NOT_DOWNSTREAM_OF_SBAC), requested
+    yearly = read_parquet(env.warehouse_dir / "sbac_yearly_changes.parquet")
+    pairs = set(map(tuple, yearly[["start_year", "end_year"]].drop_duplicates().to_numpy()))
+    assert pairs == {("2014-15", "2015-16"), ("2015-16", "2016-17"), ("2016-17", "2017-18")}
+    assert yearly.loc[yearly["end_year"] == "2017-18", "rank_cohort"].notna().sum() > 0
+
+    # CSDE republishes 2015-16 with changed numbers: a run for that year only, then its downstream.
+    before = read_parquet(env.warehouse_dir / "sbac_score_changes.parquet")
+    old_path = write_export(sample_copy, "sbac_district", "2015-16", SEED)  # same path, same content as loaded
+    old_sha = read_export(old_path).sha256
+    write_export(sample_copy, "sbac_district", "2015-16", SEED, revision=1)
+    assert _sensor("new_school_year_sensor", instance).skip_message
+    result = _sensor("republished_export_sensor", instance)
+    assert [(r.job_name, r.partition_key) for r in result.run_requests] == [("single_year_sbac_district", "2015-16")]
+    assert result.run_requests[0].tags["alliance_pipeline/trigger"] == "republished"
+    _execute(instance, result.run_requests[0])
+    assert _materialized_partitions(instance, "raw_sbac_district") == ["2014-15", "2015-16", "2015-16", "2016-17", "2017-18"]
+    assert _materialized_partitions(instance, "raw_sbac_growth") == ["2015-16", "2016-17"]  # untouched
+    requested, cursor = _automation(instance, cursor)
+    assert DOWNSTREAM_OF_SBAC <= requested and not (requested & NOT_DOWNSTREAM_OF_SBAC), requested
+    assert _sensor("republished_export_sensor", instance).skip_message  # refreshed once, not again
+
+    # Both versions stay in the archive, listed by raw_export_versions.
+    versions = read_parquet(env.warehouse_dir / "raw_export_versions.parquet")
+    year = versions[(versions["family"] == "sbac_district") & (versions["school_year"] == "2015-16")]
+    new_sha = read_export(sample_copy / "sbac-district" / old_path.name).sha256
+    assert set(year["sha256"]) == {old_sha, new_sha} and year.loc[year["is_latest"], "sha256"].tolist() == [new_sha]
+    assert all(pd.notna(year["first_seen"])) and all(map(lambda p: paths.Path(p).is_file(), year["archive_path"]))
+
+    # The indicator now holds the new numbers, equal to the method applied to the new export.
+    after = read_parquet(env.warehouse_dir / "sbac_score_changes.parquet")
+    expected_end = sbac.district_scores(read_export(sample_copy / "sbac-district" / old_path.name).frame)
+    expected = expected_end.set_index(["district_code", "subject"])["score"]
+    got = after.set_index(["district_code", "subject"])["score_end"].dropna()
+    assert (got - expected.reindex(got.index)).abs().max() < 1e-9
+    assert not after["score_end"].equals(before["score_end"])
+
+
+def test_archive_keeps_each_version_once_with_its_first_seen_time(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text("a,b\n1,2\n")
+    root = tmp_path / "archive"
+    first = archive_export(export, "enrollment", "2015-16", root)
+    again = archive_export(export, "enrollment", "2015-16", root)
+    assert first.new and not again.new and again.first_seen == first.first_seen
+    export.write_text("a,b\n1,3\n")
+    second = archive_export(export, "enrollment", "2015-16", root)
+    assert second.new and second.sha256 != first.sha256 and first.path.read_text() == "a,b\n1,2\n"
+    versions = list_versions(root)
+    assert len(versions) == 2 and versions["is_latest"].sum() == 1
+    assert (first.path.stat().st_mode & 0o222) == 0  # archived files are read-only
+
+
+def test_jobs_schedules_and_sensors_are_named_for_their_purpose():
+    jobs = {job.name for job in defs.jobs}
+    assert {"single_year_sbac_district", "single_year_enrollment", "cross_year_tables", "report_only"} <= jobs
+    assert {s.name for s in defs.sensors} == {"new_school_year_sensor", "republished_export_sensor", "keep_tables_current"}
+    schedules = list(defs.schedules)
+    assert schedules and all(s.cron_schedule == "0 6 15 10 *" and s.execution_timezone == "America/New_York" for s in schedules)
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.code_version, key
+        name = key.to_user_string()
+        follows_exports = name.startswith("raw_") and name != "raw_export_versions"
+        assert (node.automation_condition is None) == follows_exports, name
+
+
+def test_annual_schedule_adds_new_years_and_requests_the_latest(instance, env, sample_copy):
+    env.source(sample_copy)
+    schedule = defs.resolve_schedule_def("annual_refresh_sbac_district")
+    context = dg.build_schedule_context(instance=instance, resources={"edsight": defs.resources["edsight"]},
+                                        repository_def=defs.get_repository_def(),
+                                        scheduled_execution_time=pd.Timestamp("2027-10-15T06:00", tz="America/New_York"))
+    requests = schedule.evaluate_tick(context).run_requests
+    assert [(r.job_name, r.partition_key) for r in requests] == [
+        ("single_year_sbac_district", "2015-16"), ("single_year_sbac_district", "2016-17")]
+    assert instance.get_dynamic_partitions("sbac_district_years") == ["2014-15", "2015-16", "2016-17"]
