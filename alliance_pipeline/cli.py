@@ -19,6 +19,11 @@ def _instance():
     if not home:
         home = str(DEFAULT_DAGSTER_HOME)
         os.environ["DAGSTER_HOME"] = home
+        DEFAULT_DAGSTER_HOME.mkdir(parents=True, exist_ok=True)
+        config = DEFAULT_DAGSTER_HOME / "dagster.yaml"
+        if not config.exists():  # the embedded default: SQLite under .dagster_home (deploy/dagster.yaml for PostgreSQL)
+            config.write_text("# Embedded SQLite instance (the default). See deploy/dagster.yaml for PostgreSQL.\n"
+                              "telemetry:\n  enabled: false\n")
     Path(home).mkdir(parents=True, exist_ok=True)
     return DagsterInstance.get()
 

@@ -96,6 +96,21 @@ def test_score_changes_subject_scope_keeps_the_clean_subject():
         sbac.score_changes(sbac.district_scores(Y0), sbac.district_scores(Y1), "a", "b", scope="grade")
 
 
+def test_yearly_changes_compare_each_year_with_the_previous_one_by_hand():
+    y2 = raw([("0010011", "ELA", 3, 20, 2470), ("0010011", "ELA", 4, 20, 2570),
+              ("0010011", "Math", 3, 20, 2420), ("0010011", "Math", 4, 20, 2500)], year="2016-17")
+    scores = {"2014-15": sbac.district_scores(Y0), "2015-16": sbac.district_scores(Y1), "2016-17": sbac.district_scores(y2)}
+    yearly = sbac.yearly_changes(scores, ["0010011", "0040011"])
+    pairs = yearly[["start_year", "end_year"]].drop_duplicates().values.tolist()
+    assert pairs == [["2014-15", "2015-16"], ["2015-16", "2016-17"]]
+    late = yearly[(yearly["end_year"] == "2016-17") & (yearly["district_code"] == "0010011")].set_index("subject")
+    assert late.loc["ELA", "change"] == pytest.approx(2520 - 2500) and late.loc["Math", "change"] == pytest.approx(2460 - 2450)
+    assert late.loc["ELA", "rank_cohort"] == 1  # ranked within its own pair
+    early = yearly[(yearly["end_year"] == "2015-16") & (yearly["subject"] == "ELA") & yearly["in_cohort"]]
+    assert dict(zip(early["district_code"], early["rank_cohort"])) == {"0010011": 1, "0040011": 2}  # +25 vs +10
+    assert sbac.yearly_changes({"2014-15": scores["2014-15"], "2016-17": scores["2016-17"]}, []).empty  # no consecutive pair
+
+
 def test_pair_is_compared_over_grades_tested_in_both_years():
     extra = raw([("0010011", "ELA", 3, 10, 2400), ("0010011", "ELA", 5, 30, 2600)], year="2014-15")
     later = raw([("0010011", "ELA", 3, 10, 2410)], year="2015-16")
