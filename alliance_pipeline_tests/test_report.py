@@ -133,7 +133,7 @@ def test_sample_report_in_chromium_matches_the_parquet_assets(sample_run):
         page.goto(sample_run.html.as_uri())
         page.wait_for_load_state("load")
         sections = page.eval_on_selector_all("section[data-section]", "els => els.map(e => e.dataset.section)")
-        assert sections == [*SECTION_KEYS, "identified_districts", "excluded_districts", "identification_audit",
+        assert sections == [*SECTION_KEYS, "sbac_yearly_changes", "identified_districts", "excluded_districts", "identification_audit",
                             "settings", "data_sources"]
         charts = page.eval_on_selector_all(
             "img[data-chart]", "imgs => imgs.map(i => [i.dataset.chart, i.complete && i.naturalWidth > 0])")
@@ -141,6 +141,14 @@ def test_sample_report_in_chromium_matches_the_parquet_assets(sample_run):
         tables = read_page_tables(page)
         checked = sum(check_appendix_table(sample_run, key, BY_NAME[name], tables[key]) for key, name in zip(SECTION_KEYS, ORDER))
         assert checked > 6 * 30 * 3
+
+        yearly = sample_run.table("sbac_yearly_changes").set_index(["district_code", "subject", "start_year"])
+        shown_yearly = {row["district"]: row["cells"] for row in tables["sbac_yearly_changes"]}
+        assert len(shown_yearly) == 30
+        for (code, subject, start), record in yearly.iterrows():
+            if code in shown_yearly:
+                column = f"change_{subject.lower()}_{start}_{record['end_year']}".replace("-", "_")
+                assert _same(record["change"], shown_yearly[code][column], "float2"), (code, column)
 
         identified = sample_run.table("identified_districts")
         assert [row["district"] for row in tables["identified_districts"]] == list(identified["district_code"])
@@ -209,6 +217,9 @@ def test_real_exports_report_lists_the_cohort_in_parquet_rank_order(real_run):
                 assert "no CMT district exports" in reason and key not in tables
                 continue
             check_appendix_table(real_run, key, indicator, tables[key])
+        winchester = next(row for row in tables["sbac_yearly_changes"] if row["district"] == "1620011")["cells"]
+        assert winchester["change_math_2014_15_2015_16"]["text"] == "—"
+        assert winchester["exclusions"]["text"].startswith("2014-15 to 2015-16: suppressed")
         excluded = {(row["cells"]["table"]["text"], row["district"]) for row in tables["excluded_districts"]}
         assert ("Table B1", "1620011") in excluded  # Winchester: suppressed grades in both years
         page.locator("#identification_audit").screenshot(path=screenshot_path("identification-audit-real-exports.png"))

@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from alliance_pipeline.methods.identify import INDICATORS
 from alliance_pipeline.reporting import render
 from alliance_pipeline.reporting.appendix_b import (
-    EXCLUDED, RANKED, appendix_b_report, appendix_table, excluded_table, indicator_rows,
+    EXCLUDED, RANKED, appendix_b_report, appendix_table, excluded_table, indicator_rows, yearly_table,
 )
 from alliance_pipeline.reporting.charts import bar_chart_svg, short_name
 
@@ -85,6 +85,23 @@ def test_every_cohort_district_appears_once_ranked_first_in_rank_order(ranks):
     assert rows.loc[rows["status"] == EXCLUDED, "reason"].notna().all()
 
 
+def test_yearly_table_has_a_column_per_pair_and_names_each_exclusion():
+    first = changes([("A", "Math", 5.0, 1, None), ("A", "ELA", 3.0, 1, None),
+                     ("B", "Math", None, None, "suppressed ELA grade 3 in 2014-15"),
+                     ("B", "ELA", None, None, "suppressed ELA grade 3 in 2014-15")])
+    second = changes([("A", "Math", -1.0, 1, None), ("A", "ELA", 2.0, 1, None)])
+    second["start_year"], second["end_year"] = "2015-16", "2016-17"
+    table = yearly_table(pd.concat([first, second], ignore_index=True), cohort(["A", "B"]))
+    rows = table.rows.set_index("district_code")
+    assert [c.label for c in table.columns][2:] == [
+        "Math 2014-15 to 2015-16", "ELA 2014-15 to 2015-16", "Math 2015-16 to 2016-17", "ELA 2015-16 to 2016-17",
+        "Excluded because"]
+    assert rows.at["A", "change_math_2015_16_2016_17"] == -1.0 and rows.at["A", "exclusions"] == ""
+    assert pd.isna(rows.at["B", "change_math_2014_15_2015_16"])
+    assert rows.at["B", "exclusions"] == ("2014-15 to 2015-16: suppressed ELA grade 3 in 2014-15; "
+                                          "Math 2015-16 to 2016-17: no row; ELA 2015-16 to 2016-17: no row")
+
+
 def test_cells_show_rounded_values_and_keep_the_exact_one():
     assert render.fmt(pd.NA, "float2") == "—" and render.fmt(None) == "—" and render.fmt(float("nan"), "int") == "—"
     assert render.fmt(12.345678, "float2") == "12.35" and render.fmt(64.25, "float1") == "64.2"
@@ -123,6 +140,7 @@ def _report(run_id: str, minute: int):
     t = changes([])
     t.attrs["unavailable"] = "no CMT"
     tables = {"sbac_score_changes": changes([("A", "Math", 5.0, 1, None)]), "growth_rankings": growth,
+              "sbac_yearly_changes": changes([("A", "Math", 5.0, 1, None), ("A", "ELA", 3.0, 1, None)]),
               "t_score_changes": t, "identified_districts": identified, "alliance_identification": identification,
               "opportunity_districts": opportunity}
     sources = [{"asset": "raw_sbac_district", "school_year": "2015-16", "file": "f.csv", "sha256": "ab" * 32, "rows": 3, "title": "T"}]

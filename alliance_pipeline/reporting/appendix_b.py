@@ -66,9 +66,10 @@ class Report:
     opportunity: ReportTable
     settings: list[tuple[str, str, str]]  # (group, name, value)
     sources: ReportTable
+    yearly: ReportTable
 
     def tables(self) -> list[ReportTable]:
-        return [*self.appendix_b, self.identified, self.excluded, self.audit, self.opportunity, self.sources]
+        return [*self.appendix_b, self.yearly, self.identified, self.excluded, self.audit, self.opportunity, self.sources]
 
 
 # --- Appendix B: one table per indicator -------------------------------------------------
@@ -266,6 +267,46 @@ def opportunity_table(opportunity: pd.DataFrame) -> ReportTable:
     return table
 
 
+def yearly_table(yearly: pd.DataFrame, cohort: pd.DataFrame) -> ReportTable:
+    """Each cohort district's change for every consecutive pair of SBAC years (sbac_yearly_changes).
+
+    One column per pair and subject; a change the asset excluded is "—" in its
+    cell and named with its reason in the last column.
+    """
+    table = ReportTable(
+        "sbac_yearly_changes", "Year over year: change in weighted SBAC scale score",
+        "The section 2 change for every pair of consecutive school years loaded; a new year's export adds "
+        "its pair here with no code change.",
+        "sbac_yearly_changes",
+        [Column("district_name", "District"), Column("district_code", "Code", "code")],
+        cohort[["district_code", "district_name"]].iloc[0:0],
+        unavailable=yearly.attrs.get("unavailable"),
+    )
+    if table.unavailable:
+        return table
+    rows = cohort[["district_code", "district_name"]].sort_values("district_name").reset_index(drop=True)
+    notes: dict[str, list[str]] = {code: [] for code in rows["district_code"]}
+    pairs = yearly[["start_year", "end_year"]].drop_duplicates().sort_values("end_year").itertuples(index=False)
+    for start, end in pairs:
+        for subject in ("Math", "ELA"):
+            name = f"change_{subject.lower()}_{start}_{end}".replace("-", "_")
+            block = yearly[(yearly["start_year"] == start) & (yearly["end_year"] == end) & (yearly["subject"] == subject)]
+            block = block.set_index("district_code")
+            rows[name] = [block["change"].get(code, pd.NA) for code in rows["district_code"]]
+            table.columns.append(Column(name, f"{subject} {start} to {end}", "float2"))
+            for code in rows["district_code"]:
+                if code not in block.index:
+                    notes[code].append(f"{subject} {start} to {end}: no row")
+                elif bool(block.at[code, "excluded"]):
+                    note = f"{start} to {end}: {block.at[code, 'exclusion_reason']}"
+                    if note not in notes[code]:  # district scope: the same reason for both subjects
+                        notes[code].append(note)
+    rows["exclusions"] = pd.Series(["; ".join(notes[code]) for code in rows["district_code"]], dtype=object)
+    table.columns.append(Column("exclusions", "Excluded because"))
+    table.rows = rows
+    return table
+
+
 def sources_table(sources: list[dict]) -> ReportTable:
     rows = pd.DataFrame(sources, columns=["asset", "school_year", "file", "sha256", "rows", "title"])
     rows = rows.sort_values(["asset", "school_year"]).reset_index(drop=True)
@@ -290,7 +331,7 @@ def appendix_b_report(
 ) -> Report:
     """The whole report from the stored tables.
 
-    ``tables`` maps asset names (sbac_score_changes, growth_rankings,
+    ``tables`` maps asset names (sbac_score_changes, sbac_yearly_changes, growth_rankings,
     t_score_changes, identified_districts, alliance_identification,
     opportunity_districts) to their Parquet tables; ``sources`` lists the raw
     exports' provenance; ``settings`` the method settings as (group, name, value).
@@ -312,4 +353,5 @@ def appendix_b_report(
         opportunity=opportunity_table(tables["opportunity_districts"]),
         settings=settings,
         sources=sources_table(sources),
+        yearly=yearly_table(tables["sbac_yearly_changes"], cohort),
     )

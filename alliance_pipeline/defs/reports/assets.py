@@ -36,11 +36,16 @@ class ReportSettings(dg.ConfigurableResource):
         return Path(self.output_dir) if self.output_dir else paths.reports_dir()
 
 
-def export_sources(io_manager: ParquetIOManager, cohort: pd.DataFrame) -> list[dict]:
-    """Provenance of every stored raw partition (file, SHA-256, year), read from the Parquet footers."""
+def export_sources(io_manager: ParquetIOManager, cohort: pd.DataFrame, instance: dg.DagsterInstance) -> list[dict]:
+    """Provenance of every stored raw partition of the instance's school years (file, SHA-256, year),
+    read from the Parquet footers (a file of a year the instance no longer has is not cited)."""
     sources = []
-    for key in RAW_KEYS:
+    for family in FAMILIES.values():
+        key = dg.AssetKey(family.asset_name)
+        years = set(instance.get_dynamic_partitions(family.partitions_name))
         for year, path in io_manager.stored_partitions(key).items():
+            if year not in years:
+                continue
             source = read_attrs(path).get("source") or {"file": "(not recorded; re-materialize)", "sha256": "", "title": ""}
             sources.append({"asset": key.to_user_string(), "school_year": year, **source})
     if cohort.attrs.get("source"):
@@ -75,6 +80,7 @@ def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
 def appendix_b_report(
     context: dg.AssetExecutionContext,
     sbac_score_changes: pd.DataFrame,
+    sbac_yearly_changes: pd.DataFrame,
     growth_rankings: pd.DataFrame,
     t_score_changes: pd.DataFrame,
     identified_districts: pd.DataFrame,
@@ -88,6 +94,7 @@ def appendix_b_report(
 ) -> dg.MaterializeResult:
     tables = {
         "sbac_score_changes": sbac_score_changes,
+        "sbac_yearly_changes": sbac_yearly_changes,
         "growth_rankings": growth_rankings,
         "t_score_changes": t_score_changes,
         "identified_districts": identified_districts,
@@ -97,7 +104,7 @@ def appendix_b_report(
     report = build_report(
         tables,
         alliance_cohort,
-        export_sources(io_manager, alliance_cohort),
+        export_sources(io_manager, alliance_cohort, context.instance),
         settings_rows(method, identification_settings),
         method.top_n,
         generated_at=datetime.now(timezone.utc),
