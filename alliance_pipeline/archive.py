@@ -54,10 +54,15 @@ def _write_once(target: Path, write) -> None:
         os.unlink(tmp)
 
 
-def archive_export(path: str | Path, family: str, school_year: str, root: Path, now: datetime | None = None) -> ArchivedVersion:
-    """Keep ``path`` under its SHA-256 (once); return the version with its first-seen time."""
+def archive_export(
+    path: str | Path, family: str, school_year: str, root: Path, now: datetime | None = None, sha256: str | None = None
+) -> ArchivedVersion:
+    """Keep ``path`` under its SHA-256 (once); return the version with its first-seen time.
+
+    ``sha256``: the file's hash when the caller already has it (the reader computes it).
+    """
     path = Path(path)
-    sha = sha256_of(path)
+    sha = sha256 or sha256_of(path)
     folder = root / family / school_year
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / f"{sha}{path.suffix or '.csv'}"

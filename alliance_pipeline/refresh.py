@@ -16,6 +16,7 @@ from typing import Callable
 
 import dagster as dg
 
+from alliance_pipeline.defs.common.partitions import missing_years
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 
@@ -48,8 +49,7 @@ def register_years(instance: dg.DagsterInstance, source: EdSightSource) -> dict[
     years: dict[str, list[str]] = {}
     for name, family in FAMILIES.items():
         found = list(source.discover(name))
-        existing = set(instance.get_dynamic_partitions(family.partitions_name))
-        new = [year for year in found if year not in existing]
+        new = missing_years(instance, name, found)
         if new:
             instance.add_dynamic_partitions(family.partitions_name, new)
         years[name] = found

@@ -76,8 +76,11 @@ _ENV.filters["fmt"] = fmt
 _ENV.filters["raw"] = raw
 
 
-def _markdown_table(table) -> str:
+def markdown_table(table, rows: int | None = None) -> str:
+    """A report table as Markdown, cells formatted as on the page (first ``rows`` rows if given)."""
     frame = table.csv_frame()
+    if rows is not None:
+        frame = frame.head(rows)
     if frame.empty:
         return "_no rows_"
     shown = frame.copy()
@@ -88,7 +91,7 @@ def _markdown_table(table) -> str:
     return shown.rename(columns=labels).to_markdown(index=False, disable_numparse=True)  # keep codes' zeros
 
 
-_ENV.filters["markdown_table"] = _markdown_table
+_ENV.filters["markdown_table"] = markdown_table
 
 
 def render_html(report: Report) -> str:

@@ -15,3 +15,9 @@ from alliance_pipeline.edsight.families import FAMILIES
 YEAR_PARTITIONS: dict[str, dg.DynamicPartitionsDefinition] = {
     name: dg.DynamicPartitionsDefinition(name=family.partitions_name) for name, family in FAMILIES.items()
 }
+
+
+def missing_years(instance: dg.DagsterInstance, family: str, found) -> list[str]:
+    """The school years in ``found`` (years with an export) that are not yet partitions of ``family``."""
+    existing = set(instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
+    return [year for year in found if year not in existing]

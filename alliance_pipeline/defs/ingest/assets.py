@@ -52,7 +52,7 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             export = read_export(path, expected_year=year)
         except (EdSightFormatError, SourceError) as exc:
             raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}") from exc
-        version = archive_export(path, family.name, year, paths.archive_dir())
+        version = archive_export(path, family.name, year, paths.archive_dir(), sha256=export.sha256)
         frame = raw_frame(export)
         context.log.info(f"read {len(frame)} rows from {export.path}; "
                          f"{'archived' if version.new else 'already archived'} as {version.path} (first seen {version.first_seen})")

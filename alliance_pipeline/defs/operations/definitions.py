@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
+from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS, missing_years
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.reader import sha256_of
@@ -90,13 +90,8 @@ def republished(instance: dg.DagsterInstance, source: EdSightSource) -> list[tup
 
 def new_years(instance: dg.DagsterInstance, source: EdSightSource) -> dict[str, list[str]]:
     """family -> school years whose export exists but whose partition does not yet."""
-    found: dict[str, list[str]] = {}
-    for name, family in FAMILIES.items():
-        existing = set(instance.get_dynamic_partitions(family.partitions_name))
-        years = [year for year in source.discover(name) if year not in existing]
-        if years:
-            found[name] = years
-    return found
+    found = {name: missing_years(instance, name, source.discover(name)) for name in FAMILIES}
+    return {name: years for name, years in found.items() if years}
 
 
 def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
@@ -194,7 +189,7 @@ def annual_schedule(family: str, job) -> dg.ScheduleDefinition:
         job=job,
     )
     def annual_refresh(context: dg.ScheduleEvaluationContext, edsight: EdSightSource):
-        new = [year for year in edsight.discover(family) if year not in set(context.instance.get_dynamic_partitions(partitions_name))]
+        new = missing_years(context.instance, family, edsight.discover(family))
         if new:
             context.instance.add_dynamic_partitions(partitions_name, new)
         stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")

@@ -20,7 +20,7 @@ from alliance_pipeline.defs.common.io_manager import ParquetIOManager, read_attr
 from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.reporting.appendix_b import ReportTable, appendix_b_report as build_report
-from alliance_pipeline.reporting.render import write_report, fmt
+from alliance_pipeline.reporting.render import markdown_table, write_report
 
 GROUP = "reports"
 CODE_VERSION = "report-1"
@@ -62,10 +62,7 @@ def settings_rows(method: MethodSettings, identification: IdentificationSettings
 def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
     if table.unavailable:
         return dg.MetadataValue.md(f"_not available: {table.unavailable}_")
-    frame = table.csv_frame().head(rows)
-    kinds = {c.name: c.kind for c in table.columns}
-    shown = frame.apply(lambda column: column.map(lambda v, k=kinds.get(column.name, "text"): fmt(v, k)))
-    return dg.MetadataValue.md(shown.rename(columns={c.name: c.label for c in table.columns}).to_markdown(index=False, disable_numparse=True))
+    return dg.MetadataValue.md(markdown_table(table, rows))
 
 
 @dg.asset(
