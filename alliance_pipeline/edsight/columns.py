@@ -37,6 +37,12 @@ KNOWN_COLUMNS: dict[str, str] = {
     "outcomeratepct": "outcome_rate_pct",
     "numbertested": "number_tested",
     "averagescalescore": "average_scale_score",
+    # The subgroup column of the "by subgroup" SBAC exports (section 10): one name for all four,
+    # the export's own header text stays in the labels used by messages.
+    "race": "subgroup",
+    "ell": "subgroup",
+    "specialeducation": "subgroup",
+    "freereducedpricemealeligibility3level": "subgroup",
 }
 
 # compact group-row label -> short prefix for the columns under it
@@ -45,7 +51,7 @@ GROUP_ALIASES: dict[str, str] = {
 }
 
 # Columns that identify a row; never numeric, never "suppressed".
-IDENTIFIER_COLUMNS = frozenset({"district_name", "district_code", "subject", "category"})
+IDENTIFIER_COLUMNS = frozenset({"district_name", "district_code", "subject", "category", "subgroup"})
 
 INTEGER_COLUMNS = frozenset(
     {

@@ -46,7 +46,19 @@ FILENAME_TEMPLATES = {
     "cmt_district": "connecticut-mastery-test__{year}_math-reading-writing_all-students_all-grades.csv",
     "enrollment": "enrollment__{year}_all-students.csv",
     "accountability": "next-generation-accountability__{year}_district-totals_extract.csv",
+    "sbac_subgroup_race": "smarter-balanced__{year}_ela-and-math_race_all-grades-combined.csv",
+    "sbac_subgroup_ell": "smarter-balanced__{year}_ela-and-math_ell_all-grades-combined.csv",
+    "sbac_subgroup_special_education": "smarter-balanced__{year}_ela-and-math_special-education_all-grades-combined.csv",
+    "sbac_subgroup_meal": (
+        "smarter-balanced__{year}_ela-and-math_free-reduced-price-meal-eligibility-3-level-_all-grades-combined.csv"
+    ),
 }
+
+# The subgroup families share one folder; each file names its subgroup (methodology section 10).
+SUBGROUP_FOLDER = "sbac-district-subgroups"
+SUBGROUP_FAMILIES = (
+    "sbac_subgroup_race", "sbac_subgroup_ell", "sbac_subgroup_special_education", "sbac_subgroup_meal",
+)
 
 
 def _pattern(name: str) -> str:
@@ -97,6 +109,21 @@ FAMILIES: dict[str, ExportFamily] = {
             _pattern("accountability"),
             "Next Generation Accountability, district totals (OutcomeRatePct = Accountability Index)",
             ("district_code",),
+        ),
+        *(
+            ExportFamily(
+                name,
+                SUBGROUP_FOLDER,
+                _pattern(name),
+                f"Smarter Balanced, all districts, ELA and Math, all grades combined, by {label}",
+                ("district_code", "subject", "subgroup"),
+            )
+            for name, label in (
+                ("sbac_subgroup_race", "race/ethnicity (Race)"),
+                ("sbac_subgroup_ell", "English learner status (ELL: Y/N)"),
+                ("sbac_subgroup_special_education", "special education status (Special Education: Y/N)"),
+                ("sbac_subgroup_meal", "free/reduced-price meal eligibility, 3 levels (F, R, N)"),
+            )
         ),
     )
 }

@@ -30,14 +30,42 @@ SCORE_COLUMNS = [
 ]
 
 
+def weighted_scores(n: np.ndarray, v: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Row-wise ``sum(n*v) / sum(n)`` over the first ``used[i]`` cells of row i; NaN without test takers.
+
+    Each row is summed in its grade order exactly as ``numpy.sum`` sums the row's own values, so a
+    table of districts and one district alone give the same number to the last bit.
+    """
+    n = np.asarray(n, dtype=float)
+    v = np.asarray(v, dtype=float)
+    used = np.asarray(used, dtype=int)
+    width = n.shape[1] if n.ndim == 2 else 0
+    products = np.where(np.arange(width) < used[:, None], n * v, 0.0) if width else np.zeros((len(used), 0))
+    counts = np.where(np.arange(width) < used[:, None], n, 0.0) if width else np.zeros((len(used), 0))
+    if width < 8:  # numpy sums fewer than 8 values left to right: the padding zeros change nothing
+        top, total = products.sum(axis=1), counts.sum(axis=1)
+    else:
+        top = np.array([products[i, :k].sum() for i, k in enumerate(used)])
+        total = np.array([counts[i, :k].sum() for i, k in enumerate(used)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, top / np.where(total > 0, total, 1.0), np.nan)
+
+
 def weighted_score(n: Sequence[float], v: Sequence[float]) -> float | None:
     """sum(n*v)/sum(n); None when no test takers."""
-    n_arr = np.asarray(n, dtype=float)
-    v_arr = np.asarray(v, dtype=float)
-    total = n_arr.sum()
-    if total <= 0:
-        return None
-    return float((n_arr * v_arr).sum() / total)
+    value = weighted_scores(np.asarray([n], dtype=float).reshape(1, -1), np.asarray([v], dtype=float).reshape(1, -1),
+                            np.asarray([len(n)]))[0]
+    return None if np.isnan(value) else float(value)
+
+
+def _lists(frame: pd.DataFrame, keys: list[str], columns: dict[str, str], kinds: dict[str, type]) -> pd.DataFrame:
+    """Per group of ``keys``: each column's values as a Python list, in the frame's order."""
+    if frame.empty:
+        return pd.DataFrame(columns=list(columns), index=pd.MultiIndex.from_arrays([[] for _ in keys], names=keys))
+    grouped = frame.groupby(keys, sort=True)
+    return pd.DataFrame({
+        name: grouped[column].agg(lambda s, kind=kinds[name]: [kind(x) for x in s]) for name, column in columns.items()
+    })
 
 
 def district_scores(
@@ -50,39 +78,58 @@ def district_scores(
     scope = sorted(set(int(g) for g in grades))
     rows = raw[~raw["is_aggregate"].astype(bool) & raw["grade"].isin(scope)]
     year = str(raw["school_year"].iloc[0]) if "school_year" in raw and len(raw) else None
-    out = []
-    for (code, subject), group in rows.groupby(["district_code", "subject"], sort=True):
-        group = group.sort_values("grade")
-        n_col, v_col = group[n_column], group[v_column]
-        no_takers = n_col.eq(0).fillna(False)  # nothing to publish: neither used nor suppressed
-        published = (n_col.notna() & v_col.notna()) | no_takers
-        used = group[published & ~no_takers]
-        n = [int(x) for x in used[n_column]]
-        v = [float(x) for x in used[v_column]]
-        out.append(
-            {
-                "school_year": year,
-                "district_code": code,
-                "district_name": group["district_name"].iloc[0] if "district_name" in group else None,
-                "subject": subject,
-                "score": weighted_score(n, v),
-                "n_total": int(sum(n)),
-                "n_grades": len(n),
-                "grades_used": [int(g) for g in used["grade"]],
-                "grade_n": n,
-                "grade_vss": v,
-                "suppressed_grades": [int(g) for g in group.loc[~published, "grade"]],
-                "source_rows": [int(r) for r in group["source_row"]] if "source_row" in group else [],
-            }
-        )
-    frame = pd.DataFrame(out, columns=SCORE_COLUMNS)
+    keys = ["district_code", "subject"]
+    if rows.empty:
+        frame = pd.DataFrame(columns=SCORE_COLUMNS)
+        return frame.astype({"score": "Float64", "n_total": "Int64", "n_grades": "Int64"})
+    rows = rows.sort_values([*keys, "grade"], kind="stable")
+    n_col, v_col = rows[n_column], rows[v_column]
+    no_takers = n_col.eq(0).fillna(False).astype(bool)  # nothing to publish: neither used nor suppressed
+    published = ((n_col.notna() & v_col.notna()).fillna(False).astype(bool)) | no_takers
+    used = rows[published & ~no_takers]
+
+    frame = rows.groupby(keys, sort=True).agg(
+        district_name=("district_name", "first") if "district_name" in rows else ("grade", lambda s: None)
+    )
+    frame = frame.join(_lists(used, keys, {"grades_used": "grade", "grade_n": n_column, "grade_vss": v_column},
+                              {"grades_used": int, "grade_n": int, "grade_vss": float}))
+    frame = frame.join(_lists(rows[~published], keys, {"suppressed_grades": "grade"}, {"suppressed_grades": int}))
+    source = {"source_rows": "source_row"} if "source_row" in rows else {}
+    frame = frame.join(_lists(rows, keys, source, {"source_rows": int}))
+    for column in ("grades_used", "grade_n", "grade_vss", "suppressed_grades", "source_rows"):
+        if column not in frame:
+            frame[column] = None
+        frame[column] = frame[column].map(lambda v: v if isinstance(v, list) else [])
+
+    k = frame["grade_n"].map(len).to_numpy()
+    width = int(k.max()) if len(k) else 0
+    n = np.zeros((len(frame), width))
+    v = np.zeros((len(frame), width))
+    for i, (ns, vs) in enumerate(zip(frame["grade_n"], frame["grade_vss"])):
+        n[i, : len(ns)] = ns
+        v[i, : len(vs)] = vs
+    frame["score"] = pd.array(weighted_scores(n, v, k), dtype="Float64")
+    frame.loc[frame["score"].isna(), "score"] = pd.NA
+    frame["n_total"] = frame["grade_n"].map(sum)
+    frame["n_grades"] = k
+    frame = frame.reset_index()
+    frame.insert(0, "school_year", year)
+    frame = frame[SCORE_COLUMNS].reset_index(drop=True)
+    for column in ("school_year", "district_code", "district_name", "subject"):  # plain inferred text, as before
+        frame[column] = pd.Series(frame[column].tolist(), index=frame.index, dtype=None)
     frame["score"] = frame["score"].astype("Float64")
     for column in ("n_total", "n_grades"):
         frame[column] = frame[column].astype("Int64")
     return frame
 
 
-def rescore(row: pd.Series, grades: Iterable[int]) -> tuple[float | None, int]:
+def by_district_subject(frame: pd.DataFrame) -> dict[tuple[str, str], dict]:
+    """The rows of a per-(district, subject) table as plain dicts, keyed by (district_code, subject)."""
+    records = frame.to_dict("records")
+    return {(row["district_code"], row["subject"]): row for row in records}
+
+
+def rescore(row, grades: Iterable[int]) -> tuple[float | None, int]:
     """A district's score and n over a subset of its grades (for year pairs)."""
     keep = set(grades)
     pairs = [(n, v) for g, n, v in zip(row["grades_used"], row["grade_n"], row["grade_vss"]) if g in keep]
@@ -138,19 +185,19 @@ def score_changes(
     excluded too. An excluded district has no change (never 0).
     """
     compared = sorted(set(grades) & tested_grades(scores_start) & tested_grades(scores_end))
-    start = scores_start.set_index(["district_code", "subject"])
-    end = scores_end.set_index(["district_code", "subject"])
-    keys = sorted(set(start.index) | set(end.index))
+    start = by_district_subject(scores_start)
+    end = by_district_subject(scores_end)
+    keys = sorted(set(start) | set(end))
 
-    def suppressed_in(frame: pd.DataFrame, key) -> list[int]:
-        if key not in frame.index:
+    def suppressed_in(frame: dict, key) -> list[int]:
+        if key not in frame:
             return []
-        return sorted(int(g) for g in frame.loc[key, "suppressed_grades"] if int(g) in compared)
+        return sorted(int(g) for g in frame[key]["suppressed_grades"] if int(g) in compared)
 
     reasons: dict[tuple[str, str], list[str]] = {key: [] for key in keys}
     for key in keys:
         for label, frame in ((start_year, start), (end_year, end)):
-            if key not in frame.index:
+            if key not in frame:
                 reasons[key].append(f"not in the {label} export")
                 continue
             hidden = suppressed_in(frame, key)
@@ -162,17 +209,17 @@ def score_changes(
     rows = []
     for key in keys:
         code, subject = key
-        score_s, n_s = rescore(start.loc[key], compared) if key in start.index else (None, 0)
-        score_e, n_e = rescore(end.loc[key], compared) if key in end.index else (None, 0)
+        score_s, n_s = rescore(start[key], compared) if key in start else (None, 0)
+        score_e, n_e = rescore(end[key], compared) if key in end else (None, 0)
         why = list(reasons[key])
         if not why and (score_s is None or score_e is None):
             why.append("no scored grade in " + " and ".join(
                 label for label, value in ((start_year, score_s), (end_year, score_e)) if value is None))
-        name_source = end if key in end.index else start
+        name_source = end if key in end else start
         rows.append(
             {
                 "district_code": code,
-                "district_name": name_source.loc[key, "district_name"],
+                "district_name": name_source[key]["district_name"],
                 "subject": subject,
                 "start_year": start_year,
                 "end_year": end_year,

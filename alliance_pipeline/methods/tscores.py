@@ -23,7 +23,9 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from alliance_pipeline.methods.sbac import DEFAULT_GRADES, SCORE_COLUMNS, apply_scope, district_scores, weighted_score
+from alliance_pipeline.methods.sbac import (
+    DEFAULT_GRADES, SCORE_COLUMNS, apply_scope, by_district_subject, district_scores, weighted_score,
+)
 
 POPULATIONS = ("all_scored", "unsuppressed")
 T_SUBJECTS = ("ELA", "Math")
@@ -162,18 +164,18 @@ def t_scores(
     scores_by_year: Mapping[str, tuple[str, pd.DataFrame]],
     cmt_reference_year: str,
 ) -> pd.DataFrame:
-    references = reference_moments(moments, cmt_reference_year).set_index(["school_year", "subject"])
-    own = moments.set_index(["school_year", "subject"])
+    references = {(r["school_year"], r["subject"]): r for r in reference_moments(moments, cmt_reference_year).to_dict("records")}
+    own = {(r["school_year"], r["subject"]): r for r in moments.to_dict("records")}
     rows = []
     for year in sorted(scores_by_year, key=lambda y: int(y[:4])):
         assessment, scores = scores_by_year[year]
-        for _, score in scores[scores["subject"].isin(T_SUBJECTS)].iterrows():
+        for score in scores[scores["subject"].isin(T_SUBJECTS)].to_dict("records"):
             key = (year, score["subject"])
-            if key not in own.index or key not in references.index or pd.isna(score["score"]):
+            if key not in own or key not in references or pd.isna(score["score"]):
                 z = t = ref_mean = ref_sd = None
             else:
-                mean, sd = float(own.loc[key, "mean"]), float(own.loc[key, "sd"])
-                ref_mean, ref_sd = float(references.loc[key, "ref_mean"]), float(references.loc[key, "ref_sd"])
+                mean, sd = float(own[key]["mean"]), float(own[key]["sd"])
+                ref_mean, ref_sd = float(references[key]["ref_mean"]), float(references[key]["ref_sd"])
                 z = (float(score["score"]) - mean) / sd
                 t = float(score["score"]) if assessment == "CMT" else z * ref_sd + ref_mean
             rows.append(
@@ -207,33 +209,33 @@ T_CHANGE_COLUMNS = [
 
 def t_score_changes(t: pd.DataFrame, base_year: str, end_year: str, scope: str = "district") -> pd.DataFrame:
     """T(end) - T(base) per district and subject; section 2's exclusion rule applies."""
-    base = t[t["school_year"] == base_year].set_index(["district_code", "subject"])
-    end = t[t["school_year"] == end_year].set_index(["district_code", "subject"])
-    keys = sorted(set(base.index) | set(end.index))
+    base = by_district_subject(t[t["school_year"] == base_year])
+    end = by_district_subject(t[t["school_year"] == end_year])
+    keys = sorted(set(base) | set(end))
     reasons: dict[tuple[str, str], list[str]] = {}
     for key in keys:
         found = []
         for label, frame in ((base_year, base), (end_year, end)):
-            if key not in frame.index:
+            if key not in frame:
                 found.append(f"not in the {label} data")
-            elif len(frame.loc[key, "suppressed_grades"]):
-                grades = ", ".join(map(str, frame.loc[key, "suppressed_grades"]))
+            elif len(frame[key]["suppressed_grades"]):
+                grades = ", ".join(map(str, frame[key]["suppressed_grades"]))
                 found.append(f"suppressed {key[1]} grade(s) {grades} in {label}")
         reasons[key] = found
     reasons = apply_scope(reasons, scope)
     rows = []
     for key in keys:
-        t_base = base.loc[key, "t_score"] if key in base.index else None
-        t_end = end.loc[key, "t_score"] if key in end.index else None
+        t_base = base[key]["t_score"] if key in base else None
+        t_end = end[key]["t_score"] if key in end else None
         why = list(reasons[key])
         if not why and (pd.isna(t_base) or pd.isna(t_end)):
             why.append("no T-score in " + " and ".join(
                 label for label, value in ((base_year, t_base), (end_year, t_end)) if pd.isna(value)))
-        named = end if key in end.index else base
+        named = end if key in end else base
         rows.append(
             {
                 "district_code": key[0],
-                "district_name": named.loc[key, "district_name"],
+                "district_name": named[key]["district_name"],
                 "subject": key[1],
                 "base_year": base_year,
                 "end_year": end_year,

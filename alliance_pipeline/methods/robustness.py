@@ -1,0 +1,298 @@
+"""Section 9: how robust is the identified set?
+
+- ``identification_robustness``: recompute section 5's identified set under every
+  variant of section 9 (grade scope {3-8, 3-5, 6-8} x suppression scope {district,
+  subject} x moments population {all_scored, unsuppressed} x top N {N-1, N, N+1},
+  plus the default grades minus one grade, other settings default) for the study's
+  year pair and each end year of section 8; per cohort district, the share of
+  variants that identify it, labelled ``robust`` (>= 0.8), ``fragile`` (< 0.5) or
+  ``moderate``.
+- ``identification_margins``: per indicator and cohort district, the distance to
+  the cut-off in the default setting (selected: value minus the best district not
+  selected; others: the last selected value minus its own), in the indicator's
+  units and in standard deviations of the indicator over the cohort (sample sd).
+
+Every variant runs the same section 1-5 functions (``sbac``, ``tscores``, ``growth``,
+``identify``) with other settings: there is no second implementation of a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from alliance_pipeline.edsight.families import previous_school_year, sort_years
+from alliance_pipeline.methods import identify, sbac, tscores
+from alliance_pipeline.methods.ranking import add_cohort_ranks
+from alliance_pipeline.methods.yearly import YearIndicators, end_years, identify_year, indicators_for_year
+
+GRADE_SCOPES = ((3, 4, 5, 6, 7, 8), (3, 4, 5), (6, 7, 8))
+ROBUST_AT = 0.8
+FRAGILE_BELOW = 0.5
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The section 1-5 choices a variant may change."""
+
+    grades: tuple[int, ...]
+    scope: str
+    population: str
+    top_n: int
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One identification: an SBAC change pair, a growth year and a T-score change end year."""
+
+    label: str
+    change_start_year: str
+    end_year: str
+    growth_year: str
+    t_end_year: str
+    is_study: bool
+
+
+def variants(default: Settings) -> list[Variant]:
+    """Section 9's variants: the full grid (top N below 1 left out), then leave-one-grade-out."""
+    found: list[Variant] = []
+    tops = [n for n in (default.top_n - 1, default.top_n, default.top_n + 1) if n >= 1]
+    for grades in GRADE_SCOPES:
+        for scope in sbac.SCOPES:
+            for population in tscores.POPULATIONS:
+                for n in tops:
+                    name = f"grades {grades[0]}-{grades[-1]}, {scope} scope, {population}, top {n}"
+                    found.append(Variant(name, Settings(grades, scope, population, n)))
+    for grade in default.grades:
+        grades = tuple(g for g in default.grades if g != grade)
+        if grades:
+            found.append(Variant(f"default without grade {grade}",
+                                 Settings(grades, default.scope, default.population, default.top_n)))
+    return found
+
+
+def analyses(sbac_years: Iterable[str], growth_years: Iterable[str], study: Analysis) -> list[Analysis]:
+    """The study's pair, and every end year of section 8 (the study's own year once, marked as the study)."""
+    found = [study]
+    for year in end_years(sbac_years, growth_years):
+        candidate = Analysis(year, previous_school_year(year), year, year, year, False)
+        same = (candidate.change_start_year, candidate.end_year, candidate.growth_year, candidate.t_end_year) == (
+            study.change_start_year, study.end_year, study.growth_year, study.t_end_year)
+        if not same:
+            found.append(candidate)
+    return found
+
+
+def _bare(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy(deep=False)
+    frame.attrs = {}
+    return frame
+
+
+class _Computation:
+    """Section 1-5 tables under a given setting, each computed once and shared by the variants."""
+
+    def __init__(self, sbac_raw, cmt_raw, growth_raw, cohort_codes, cmt_reference_year, t_base_year):
+        # Without attrs: pandas deep-copies a frame's attrs (the export's provenance) on every operation.
+        self.sbac_raw, self.cmt_raw, self.growth_raw = (
+            {year: _bare(frame) for year, frame in tables.items()} for tables in (sbac_raw, cmt_raw, growth_raw)
+        )
+        self.cohort = frozenset(cohort_codes)
+        self.cmt_reference_year, self.t_base_year = cmt_reference_year, t_base_year
+        self.scores = lru_cache(maxsize=None)(self._scores)
+        self.cmt_scores = lru_cache(maxsize=None)(self._cmt_scores)
+        self.changes = lru_cache(maxsize=None)(self._changes)
+        self.t = lru_cache(maxsize=None)(self._t)
+
+    def _scores(self, grades: tuple[int, ...]) -> dict[str, pd.DataFrame]:
+        return {year: sbac.district_scores(raw, grades) for year, raw in self.sbac_raw.items()}
+
+    def _cmt_scores(self, grades: tuple[int, ...]) -> dict[str, pd.DataFrame]:
+        return {year: tscores.cmt_district_scores(raw, grades) for year, raw in self.cmt_raw.items()}
+
+    def _changes(self, grades: tuple[int, ...], scope: str, start: str, end: str) -> pd.DataFrame:
+        scores = self.scores(grades)
+        if start not in scores or end not in scores:
+            return pd.DataFrame(columns=sbac.YEARLY_COLUMNS)
+        pair = sbac.score_changes(scores[start], scores[end], start, end, scope, grades)
+        return add_cohort_ranks(pair, self.cohort)
+
+    def _t(self, grades: tuple[int, ...], population: str) -> pd.DataFrame | None:
+        cmt = self.cmt_scores(grades)
+        if self.cmt_reference_year not in cmt:
+            return None
+        by_year = {year: ("CMT", frame) for year, frame in cmt.items()}
+        by_year.update({year: ("SBAC", frame) for year, frame in self.scores(grades).items()})
+        by_year = {year: by_year[year] for year in sort_years(by_year)}
+        moments = tscores.statewide_moments(by_year, population)
+        return tscores.t_scores(moments, by_year, self.cmt_reference_year)
+
+    def indicators(self, analysis: Analysis, settings: Settings) -> YearIndicators:
+        # top N does not change the indicator tables: the variants that differ only by it share them
+        return self._indicators(analysis, settings.grades, settings.scope, settings.population)
+
+    @lru_cache(maxsize=None)
+    def _indicators(self, analysis: Analysis, grades: tuple[int, ...], scope: str, population: str) -> YearIndicators:
+        settings = Settings(grades, scope, population, 0)
+        return indicators_for_year(
+            analysis.t_end_year,
+            self.changes(settings.grades, settings.scope, analysis.change_start_year, analysis.end_year),
+            self.growth_raw, self.t(settings.grades, settings.population), self.cohort, self.t_base_year,
+            settings.scope, change_start_year=analysis.change_start_year, change_end_year=analysis.end_year,
+            growth_year=analysis.growth_year,
+        )
+
+
+ROBUSTNESS_COLUMNS = [
+    "analysis", "is_study", "change_start_year", "end_year", "district_code", "district_name", "identified_default",
+    "variants", "times_identified", "selection_frequency", "label", "variants_not_identified",
+]
+
+
+def label_for(frequency: float) -> str:
+    if frequency >= ROBUST_AT:
+        return "robust"
+    if frequency < FRAGILE_BELOW:
+        return "fragile"
+    return "moderate"
+
+
+def identification_robustness(
+    sbac_raw: Mapping[str, pd.DataFrame],
+    cmt_raw: Mapping[str, pd.DataFrame],
+    growth_raw: Mapping[str, pd.DataFrame],
+    cohort: pd.DataFrame,
+    default: Settings,
+    study: Analysis,
+    cmt_reference_year: str,
+    t_base_year: str,
+) -> pd.DataFrame:
+    """Per analysis and cohort district: how often the variants identify it, and its label.
+
+    ``sbac_raw`` / ``cmt_raw`` / ``growth_raw``: school year -> raw table.
+    ``cohort``: the roster (``district_code``, ``district_name``).
+    """
+    work = _Computation(sbac_raw, cmt_raw, growth_raw, cohort["district_code"], cmt_reference_year, t_base_year)
+    grid = variants(default)
+    names = dict(zip(cohort["district_code"], cohort["district_name"]))
+    rows = []
+    for analysis in analyses(sbac_raw, growth_raw, study):
+        _, default_set, _ = identify_year(work.indicators(analysis, default), default.top_n)
+        hits = {code: 0 for code in names}
+        misses: dict[str, list[str]] = {code: [] for code in names}
+        for variant in grid:
+            _, identified, _ = identify_year(work.indicators(analysis, variant.settings), variant.settings.top_n)
+            chosen = set(identified["district_code"])
+            for code in names:
+                if code in chosen:
+                    hits[code] += 1
+                else:
+                    misses[code].append(variant.name)
+        for code, name in names.items():
+            frequency = hits[code] / len(grid)
+            rows.append({
+                "analysis": analysis.label,
+                "is_study": analysis.is_study,
+                "change_start_year": analysis.change_start_year,
+                "end_year": analysis.end_year,
+                "district_code": code,
+                "district_name": name,
+                "identified_default": code in set(default_set["district_code"]),
+                "variants": len(grid),
+                "times_identified": hits[code],
+                "selection_frequency": frequency,
+                "label": label_for(frequency),
+                "variants_not_identified": misses[code] if hits[code] else ["all"],
+            })
+    frame = pd.DataFrame(rows, columns=ROBUSTNESS_COLUMNS)
+    if len(frame):
+        frame = frame.sort_values(["is_study", "end_year", "selection_frequency", "district_code"],
+                                  ascending=[False, True, False, True])
+    return frame.reset_index(drop=True)
+
+
+MARGIN_COLUMNS = [
+    "analysis", "is_study", "end_year", "indicator", "district_code", "district_name", "value", "rank_cohort",
+    "selected", "cutoff_value", "margin", "cohort_sd", "margin_sd",
+]
+
+
+def indicator_margins(indicators: YearIndicators, top_n: int, analysis: Analysis) -> pd.DataFrame:
+    """Section 9's margin of every ranked cohort district on every available indicator of one analysis."""
+    rows = []
+    for indicator in identify.INDICATORS:
+        table = indicators.tables.get(indicator.asset)
+        if table is None or table.empty:
+            continue
+        ranked = table[(table["subject"] == indicator.subject) & table["rank_cohort"].notna()]
+        if ranked.empty:
+            continue
+        values = ranked[indicator.value].astype(float)
+        selected = (ranked["rank_cohort"] <= top_n).to_numpy()
+        last_selected = values[selected].min() if selected.any() else None
+        best_other = values[~selected].max() if (~selected).any() else None
+        sd = float(values.std(ddof=1)) if len(values) > 1 else None
+        for (_, row), value, chosen in zip(ranked.iterrows(), values, selected):
+            cutoff = best_other if chosen else last_selected
+            margin = None if cutoff is None else (value - cutoff if chosen else cutoff - value)
+            rows.append({
+                "analysis": analysis.label,
+                "is_study": analysis.is_study,
+                "end_year": analysis.end_year,
+                "indicator": indicator.name,
+                "district_code": row["district_code"],
+                "district_name": row["district_name"],
+                "value": value,
+                "rank_cohort": int(row["rank_cohort"]),
+                "selected": bool(chosen),
+                "cutoff_value": cutoff,
+                "margin": margin,
+                "cohort_sd": sd,
+                "margin_sd": None if margin is None or not sd else margin / sd,
+            })
+    return pd.DataFrame(rows, columns=MARGIN_COLUMNS)
+
+
+def identification_margins(
+    sbac_raw: Mapping[str, pd.DataFrame],
+    cmt_raw: Mapping[str, pd.DataFrame],
+    growth_raw: Mapping[str, pd.DataFrame],
+    cohort: pd.DataFrame,
+    default: Settings,
+    study: Analysis,
+    cmt_reference_year: str,
+    t_base_year: str,
+) -> pd.DataFrame:
+    """Margins to the cut-off in the default setting, for the study's pair and every section 8 end year."""
+    work = _Computation(sbac_raw, cmt_raw, growth_raw, cohort["district_code"], cmt_reference_year, t_base_year)
+    blocks = [
+        indicator_margins(work.indicators(analysis, default), default.top_n, analysis)
+        for analysis in analyses(sbac_raw, growth_raw, study)
+    ]
+    blocks = [block for block in blocks if len(block)]
+    if not blocks:
+        return pd.DataFrame(columns=MARGIN_COLUMNS)
+    frame = pd.concat(blocks, ignore_index=True)
+    for column in ("value", "cutoff_value", "margin", "cohort_sd", "margin_sd"):
+        frame[column] = frame[column].astype("Float64")
+    order = {indicator.name: i for i, indicator in enumerate(identify.INDICATORS)}
+    return frame.sort_values(
+        ["is_study", "end_year", "indicator", "rank_cohort", "district_code"],
+        ascending=[False, True, True, True, True],
+        key=lambda s: s.map(order) if s.name == "indicator" else s,
+    ).reset_index(drop=True)
+
+
+def study_analysis(change_start_year: str, change_end_year: str, growth_year: str, t_end_year: str) -> Analysis:
+    return Analysis(f"study ({change_start_year} to {change_end_year})", change_start_year, change_end_year,
+                    growth_year, t_end_year, True)
+

@@ -1,0 +1,167 @@
+"""Section 8: every school year, not only the study's.
+
+- ``identified_by_year``: section 5 for each end year y, from the indicators that
+  exist for y (SBAC change y-1 -> y, growth rate of y, T-score change base -> y),
+  listing which indicators each year's set was built from.
+- ``sbac_score_trends``: per district, subject and year, the section 1 score, the
+  statewide test-taker-weighted mean (section 4.2's population), the distance to
+  it, and the cohort's weighted mean and its gap to the state.
+
+Every number comes from the section 1-5 functions; nothing is re-implemented here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from alliance_pipeline.edsight.families import previous_school_year, sort_years
+from alliance_pipeline.methods import growth, identify, tscores
+from alliance_pipeline.methods.ranking import add_cohort_ranks
+
+
+@dataclass(frozen=True)
+class YearIndicators:
+    """The indicator tables of one end year, ready for ``identify.indicator_selections``."""
+
+    end_year: str
+    tables: dict[str, pd.DataFrame | None]  # asset name -> table with rank_cohort, or None
+    reasons: dict[str, str]  # asset name -> why it is missing
+
+
+def indicators_for_year(
+    end_year: str,
+    pair_changes: pd.DataFrame,
+    growth_raw: Mapping[str, pd.DataFrame],
+    t_scores: pd.DataFrame | None,
+    cohort_codes: Iterable[str],
+    t_base_year: str,
+    scope: str = "district",
+    change_start_year: str | None = None,
+    change_end_year: str | None = None,
+    growth_year: str | None = None,
+) -> YearIndicators:
+    """Section 5's three indicator tables for ``end_year``.
+
+    ``pair_changes``: section 2 changes (``sbac.yearly_changes`` or ``score_changes`` + ranks), of which
+    the pair ``change_start_year`` -> ``change_end_year`` (default: the year before ``end_year`` -> ``end_year``)
+    is used. ``growth_raw``: school year -> raw growth report (``growth_year``, default ``end_year``).
+    ``t_scores``: section 4.3 table or None; the T-score change runs ``t_base_year`` -> ``end_year``.
+    """
+    cohort = set(cohort_codes)
+    start = change_start_year or previous_school_year(end_year)
+    change_end = change_end_year or end_year
+    growth_year = growth_year or end_year
+    tables: dict[str, pd.DataFrame | None] = {}
+    reasons: dict[str, str] = {}
+
+    pair = pair_changes[(pair_changes["start_year"] == start) & (pair_changes["end_year"] == change_end)] \
+        if len(pair_changes) else pair_changes
+    tables["sbac_score_changes"] = pair if len(pair) else None
+    if not len(pair):
+        reasons["sbac_score_changes"] = f"no SBAC district scores for both {start} and {change_end}"
+
+    if growth_year in growth_raw:
+        tables["growth_rankings"] = growth.growth_rankings(growth_raw[growth_year], cohort)
+    else:
+        tables["growth_rankings"] = None
+        reasons["growth_rankings"] = f"no growth report export for {growth_year}"
+
+    years = set(t_scores["school_year"].dropna()) if t_scores is not None and len(t_scores) else set()
+    if {t_base_year, end_year} <= years:
+        changes = tscores.t_score_changes(t_scores, t_base_year, end_year, scope)
+        tables["t_score_changes"] = add_cohort_ranks(changes, cohort)
+    else:
+        tables["t_score_changes"] = None
+        missing = sorted({t_base_year, end_year} - years, key=lambda y: int(y[:4]))
+        reasons["t_score_changes"] = (
+            "no T-scores (no CMT district exports)" if not years else f"no T-scores for {', '.join(missing)}"
+        )
+    return YearIndicators(end_year, tables, reasons)
+
+
+def identify_year(indicators: YearIndicators, top_n: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Section 5 on one year's indicators: (selections, identified districts, unavailable indicator -> why)."""
+    selections, missing = identify.indicator_selections(indicators.tables, top_n)
+    for indicator in identify.INDICATORS:
+        if indicator.name in missing and indicator.asset in indicators.reasons:
+            missing[indicator.name] = indicators.reasons[indicator.asset]
+    return selections, identify.identified_districts(selections), missing
+
+
+def end_years(sbac_years: Iterable[str], growth_years: Iterable[str]) -> list[str]:
+    """The end years section 8 covers: every SBAC year with its previous year, and every growth year."""
+    sbac = set(sbac_years)
+    years = {year for year in sbac if previous_school_year(year) in sbac} | set(growth_years)
+    return sort_years(years)
+
+
+BY_YEAR_COLUMNS = ["end_year", "change_start_year", "built_from", "not_available", *identify.IDENTIFIED_COLUMNS]
+
+
+def identified_by_year(
+    yearly_changes: pd.DataFrame,
+    growth_raw: Mapping[str, pd.DataFrame],
+    t_scores: pd.DataFrame | None,
+    cohort_codes: Iterable[str],
+    t_base_year: str,
+    top_n: int,
+    scope: str = "district",
+) -> pd.DataFrame:
+    """Section 8: the identified districts of every end year, each row listing the indicators its
+    year's set was built from (``built_from``) and those that were not available (``not_available``)."""
+    sbac_years = set(yearly_changes["start_year"]) | set(yearly_changes["end_year"]) if len(yearly_changes) else set()
+    blocks = []
+    for year in end_years(sbac_years, growth_raw):
+        indicators = indicators_for_year(year, yearly_changes, growth_raw, t_scores, cohort_codes, t_base_year, scope)
+        _, identified, missing = identify_year(indicators, top_n)
+        if identified.empty:
+            continue
+        identified.insert(0, "end_year", year)
+        identified.insert(1, "change_start_year", previous_school_year(year))
+        identified.insert(2, "built_from", [[i.name for i in identify.INDICATORS if i.name not in missing]] * len(identified))
+        identified.insert(3, "not_available", [[f"{name}: {why}" for name, why in missing.items()]] * len(identified))
+        blocks.append(identified)
+    if not blocks:
+        return pd.DataFrame(columns=BY_YEAR_COLUMNS)
+    return pd.concat(blocks, ignore_index=True)[BY_YEAR_COLUMNS]
+
+
+TREND_COLUMNS = [
+    "school_year", "district_code", "district_name", "in_cohort", "subject", "score", "n_total", "state_mean",
+    "distance_to_state", "cohort_mean", "cohort_distance_to_state",
+]
+
+
+def sbac_score_trends(
+    scores_by_year: Mapping[str, pd.DataFrame], cohort_codes: Iterable[str], population: str = "all_scored"
+) -> pd.DataFrame:
+    """Section 8's trend: each district's score against the statewide and cohort weighted means, per year.
+
+    The means are section 4.2's (``tscores.statewide_moments``), over the configured population,
+    for all districts and for the cohort's districts.
+    """
+    cohort = set(cohort_codes)
+    blocks = []
+    for year in sort_years(scores_by_year):
+        scores = scores_by_year[year]
+        state = tscores.statewide_moments({year: ("SBAC", scores)}, population)
+        in_cohort = scores[scores["district_code"].isin(cohort)]
+        cohort_moments = tscores.statewide_moments({year: ("SBAC", in_cohort)}, population)
+        block = scores[["district_code", "district_name", "subject", "score", "n_total"]].copy()
+        block.insert(0, "school_year", year)
+        block["in_cohort"] = block["district_code"].isin(cohort)
+        block = block.merge(state[["subject", "mean"]].rename(columns={"mean": "state_mean"}), on="subject", how="left")
+        block = block.merge(cohort_moments[["subject", "mean"]].rename(columns={"mean": "cohort_mean"}), on="subject", how="left")
+        blocks.append(block)
+    if not blocks:
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    frame = pd.concat(blocks, ignore_index=True)
+    for column in ("score", "state_mean", "cohort_mean"):
+        frame[column] = frame[column].astype("Float64")
+    frame["distance_to_state"] = frame["score"] - frame["state_mean"]
+    frame["cohort_distance_to_state"] = frame["cohort_mean"] - frame["state_mean"]
+    frame["n_total"] = frame["n_total"].astype("Int64")
+    return frame.sort_values(["district_code", "subject", "school_year"]).reset_index(drop=True)[TREND_COLUMNS]
