@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from alliance_pipeline.defs.beyond_study import assets as beyond
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
 from alliance_pipeline.defs.common.resources import EdSightSource, IdentificationSettings, MethodSettings
 from alliance_pipeline.defs.identification import assets as identification
@@ -31,6 +32,14 @@ ASSETS = [
     indicators.identified_districts,
     identification.alliance_identification,
     identification.opportunity_districts,
+    beyond.identified_by_year,
+    beyond.sbac_score_trends,
+    beyond.identification_robustness,
+    beyond.identification_margins,
+    beyond.subgroup_proficiency,
+    beyond.subgroup_gaps,
+    beyond.subgroup_gap_summary,
+    beyond.subgroup_gap_changes,
     reports.appendix_b_report,
 ]
 

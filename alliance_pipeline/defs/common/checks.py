@@ -9,6 +9,7 @@ nothing downstream runs on the bad data.
 import dagster as dg
 import pandas as pd
 
+from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.validation import ValidationReport, validate_frame
 
 CHECK_NAME = "expectations"
@@ -77,3 +78,30 @@ def validated(asset_key: dg.AssetKey, frame: pd.DataFrame, suite: str, source: s
         )
 
 
+def unavailable(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.attrs["unavailable"] = reason
+    return frame
+
+
+def reason_unavailable(frame: pd.DataFrame | None) -> str | None:
+    if frame is None:
+        return "not computed"
+    return frame.attrs.get("unavailable")
+
+
+def finish(context, name: str, frame: pd.DataFrame, metadata: dict, preview_columns=None):
+    """Validate (unless unavailable), log, and return the output with readable metadata."""
+    reason = reason_unavailable(frame)
+    meta = {"available": reason is None, **metadata}
+    if reason:
+        context.log.warning(f"{name} is unavailable: {reason}")
+        meta["unavailable_reason"] = reason
+        yield dg.AssetCheckResult(
+            asset_key=dg.AssetKey(name), check_name=CHECK_NAME, passed=True,
+            description=f"not evaluated: {name} is unavailable ({reason})",
+        )
+    else:
+        yield from validated(dg.AssetKey(name), frame, name, f"the {name} table", {})
+        meta["preview"] = preview(frame, columns=preview_columns)
+    yield dg.Output(frame, metadata=meta)

@@ -21,7 +21,7 @@ import pandas as pd
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import MethodSettings
-from alliance_pipeline.defs.common.checks import CHECK_NAME, table_asset, validated
+from alliance_pipeline.defs.common.checks import finish, reason_unavailable, table_asset, unavailable, validated
 from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods import growth, identify, sbac, tscores
 from alliance_pipeline.methods.ranking import add_cohort_ranks
@@ -34,42 +34,13 @@ def indicator_asset(description: str, **kwargs):
     return table_asset(GROUP, description, CODE_VERSION, **kwargs)
 
 
-def unavailable(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
-    frame = frame.copy()
-    frame.attrs["unavailable"] = reason
-    return frame
-
-
-def reason_unavailable(frame: pd.DataFrame | None) -> str | None:
-    if frame is None:
-        return "not computed"
-    return frame.attrs.get("unavailable")
-
-
-def _finish(context, name: str, frame: pd.DataFrame, metadata: dict, preview_columns=None):
-    """Validate (unless unavailable), log, and return the output with readable metadata."""
-    reason = reason_unavailable(frame)
-    meta = {"available": reason is None, **metadata}
-    if reason:
-        context.log.warning(f"{name} is unavailable: {reason}")
-        meta["unavailable_reason"] = reason
-        yield dg.AssetCheckResult(
-            asset_key=dg.AssetKey(name), check_name=CHECK_NAME, passed=True,
-            description=f"not evaluated: {name} is unavailable ({reason})",
-        )
-    else:
-        yield from validated(dg.AssetKey(name), frame, name, f"the {name} table", {})
-        meta["preview"] = preview(frame, columns=preview_columns)
-    yield dg.Output(frame, metadata=meta)
-
-
 @indicator_asset(
     "Section 1: test-taker-weighted district scale score per subject over the grades in scope.",
     partitions_def=YEAR_PARTITIONS["sbac_district"],
 )
 def sbac_district_scores(context: dg.AssetExecutionContext, raw_sbac_district: pd.DataFrame, method: MethodSettings):
     frame = sbac.district_scores(raw_sbac_district, method.grades)
-    yield from _finish(
+    yield from finish(
         context, "sbac_district_scores", frame,
         {
             **settings(grades=method.grades),
@@ -104,13 +75,13 @@ def sbac_score_changes(
     if missing:
         frame = unavailable(pd.DataFrame(columns=[*sbac.CHANGE_COLUMNS, "in_cohort", "rank_cohort"]),
                             f"no SBAC district export for {', '.join(missing)}")
-        yield from _finish(context, "sbac_score_changes", frame, used)
+        yield from finish(context, "sbac_score_changes", frame, used)
         return
     frame = sbac.score_changes(
         sbac_district_scores[start], sbac_district_scores[end], start, end, method.suppression_scope, method.grades
     )
     frame = add_cohort_ranks(frame, alliance_cohort["district_code"])
-    yield from _finish(
+    yield from finish(
         context, "sbac_score_changes", frame,
         {
             **used,
@@ -138,7 +109,7 @@ def sbac_yearly_changes(
     pairs = [f"{start} to {end}" for start, end in pairs]
     if not pairs:
         frame = unavailable(frame, f"no two consecutive SBAC years (have: {', '.join(sbac_district_scores) or 'none'})")
-    yield from _finish(
+    yield from finish(
         context, "sbac_yearly_changes", frame,
         {**settings(suppression_scope=method.suppression_scope, grades=method.grades),
          "year_pairs": ", ".join(pairs) or "none"},
@@ -157,10 +128,10 @@ def growth_rankings(
     used = settings(growth_year=year)
     if year not in raw_sbac_growth:
         frame = unavailable(pd.DataFrame(columns=growth.GROWTH_COLUMNS), f"no growth report export for {year}")
-        yield from _finish(context, "growth_rankings", frame, used)
+        yield from finish(context, "growth_rankings", frame, used)
         return
     frame = growth.growth_rankings(raw_sbac_growth[year], set(alliance_cohort["district_code"]))
-    yield from _finish(
+    yield from finish(
         context, "growth_rankings", frame,
         {
             **used,
@@ -178,7 +149,7 @@ def growth_rankings(
 )
 def cmt_district_scores(context: dg.AssetExecutionContext, raw_cmt_district: pd.DataFrame, method: MethodSettings):
     frame = tscores.cmt_district_scores(raw_cmt_district, method.grades)
-    yield from _finish(
+    yield from finish(
         context, "cmt_district_scores", frame,
         {**settings(grades=method.grades), "districts": int(frame["district_code"].nunique())},
         ["district_code", "district_name", "subject", "score", "n_total", "suppressed_grades"],
@@ -211,7 +182,7 @@ def statewide_moments(
     reason = _t_unavailable_reason(cmt_district_scores, method)
     if reason:
         frame = unavailable(frame, reason)  # SBAC moments are still stored; T-scores cannot be anchored
-    yield from _finish(context, "statewide_moments", frame, {**used, "preview": preview(frame, rows=20)})
+    yield from finish(context, "statewide_moments", frame, {**used, "preview": preview(frame, rows=20)})
 
 
 @indicator_asset("Section 4.3: T-scores per district, subject and year on the CMT scale (SBAC chained from 2014-15).")
@@ -230,7 +201,7 @@ def t_scores(
         frame = tscores.t_scores(
             statewide_moments, scores_by_year(cmt_district_scores, sbac_district_scores), method.cmt_reference_year
         )
-    yield from _finish(
+    yield from finish(
         context, "t_scores", frame, {**used, "years": ", ".join(sort_years(frame["school_year"].dropna().unique()))},
         ["school_year", "district_code", "subject", "score", "z", "t_score"],
     )
@@ -248,10 +219,10 @@ def t_score_changes(
     if not reason and not {base, end} <= years:
         reason = f"no T-scores for {', '.join(sorted({base, end} - years))}"
     if reason:
-        yield from _finish(context, "t_score_changes", unavailable(pd.DataFrame(columns=columns), reason), used)
+        yield from finish(context, "t_score_changes", unavailable(pd.DataFrame(columns=columns), reason), used)
         return
     frame = add_cohort_ranks(tscores.t_score_changes(t_scores, base, end, method.suppression_scope), alliance_cohort["district_code"])
-    yield from _finish(
+    yield from finish(
         context, "t_score_changes", frame,
         {**used, "excluded": _excluded_markdown(frame), "top_in_cohort": _top_markdown(frame, "change")},
         ["district_code", "district_name", "subject", "t_base", "t_end", "change", "excluded"],
