@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from alliance_pipeline import paths
+from alliance_pipeline.defs.common.io_manager import read_parquet
 
 SHARED_DIR = Path(os.environ.get("ALLIANCE_SHARED_DIR", paths.PROJECT_ROOT.parent / "shared")).resolve()
 SHARED_EDSIGHT = SHARED_DIR / "edsight"
@@ -59,3 +62,60 @@ def env(monkeypatch, tmp_path: Path):
             monkeypatch.setenv(paths.ENV_EDSIGHT_DIR, str(directory))
 
     return Env
+
+
+class Refreshed:
+    """One whole refresh (every family, every year, then the cross-year tables) on its own instance."""
+
+    def __init__(self, root: Path, instance: dg.DagsterInstance, result):
+        self.root = root
+        self.warehouse = root / "warehouse"
+        self.reports = root / "reports"
+        self.instance = instance
+        self.result = result
+
+    def table(self, name: str, year: str | None = None) -> pd.DataFrame:
+        return read_parquet(self.warehouse / (f"{name}/{year}.parquet" if year else f"{name}.parquet"))
+
+    def metadata(self, name: str) -> dict:
+        return self.instance.get_latest_materialization_event(dg.AssetKey(name)).asset_materialization.metadata
+
+    def check_status(self, name: str) -> str:
+        records = self.instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey(name), "expectations"), limit=1)
+        return records[0].status.value if records else "none"
+
+
+def _refreshed(tmp_path_factory, source: Path, label: str):
+    """Shared by the whole session: the expensive refresh runs once per source; tests only read it."""
+    from alliance_pipeline.definitions import defs
+    from alliance_pipeline.refresh import refresh
+
+    root = tmp_path_factory.mktemp(label)
+    with ExitStack() as stack:
+        (root / "dagster_home").mkdir()
+        # set_dagster_home=False: the session-long instance must not leak DAGSTER_HOME into other tests
+        instance = stack.enter_context(dg.instance_for_test(temp_dir=str(root / "dagster_home"), set_dagster_home=False))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(paths.ENV_WAREHOUSE_DIR, str(root / "warehouse"))
+            patch.setenv(paths.ENV_REPORTS_DIR, str(root / "reports"))
+            patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
+            patch.delenv(paths.ENV_EDSIGHT_URL, raising=False)
+            patch.delenv(paths.ENV_ARCHIVE_DIR, raising=False)
+            result = refresh(defs, instance, progress=lambda message: None)
+        assert result.success, result.failure.message if result.failure else ""
+        yield Refreshed(root, instance, result)
+
+
+@pytest.fixture(scope="session")
+def sample_refresh(tmp_path_factory) -> Refreshed:
+    """The bundled sample, refreshed once for the session (a copy: the tests never touch data/)."""
+    source = tmp_path_factory.mktemp("sample-source") / "edsight"
+    shutil.copytree(paths.SAMPLE_EDSIGHT_DIR, source)
+    yield from _refreshed(tmp_path_factory, source, "sample-refresh")
+
+
+@pytest.fixture(scope="session")
+def real_refresh(tmp_path_factory, shared_edsight) -> Refreshed:
+    """The public exports in ../shared/edsight, refreshed once for the session."""
+    yield from _refreshed(tmp_path_factory, shared_edsight, "real-refresh")

@@ -3,49 +3,31 @@
 from __future__ import annotations
 
 import dagster as dg
-import pandas as pd
 import pytest
 
-from alliance_pipeline.definitions import defs
-from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.edsight import read_export
 from alliance_pipeline.methods.identify import INDICATORS
-from alliance_pipeline.refresh import refresh
 
 INDICATOR_ASSETS = ["sbac_score_changes", "growth_rankings", "t_score_changes"]
 
 
-def _refresh(instance):
-    result = refresh(defs, instance, progress=lambda message: None)
-    assert result.success, result.failure.message if result.failure else ""
-
-
-def _table(env, name):
-    return read_parquet(env.warehouse_dir / f"{name}.parquet")
-
-
-def _metadata(instance, name):
-    return instance.get_latest_materialization_event(dg.AssetKey(name)).asset_materialization.metadata
-
-
-def test_sample_computes_all_six_indicators(instance, env, sample_copy):
-    env.source(sample_copy)
-    _refresh(instance)
+def test_sample_computes_all_six_indicators(sample_refresh):
+    instance, _table, _metadata = sample_refresh.instance, sample_refresh.table, sample_refresh.metadata
     for name in INDICATOR_ASSETS:
-        table = _table(env, name)
+        table = _table(name)
         assert len(table) and "unavailable" not in table.attrs, name
-        assert _metadata(instance, name)["available"].value is True
-    identified = _table(env, "identified_districts")
+        assert _metadata(name)["available"].value is True
+    identified = _table("identified_districts")
     assert identified.attrs["unavailable_indicators"] == {}
     assert len(identified) >= 3
-    cohort = set(_table(env, "alliance_cohort")["district_code"])
+    cohort = set(_table("alliance_cohort")["district_code"])
     assert set(identified["district_code"]) <= cohort
     picked = {name for names in identified["indicators"] for name in names}
     assert picked == {indicator.name for indicator in INDICATORS}
-    changes = _table(env, "sbac_score_changes")
+    changes = _table("sbac_score_changes")
     assert changes["excluded"].any() and not changes.loc[changes["excluded"], "change"].notna().any()
-    assert _metadata(instance, "sbac_score_changes")["setting/suppression_scope"].value == "district"
-    t = _table(env, "t_scores")
+    assert _metadata("sbac_score_changes")["setting/suppression_scope"].value == "district"
+    t = _table("t_scores")
     assert set(t["school_year"]) == {"2011-12", "2012-13", "2014-15", "2015-16", "2016-17"}
     for name in ("sbac_score_changes", "t_score_changes", "identified_districts", "growth_rankings"):
         evaluations = instance.event_log_storage.get_asset_check_execution_history(
@@ -54,22 +36,21 @@ def test_sample_computes_all_six_indicators(instance, env, sample_copy):
 
 
 @pytest.mark.real_exports
-def test_real_exports_compute_four_indicators_and_report_t_scores_unavailable(instance, env, shared_edsight):
-    env.source(shared_edsight)
-    _refresh(instance)
+def test_real_exports_compute_four_indicators_and_report_t_scores_unavailable(real_refresh):
+    _table, _metadata = real_refresh.table, real_refresh.metadata
     for name in ("t_scores", "t_score_changes"):
-        table = _table(env, name)
+        table = _table(name)
         assert table.empty and "no CMT district exports" in table.attrs["unavailable"]
-        assert _metadata(instance, name)["available"].value is False
-    identified = _table(env, "identified_districts")
+        assert _metadata(name)["available"].value is False
+    identified = _table("identified_districts")
     assert set(identified.attrs["unavailable_indicators"]) == {"T-score change Math", "T-score change ELA"}
     picked = {name for names in identified["indicators"] for name in names}
     assert picked == {"SBAC change Math", "SBAC change ELA", "Growth rate Math", "Growth rate ELA"}
-    changes = _table(env, "sbac_score_changes")
+    changes = _table("sbac_score_changes")
     cohort = changes[changes["in_cohort"]]
     assert cohort["district_code"].nunique() == 30
     assert cohort["rank_cohort"].notna().sum() > 20
-    growth = _table(env, "growth_rankings")
+    growth = _table("growth_rankings")
     assert growth.loc[growth["in_cohort"] & (growth["subject"] == "Math"), "rank_cohort"].min() == 1
 
 

@@ -7,13 +7,7 @@ import pytest
 
 from alliance_pipeline.definitions import defs
 from alliance_pipeline.edsight.families import FAMILIES
-from alliance_pipeline.refresh import refresh, register_years
-
-
-def _run_everything(instance, quiet=lambda message: None):
-    result = refresh(defs, instance, progress=quiet)
-    assert result.success, result.failure.message if result.failure else ""
-    return result
+from alliance_pipeline.refresh import register_years
 
 
 def _check_evaluations(instance, asset: str):
@@ -23,28 +17,27 @@ def _check_evaluations(instance, asset: str):
     return records
 
 
-def test_all_raw_assets_and_checks_on_the_sample(instance, env, sample_copy):
-    env.source(sample_copy)
-    _run_everything(instance)
+def test_all_raw_assets_and_checks_on_the_sample(sample_refresh):
+    instance = sample_refresh.instance
     for family in FAMILIES.values():
         years = instance.get_dynamic_partitions(family.partitions_name)
         assert years, family.name
         for year in years:
-            assert (env.warehouse_dir / family.asset_name / f"{year}.parquet").is_file()
+            assert (sample_refresh.warehouse / family.asset_name / f"{year}.parquet").is_file()
         materialized = instance.get_materialized_partitions(dg.AssetKey(family.asset_name))
         assert materialized == set(years)
         evaluations = _check_evaluations(instance, family.asset_name)
         assert len(evaluations) == len(years)
         assert all(record.status.value == "SUCCEEDED" for record in evaluations)
-    assert (env.warehouse_dir / "alliance_cohort.parquet").is_file()
+    assert (sample_refresh.warehouse / "alliance_cohort.parquet").is_file()
 
 
 @pytest.mark.real_exports
-def test_all_raw_assets_and_checks_on_the_real_exports(instance, env, shared_edsight):
-    env.source(shared_edsight)
-    _run_everything(instance)
+def test_all_raw_assets_and_checks_on_the_real_exports(real_refresh):
+    instance = real_refresh.instance
     assert instance.get_dynamic_partitions("sbac_district_years") == ["2014-15", "2015-16", "2016-17"]
     assert instance.get_dynamic_partitions("cmt_district_years") == []  # none published: nothing to load
+    assert instance.get_dynamic_partitions("sbac_subgroup_race_years") == ["2015-16"]
     event = instance.get_latest_materialization_event(dg.AssetKey("raw_sbac_district"))
     metadata = event.asset_materialization.metadata
     assert metadata["rows_read"].value > 2000

@@ -1,6 +1,6 @@
 """The report: built from the Parquet assets, opened in headless Chromium, numbers checked against Parquet.
 
-One full run on the sample and one on the real exports (module-scoped); the
+The session's one full run on the sample and one on the real exports (conftest); the
 page is read in a real browser and every numeric cell is compared with the
 stored table it came from.
 """
@@ -10,19 +10,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import dagster as dg
 import pandas as pd
 import pytest
 
-from alliance_pipeline import paths
-from alliance_pipeline.definitions import defs
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.methods.identify import INDICATORS
-from alliance_pipeline.refresh import refresh
 from alliance_pipeline.reporting.appendix_b import ORDER
 from alliance_pipeline.reporting.render import HTML_NAME, LATEST, fmt
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
-from alliance_pipeline_tests.conftest import SHARED_EDSIGHT
 
 SECTION_KEYS = [name.lower().replace("-", "").replace(" ", "_") for name in ORDER]
 BY_NAME = {indicator.name: indicator for indicator in INDICATORS}
@@ -33,44 +28,21 @@ VALUE_COLUMNS = {
 }
 
 
-class Run:
-    def __init__(self, root: Path):
-        self.warehouse = root / "warehouse"
-        self.reports = root / "reports"
-        self.metadata: dict = {}
-
-    def table(self, name: str) -> pd.DataFrame:
-        return read_parquet(self.warehouse / f"{name}.parquet")
-
-    @property
-    def html(self) -> Path:
-        return self.reports / LATEST / HTML_NAME
-
-
-def _materialize(tmp_path_factory, source: Path) -> Run:
-    run = Run(tmp_path_factory.mktemp("report-run"))
-    with pytest.MonkeyPatch.context() as patch, dg.instance_for_test() as instance:
-        patch.setenv(paths.ENV_WAREHOUSE_DIR, str(run.warehouse))
-        patch.setenv(paths.ENV_REPORTS_DIR, str(run.reports))
-        patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
-        patch.delenv(paths.ENV_EDSIGHT_URL, raising=False)
-        result = refresh(defs, instance, progress=lambda message: None)
-        assert result.success, result.failure.message if result.failure else ""
-        event = instance.get_latest_materialization_event(dg.AssetKey("appendix_b_report"))
-        run.metadata = event.asset_materialization.metadata
-    return run
+HTML = Path(LATEST) / HTML_NAME
 
 
 @pytest.fixture(scope="module")
-def sample_run(tmp_path_factory) -> Run:
-    return _materialize(tmp_path_factory, paths.SAMPLE_EDSIGHT_DIR)
+def sample_run(sample_refresh):
+    sample_refresh.html = sample_refresh.reports / HTML
+    sample_refresh.report_metadata = sample_refresh.metadata("appendix_b_report")
+    return sample_refresh
 
 
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory) -> Run:
-    if not SHARED_EDSIGHT.is_dir():
-        pytest.fail(f"the public EdSight exports are expected at {SHARED_EDSIGHT}")
-    return _materialize(tmp_path_factory, SHARED_EDSIGHT)
+def real_run(real_refresh):
+    real_refresh.html = real_refresh.reports / HTML
+    real_refresh.report_metadata = real_refresh.metadata("appendix_b_report")
+    return real_refresh
 
 
 def read_page_tables(page) -> dict[str, list[dict]]:
@@ -93,7 +65,7 @@ def _same(stored, shown: dict, kind: str) -> bool:
     return float(shown["value"]) == float(stored) and shown["text"] == fmt(stored, kind)
 
 
-def check_appendix_table(run: Run, key: str, indicator, rows: list[dict]) -> int:
+def check_appendix_table(run, key: str, indicator, rows: list[dict]) -> int:
     """The page's rows are the cohort in Parquet rank order, each number equal to the stored one."""
     table = run.table(indicator.asset)
     stored = table[(table["subject"] == indicator.subject) & table["in_cohort"]].set_index("district_code")
@@ -192,7 +164,7 @@ def test_report_files_and_ui_metadata(sample_run):
     for name in ORDER:
         assert name.split()[0] in markdown
     assert "Identification audit" in markdown and "| Rank | District" in markdown.replace("  ", "")
-    metadata = sample_run.metadata
+    metadata = sample_run.report_metadata
     assert metadata["report"].value == str(folder / HTML_NAME)
     first = stored[stored["rank_cohort"] == 1]["district_name"].iloc[0]
     assert metadata["table/sbac_change_math"].value.splitlines()[2].replace(" ", "").startswith(f"|1|{first}".replace(" ", ""))
@@ -224,5 +196,5 @@ def test_real_exports_report_lists_the_cohort_in_parquet_rank_order(real_run):
         assert ("Table B1", "1620011") in excluded  # Winchester: suppressed grades in both years
         page.locator("#identification_audit").screenshot(path=screenshot_path("identification-audit-real-exports.png"))
     audit = real_run.table("alliance_identification")
-    assert real_run.metadata["designated"].value == int(audit["designated"].sum()) == 33
-    assert real_run.metadata["tables_available"].value == 4
+    assert real_run.report_metadata["designated"].value == int(audit["designated"].sum()) == 33
+    assert real_run.report_metadata["tables_available"].value == 4

@@ -277,9 +277,8 @@ def subgroup_gap_changes(gaps: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFr
             continue
         a = table[table["school_year"] == start].set_index(keys)
         b = table[table["school_year"] == end].set_index(keys)
-        both = a[["gap_value", "excluded", "exclusion_reason", "district_name", "in_cohort"]].join(
-            b[["gap_value", "excluded", "exclusion_reason", "district_name", "in_cohort"]], how="outer",
-            lsuffix="_start", rsuffix="_end")
+        columns = ["gap_value", "excluded", "exclusion_reason", "district_name", "in_cohort"]
+        both = a[columns].add_suffix("_start").join(b[columns].add_suffix("_end"), how="outer")
         block = pd.DataFrame(index=both.index).reset_index()
         block["district_name"] = both["district_name_end"].fillna(both["district_name_start"]).to_numpy()
         block["in_cohort"] = both["in_cohort_end"].fillna(both["in_cohort_start"]).astype(bool).to_numpy()

@@ -234,7 +234,7 @@ def subgroup_proficiency(
         {
             "years": _years(frame, "school_year"),
             "groups": ", ".join(equity.GROUPS),
-            "available": int(frame["available"].astype(bool).sum()) if len(frame) else 0,
+            "groups_with_proficiency": int(frame["available"].astype(bool).sum()) if len(frame) else 0,
             "suppressed_or_incomplete": int((~frame["available"].astype(bool)).sum()) if len(frame) else 0,
         },
         ["school_year", "district_name", "subject", "group", "scored", "met", "proficiency", "unavailable_reason"],
