@@ -27,7 +27,7 @@ from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 
 pytestmark = pytest.mark.browser
 
-GROUPS = ("ingest", "indicators", "identification", "reports")
+GROUPS = ("ingest", "indicators", "identification", "every_year", "robustness", "equity", "reports")
 YEAR = "2015-16"
 
 

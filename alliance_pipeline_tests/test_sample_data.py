@@ -50,3 +50,18 @@ def test_a_new_year_and_a_republished_year_can_be_generated(tmp_path):
     again = write_export(tmp_path / "b", "sbac_district", "2015-16").read_bytes()
     republished = write_export(tmp_path / "c", "sbac_district", "2015-16", revision=1).read_bytes()
     assert first == again and first != republished
+
+
+def test_subgroup_exports_add_up_to_the_all_students_export():
+    """Each subgroup family splits the same students the all-students export counts (grades 3-8 combined)."""
+    from alliance_pipeline.edsight.families import SUBGROUP_FAMILIES
+
+    for year in SAMPLE_YEARS["sbac_subgroup_race"]:
+        everyone = read_export(next((paths.SAMPLE_EDSIGHT_DIR / "sbac-district").glob(f"*{year}*")), year).frame
+        totals = everyone.groupby(["district_code", "subject"])["total_students"].sum()
+        for name in SUBGROUP_FAMILIES:
+            family = FAMILIES[name]
+            frame = read_export(paths.SAMPLE_EDSIGHT_DIR / family.folder / family.filename_for(year), year).frame
+            assert frame["subgroup"].notna().all()
+            summed = frame.groupby(["district_code", "subject"])["total_students"].sum()
+            assert summed.to_dict() == totals[totals > 0].to_dict(), (name, year)
