@@ -56,8 +56,8 @@ def test_labels_follow_the_thresholds(frequency, label):
 def test_margins_by_hand():
     rates = {code: {"Math": rate, "ELA": 40.0} for code, rate in zip(COHORT["district_code"], [50, 48, 47, 45, 40, 30])}
     study = robustness.study_analysis("2014-15", "2015-16", "2015-16", "2015-16")
-    frame = robustness.identification_margins({}, {}, {"2015-16": growth_raw("2015-16", rates)}, COHORT,
-                                              Settings(GRADES, "district", "all_scored", 3), study, "2012-13", "2011-12")
+    inputs = robustness.Inputs({}, {}, {"2015-16": growth_raw("2015-16", rates)}, COHORT, "2012-13", "2011-12")
+    frame = robustness.identification_margins(inputs, Settings(GRADES, "district", "all_scored", 3), study)
     math = frame[frame["indicator"] == "Growth rate Math"].set_index("district_code")
     assert math["margin"].tolist() == pytest.approx([50 - 45, 48 - 45, 47 - 45, 47 - 45, 47 - 40, 47 - 30])
     assert math["selected"].tolist() == [True, True, True, False, False, False]
@@ -77,8 +77,8 @@ def test_a_district_identified_in_every_variant_has_frequency_one(others, gains)
     end = {codes[0]: 2450.0 + 60.0, **{code: value + gain for code, value, gain in zip(codes[1:], others, gains)}}
     sbac_by_year = {"2014-15": sbac_raw("2014-15", start), "2015-16": sbac_raw("2015-16", end)}
     study = robustness.study_analysis("2014-15", "2015-16", "2015-16", "2015-16")
-    frame = robustness.identification_robustness(sbac_by_year, {}, {}, COHORT, Settings(GRADES, "district", "all_scored", 3),
-                                                 study, "2012-13", "2011-12")
+    inputs = robustness.Inputs(sbac_by_year, {}, {}, COHORT, "2012-13", "2011-12")
+    frame = robustness.identification_robustness(inputs, Settings(GRADES, "district", "all_scored", 3), study)
     first = frame[frame["district_code"] == codes[0]].iloc[0]
     assert first["selection_frequency"] == 1.0 and first["label"] == "robust" and first["identified_default"]
     assert first["times_identified"] == first["variants"] == 42

@@ -62,6 +62,19 @@ class Analysis:
     is_study: bool
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What every variant is recomputed from: school year -> raw table per family, the cohort roster
+    (``district_code``, ``district_name``) and the two T-score anchor years."""
+
+    sbac_raw: Mapping[str, pd.DataFrame]
+    cmt_raw: Mapping[str, pd.DataFrame]
+    growth_raw: Mapping[str, pd.DataFrame]
+    cohort: pd.DataFrame
+    cmt_reference_year: str
+    t_base_year: str
+
+
 def variants(default: Settings) -> list[Variant]:
     """Section 9's variants: the full grid (top N below 1 left out), then leave-one-grade-out."""
     found: list[Variant] = []
@@ -101,13 +114,14 @@ def _bare(frame: pd.DataFrame) -> pd.DataFrame:
 class _Computation:
     """Section 1-5 tables under a given setting, each computed once and shared by the variants."""
 
-    def __init__(self, sbac_raw, cmt_raw, growth_raw, cohort_codes, cmt_reference_year, t_base_year):
+    def __init__(self, inputs: Inputs):
         # Without attrs: pandas deep-copies a frame's attrs (the export's provenance) on every operation.
         self.sbac_raw, self.cmt_raw, self.growth_raw = (
-            {year: _bare(frame) for year, frame in tables.items()} for tables in (sbac_raw, cmt_raw, growth_raw)
+            {year: _bare(frame) for year, frame in tables.items()}
+            for tables in (inputs.sbac_raw, inputs.cmt_raw, inputs.growth_raw)
         )
-        self.cohort = frozenset(cohort_codes)
-        self.cmt_reference_year, self.t_base_year = cmt_reference_year, t_base_year
+        self.cohort = frozenset(inputs.cohort["district_code"])
+        self.cmt_reference_year, self.t_base_year = inputs.cmt_reference_year, inputs.t_base_year
         self.scores = lru_cache(maxsize=None)(self._scores)
         self.cmt_scores = lru_cache(maxsize=None)(self._cmt_scores)
         self.changes = lru_cache(maxsize=None)(self._changes)
@@ -166,26 +180,13 @@ def label_for(frequency: float) -> str:
     return "moderate"
 
 
-def identification_robustness(
-    sbac_raw: Mapping[str, pd.DataFrame],
-    cmt_raw: Mapping[str, pd.DataFrame],
-    growth_raw: Mapping[str, pd.DataFrame],
-    cohort: pd.DataFrame,
-    default: Settings,
-    study: Analysis,
-    cmt_reference_year: str,
-    t_base_year: str,
-) -> pd.DataFrame:
-    """Per analysis and cohort district: how often the variants identify it, and its label.
-
-    ``sbac_raw`` / ``cmt_raw`` / ``growth_raw``: school year -> raw table.
-    ``cohort``: the roster (``district_code``, ``district_name``).
-    """
-    work = _Computation(sbac_raw, cmt_raw, growth_raw, cohort["district_code"], cmt_reference_year, t_base_year)
+def identification_robustness(inputs: Inputs, default: Settings, study: Analysis) -> pd.DataFrame:
+    """Per analysis and cohort district: how often the variants identify it, and its label."""
+    work = _Computation(inputs)
     grid = variants(default)
-    names = dict(zip(cohort["district_code"], cohort["district_name"]))
+    names = dict(zip(inputs.cohort["district_code"], inputs.cohort["district_name"]))
     rows = []
-    for analysis in analyses(sbac_raw, growth_raw, study):
+    for analysis in analyses(inputs.sbac_raw, inputs.growth_raw, study):
         _, default_set, _ = identify_year(work.indicators(analysis, default), default.top_n)
         hits = {code: 0 for code in names}
         misses: dict[str, list[str]] = {code: [] for code in names}
@@ -262,21 +263,12 @@ def indicator_margins(indicators: YearIndicators, top_n: int, analysis: Analysis
     return pd.DataFrame(rows, columns=MARGIN_COLUMNS)
 
 
-def identification_margins(
-    sbac_raw: Mapping[str, pd.DataFrame],
-    cmt_raw: Mapping[str, pd.DataFrame],
-    growth_raw: Mapping[str, pd.DataFrame],
-    cohort: pd.DataFrame,
-    default: Settings,
-    study: Analysis,
-    cmt_reference_year: str,
-    t_base_year: str,
-) -> pd.DataFrame:
+def identification_margins(inputs: Inputs, default: Settings, study: Analysis) -> pd.DataFrame:
     """Margins to the cut-off in the default setting, for the study's pair and every section 8 end year."""
-    work = _Computation(sbac_raw, cmt_raw, growth_raw, cohort["district_code"], cmt_reference_year, t_base_year)
+    work = _Computation(inputs)
     blocks = [
         indicator_margins(work.indicators(analysis, default), default.top_n, analysis)
-        for analysis in analyses(sbac_raw, growth_raw, study)
+        for analysis in analyses(inputs.sbac_raw, inputs.growth_raw, study)
     ]
     blocks = [block for block in blocks if len(block)]
     if not blocks:

@@ -103,16 +103,6 @@ def sbac_score_trends(
 # --- section 9: robustness -------------------------------------------------------------------------
 
 
-def _robustness_inputs(method: MethodSettings):
-    default = robustness.Settings(
-        tuple(sorted(method.grades)), method.suppression_scope, method.moments_population, method.top_n
-    )
-    study = robustness.study_analysis(
-        method.change_start_year, method.change_end_year, method.growth_year, method.t_end_year
-    )
-    return default, study
-
-
 def _robustness_settings(method: MethodSettings) -> dict:
     return settings(
         grades=method.grades, suppression_scope=method.suppression_scope, moments_population=method.moments_population,
@@ -122,123 +112,130 @@ def _robustness_settings(method: MethodSettings) -> dict:
     )
 
 
-@table_asset(
-    "robustness",
+def robustness_asset(compute, description: str, metadata, preview_columns: list[str]) -> dg.AssetsDefinition:
+    """A section 9 table: ``compute`` (the pure function of the same name) on every stored year of the raw SBAC,
+    CMT and growth exports, with the ``method`` resource's settings as the default; ``metadata(frame, default)``
+    gives the asset's own metadata."""
+    name = compute.__name__
+
+    def asset(
+        context: dg.AssetExecutionContext,
+        raw_sbac_district: dict[str, pd.DataFrame],
+        raw_cmt_district: dict[str, pd.DataFrame],
+        raw_sbac_growth: dict[str, pd.DataFrame],
+        alliance_cohort: pd.DataFrame,
+        method: MethodSettings,
+    ):
+        inputs = robustness.Inputs(raw_sbac_district, raw_cmt_district, raw_sbac_growth, alliance_cohort,
+                                   method.cmt_reference_year, method.t_base_year)
+        default = robustness.Settings(
+            tuple(sorted(method.grades)), method.suppression_scope, method.moments_population, method.top_n
+        )
+        study = robustness.study_analysis(
+            method.change_start_year, method.change_end_year, method.growth_year, method.t_end_year
+        )
+        frame = compute(inputs, default, study)
+        if frame.empty:
+            frame = unavailable(frame, "no indicator could be ranked for any year (no SBAC pair and no growth report)")
+        yield from finish(context, name, frame, {**_robustness_settings(method), **metadata(frame, default)},
+                          preview_columns)
+
+    asset.__name__ = name
+    return table_asset("robustness", description, CODE_VERSION)(asset)
+
+
+def _label_counts(frame: pd.DataFrame) -> dg.MetadataValue:
+    identified = frame[frame["identified_default"]]
+    return dg.MetadataValue.md(
+        "\n".join(f"- **{label}**: {count}" for label, count in identified["label"].value_counts().items()) or "none"
+    )
+
+
+identification_robustness = robustness_asset(
+    robustness.identification_robustness,
     "Section 9: how often each cohort district is identified across the variants of grade scope, suppression "
     "scope, moments population, top N and leave-one-grade-out (robust >= 0.8, fragile < 0.5), for the study's "
     "year pair and every end year.",
-    CODE_VERSION,
+    lambda frame, default: {
+        "variants": len(robustness.variants(default)),
+        "variant_names": dg.MetadataValue.md("\n".join(f"- {v.name}" for v in robustness.variants(default))),
+        "analyses": ", ".join(frame["analysis"].drop_duplicates()) or "none",
+        "identified_by_label": _label_counts(frame),
+    },
+    ["analysis", "district_code", "district_name", "identified_default", "selection_frequency", "label"],
 )
-def identification_robustness(
-    context: dg.AssetExecutionContext,
-    raw_sbac_district: dict[str, pd.DataFrame],
-    raw_cmt_district: dict[str, pd.DataFrame],
-    raw_sbac_growth: dict[str, pd.DataFrame],
-    alliance_cohort: pd.DataFrame,
-    method: MethodSettings,
-):
-    default, study = _robustness_inputs(method)
-    frame = robustness.identification_robustness(
-        raw_sbac_district, raw_cmt_district, raw_sbac_growth, alliance_cohort, default, study,
-        method.cmt_reference_year, method.t_base_year,
-    )
-    grid = robustness.variants(default)
-    identified = frame[frame["identified_default"]]
-    yield from finish(
-        context, "identification_robustness", frame,
-        {
-            **_robustness_settings(method),
-            "variants": len(grid),
-            "variant_names": dg.MetadataValue.md("\n".join(f"- {variant.name}" for variant in grid)),
-            "analyses": ", ".join(frame["analysis"].drop_duplicates()) or "none",
-            "identified_by_label": dg.MetadataValue.md(
-                "\n".join(f"- **{label}**: {count}" for label, count in identified["label"].value_counts().items())
-                or "none"
-            ),
-        },
-        ["analysis", "district_code", "district_name", "identified_default", "selection_frequency", "label"],
-    )
 
 
-@table_asset(
-    "robustness",
+identification_margins = robustness_asset(
+    robustness.identification_margins,
     "Section 9: each cohort district's distance to the cut-off of every indicator in the default setting, in the "
     "indicator's units and in cohort standard deviations, for the study's year pair and every end year.",
-    CODE_VERSION,
+    lambda frame, default: {
+        "indicators": ", ".join(frame["indicator"].drop_duplicates()) or "none",
+        "study_selected_margins": preview(
+            frame[frame["is_study"] & frame["selected"].astype(bool)], rows=30,
+            columns=["indicator", "rank_cohort", "district_name", "value", "margin", "margin_sd"],
+        ),
+    },
+    ["analysis", "indicator", "rank_cohort", "district_name", "value", "margin", "margin_sd"],
 )
-def identification_margins(
-    context: dg.AssetExecutionContext,
-    raw_sbac_district: dict[str, pd.DataFrame],
-    raw_cmt_district: dict[str, pd.DataFrame],
-    raw_sbac_growth: dict[str, pd.DataFrame],
-    alliance_cohort: pd.DataFrame,
-    method: MethodSettings,
-):
-    default, study = _robustness_inputs(method)
-    frame = robustness.identification_margins(
-        raw_sbac_district, raw_cmt_district, raw_sbac_growth, alliance_cohort, default, study,
-        method.cmt_reference_year, method.t_base_year,
-    )
-    if frame.empty:
-        frame = unavailable(frame, "no indicator could be ranked for any year")
-    study_rows = frame[frame["is_study"] & frame["selected"].astype(bool)]
-    yield from finish(
-        context, "identification_margins", frame,
-        {
-            **_robustness_settings(method),
-            "indicators": ", ".join(frame["indicator"].drop_duplicates()) or "none",
-            "study_selected_margins": preview(
-                study_rows, rows=30, columns=["indicator", "rank_cohort", "district_name", "value", "margin", "margin_sd"]
-            ),
-        },
-        ["analysis", "indicator", "rank_cohort", "district_name", "value", "margin", "margin_sd"],
-    )
 
 
 # --- section 10: equity --------------------------------------------------------------------------------
 
 
-def _subgroup_raw(*tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame]]:
-    """family -> school year -> raw table, from the four inputs in SUBGROUP_FAMILIES order."""
-    return dict(zip(SUBGROUP_FAMILIES, tables, strict=True))
+def subgroup_export_asset(compute, description: str, metadata, preview_columns: list[str]) -> dg.AssetsDefinition:
+    """A section 10 table computed from the four subgroup families (every stored year) and the cohort.
+
+    ``compute`` is the pure function of the same name, called with family -> school year -> raw table;
+    ``metadata(frame)`` gives the asset's own metadata. Unavailable, with the reason, when no subgroup
+    export was loaded.
+    """
+    name = compute.__name__
+
+    def asset(
+        context: dg.AssetExecutionContext,
+        raw_sbac_subgroup_race: dict[str, pd.DataFrame],
+        raw_sbac_subgroup_ell: dict[str, pd.DataFrame],
+        raw_sbac_subgroup_special_education: dict[str, pd.DataFrame],
+        raw_sbac_subgroup_meal: dict[str, pd.DataFrame],
+        alliance_cohort: pd.DataFrame,
+    ):
+        tables = (raw_sbac_subgroup_race, raw_sbac_subgroup_ell, raw_sbac_subgroup_special_education, raw_sbac_subgroup_meal)
+        raw = dict(zip(SUBGROUP_FAMILIES, tables, strict=True))
+        frame = compute(raw, alliance_cohort["district_code"])
+        if not any(raw.values()):
+            frame = unavailable(frame, "no subgroup exports (sbac-district-subgroups/) have been loaded")
+        yield from finish(context, name, frame, metadata(frame), preview_columns)
+
+    asset.__name__ = name
+    return table_asset("equity", description, CODE_VERSION)(asset)
 
 
-def _no_subgroup_exports(raw: dict[str, dict[str, pd.DataFrame]]) -> str | None:
-    if any(raw.values()):
-        return None
-    return "no subgroup exports (sbac-district-subgroups/) have been loaded"
-
-
-@table_asset(
-    "equity",
+subgroup_proficiency = subgroup_export_asset(
+    equity.subgroup_proficiency,
     "Section 10: proficiency (Level 3&4 Met or Exceeded / scored x 100) of each group per district, subject and "
     "school year; meal eligible = F + R counts; a suppressed count makes the group unavailable, with the reason.",
-    CODE_VERSION,
+    lambda frame: {
+        "years": _years(frame, "school_year"),
+        "groups": ", ".join(equity.GROUPS),
+        "groups_with_proficiency": int(frame["available"].astype(bool).sum()) if len(frame) else 0,
+        "suppressed_or_incomplete": int((~frame["available"].astype(bool)).sum()) if len(frame) else 0,
+    },
+    ["school_year", "district_name", "subject", "group", "scored", "met", "proficiency", "unavailable_reason"],
 )
-def subgroup_proficiency(
-    context: dg.AssetExecutionContext,
-    raw_sbac_subgroup_race: dict[str, pd.DataFrame],
-    raw_sbac_subgroup_ell: dict[str, pd.DataFrame],
-    raw_sbac_subgroup_special_education: dict[str, pd.DataFrame],
-    raw_sbac_subgroup_meal: dict[str, pd.DataFrame],
-    alliance_cohort: pd.DataFrame,
-):
-    raw = _subgroup_raw(raw_sbac_subgroup_race, raw_sbac_subgroup_ell, raw_sbac_subgroup_special_education,
-                        raw_sbac_subgroup_meal)
-    frame = equity.subgroup_proficiency(raw, alliance_cohort["district_code"])
-    reason = _no_subgroup_exports(raw)
-    if reason:
-        frame = unavailable(frame, reason)
-    yield from finish(
-        context, "subgroup_proficiency", frame,
-        {
-            "years": _years(frame, "school_year"),
-            "groups": ", ".join(equity.GROUPS),
-            "groups_with_proficiency": int(frame["available"].astype(bool).sum()) if len(frame) else 0,
-            "suppressed_or_incomplete": int((~frame["available"].astype(bool)).sum()) if len(frame) else 0,
-        },
-        ["school_year", "district_name", "subject", "group", "scored", "met", "proficiency", "unavailable_reason"],
-    )
+
+
+subgroup_gap_summary = subgroup_export_asset(
+    equity.subgroup_gap_summary,
+    "Section 10: the five gaps for the whole state, the cohort and the other districts per subject and school "
+    "year, from the summed published counts (rows with a suppressed count are missing from the sums, counted).",
+    lambda frame: {
+        "years": _years(frame, "school_year"), "scopes": ", ".join(equity.SCOPES),
+        "summary": preview(frame, rows=40, columns=["school_year", "scope", "subject", "gap", "gap_value", "rows_left_out"]),
+    },
+    ["school_year", "scope", "subject", "gap", "reference_proficiency", "focal_proficiency", "gap_value"],
+)
 
 
 @table_asset(
@@ -265,34 +262,6 @@ def subgroup_gaps(context: dg.AssetExecutionContext, subgroup_proficiency: pd.Da
         },
         ["school_year", "district_name", "subject", "gap", "reference_proficiency", "focal_proficiency", "gap_value",
          "exclusion_reason"],
-    )
-
-
-@table_asset(
-    "equity",
-    "Section 10: the five gaps for the whole state, the cohort and the other districts per subject and school "
-    "year, from the summed published counts (rows with a suppressed count are missing from the sums, counted).",
-    CODE_VERSION,
-)
-def subgroup_gap_summary(
-    context: dg.AssetExecutionContext,
-    raw_sbac_subgroup_race: dict[str, pd.DataFrame],
-    raw_sbac_subgroup_ell: dict[str, pd.DataFrame],
-    raw_sbac_subgroup_special_education: dict[str, pd.DataFrame],
-    raw_sbac_subgroup_meal: dict[str, pd.DataFrame],
-    alliance_cohort: pd.DataFrame,
-):
-    raw = _subgroup_raw(raw_sbac_subgroup_race, raw_sbac_subgroup_ell, raw_sbac_subgroup_special_education,
-                        raw_sbac_subgroup_meal)
-    frame = equity.subgroup_gap_summary(raw, alliance_cohort["district_code"])
-    reason = _no_subgroup_exports(raw)
-    if reason:
-        frame = unavailable(frame, reason)
-    yield from finish(
-        context, "subgroup_gap_summary", frame,
-        {"years": _years(frame, "school_year"), "scopes": ", ".join(equity.SCOPES),
-         "summary": preview(frame, rows=40, columns=["school_year", "scope", "subject", "gap", "gap_value", "rows_left_out"])},
-        ["school_year", "scope", "subject", "gap", "reference_proficiency", "focal_proficiency", "gap_value"],
     )
 
 
