@@ -91,3 +91,18 @@ def identified_districts(selections: pd.DataFrame) -> pd.DataFrame:
     if len(frame):
         frame = frame.sort_values(["n_indicators", "best_rank", "district_code"], ascending=[False, True, True])
     return frame.reset_index(drop=True)
+
+
+def select_and_identify(
+    tables: dict[str, pd.DataFrame | None], reasons: dict[str, str], n: int = 3
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Section 5 end to end: (selections, identified districts, unavailable indicator -> why).
+
+    ``reasons`` maps an asset name to why its table is missing; an indicator read from that
+    asset is reported with that reason instead of a generic one.
+    """
+    selections, missing = indicator_selections(tables, n)
+    for indicator in INDICATORS:
+        if indicator.name in missing and reasons.get(indicator.asset):
+            missing[indicator.name] = reasons[indicator.asset]
+    return selections, identified_districts(selections), missing

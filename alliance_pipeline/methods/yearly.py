@@ -84,11 +84,7 @@ def indicators_for_year(
 
 def identify_year(indicators: YearIndicators, top_n: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """Section 5 on one year's indicators: (selections, identified districts, unavailable indicator -> why)."""
-    selections, missing = identify.indicator_selections(indicators.tables, top_n)
-    for indicator in identify.INDICATORS:
-        if indicator.name in missing and indicator.asset in indicators.reasons:
-            missing[indicator.name] = indicators.reasons[indicator.asset]
-    return selections, identify.identified_districts(selections), missing
+    return identify.select_and_identify(indicators.tables, indicators.reasons, top_n)
 
 
 def end_years(sbac_years: Iterable[str], growth_years: Iterable[str]) -> list[str]:

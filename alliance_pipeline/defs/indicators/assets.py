@@ -239,13 +239,10 @@ def identified_districts(
 ):
     tables = {"sbac_score_changes": sbac_score_changes, "t_score_changes": t_score_changes, "growth_rankings": growth_rankings}
     upstream = {name: reason_unavailable(table) for name, table in tables.items()}
-    selections, missing = identify.indicator_selections(
-        {name: (None if upstream[name] else table) for name, table in tables.items()}, method.top_n
+    selections, frame, missing = identify.select_and_identify(
+        {name: (None if upstream[name] else table) for name, table in tables.items()},
+        {name: why for name, why in upstream.items() if why}, method.top_n,
     )
-    for indicator in identify.INDICATORS:
-        if indicator.name in missing and upstream.get(indicator.asset):
-            missing[indicator.name] = upstream[indicator.asset]
-    frame = identify.identified_districts(selections)
     frame.attrs["unavailable_indicators"] = missing
     frame.attrs["selections"] = selections.to_dict(orient="records")
     yield from validated(dg.AssetKey("identified_districts"), frame, "identified_districts", "the identified_districts table", {})
