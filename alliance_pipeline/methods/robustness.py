@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from alliance_pipeline.edsight.families import previous_school_year, sort_years
+from alliance_pipeline.edsight.families import previous_school_year
 from alliance_pipeline.methods import identify, sbac, tscores
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 from alliance_pipeline.methods.yearly import YearIndicators, end_years, identify_year, indicators_for_year
@@ -112,7 +112,10 @@ def _bare(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class _Computation:
-    """Section 1-5 tables under a given setting, each computed once and shared by the variants."""
+    """Section 1-5 tables under a given setting, each computed once and shared by the variants.
+
+    The caches belong to the instance (one per asset run), so nothing outlives the run.
+    """
 
     def __init__(self, inputs: Inputs):
         # Without attrs: pandas deep-copies a frame's attrs (the export's provenance) on every operation.
@@ -126,6 +129,7 @@ class _Computation:
         self.cmt_scores = lru_cache(maxsize=None)(self._cmt_scores)
         self.changes = lru_cache(maxsize=None)(self._changes)
         self.t = lru_cache(maxsize=None)(self._t)
+        self.year_indicators = lru_cache(maxsize=None)(self._year_indicators)
 
     def _scores(self, grades: tuple[int, ...]) -> dict[str, pd.DataFrame]:
         return {year: sbac.district_scores(raw, grades) for year, raw in self.sbac_raw.items()}
@@ -144,18 +148,15 @@ class _Computation:
         cmt = self.cmt_scores(grades)
         if self.cmt_reference_year not in cmt:
             return None
-        by_year = {year: ("CMT", frame) for year, frame in cmt.items()}
-        by_year.update({year: ("SBAC", frame) for year, frame in self.scores(grades).items()})
-        by_year = {year: by_year[year] for year in sort_years(by_year)}
+        by_year = tscores.scores_by_year(cmt, self.scores(grades))
         moments = tscores.statewide_moments(by_year, population)
         return tscores.t_scores(moments, by_year, self.cmt_reference_year)
 
     def indicators(self, analysis: Analysis, settings: Settings) -> YearIndicators:
         # top N does not change the indicator tables: the variants that differ only by it share them
-        return self._indicators(analysis, settings.grades, settings.scope, settings.population)
+        return self.year_indicators(analysis, settings.grades, settings.scope, settings.population)
 
-    @lru_cache(maxsize=None)
-    def _indicators(self, analysis: Analysis, grades: tuple[int, ...], scope: str, population: str) -> YearIndicators:
+    def _year_indicators(self, analysis: Analysis, grades: tuple[int, ...], scope: str, population: str) -> YearIndicators:
         settings = Settings(grades, scope, population, 0)
         return indicators_for_year(
             analysis.t_end_year,

@@ -108,8 +108,7 @@ def district_scores(
     for i, (ns, vs) in enumerate(zip(frame["grade_n"], frame["grade_vss"])):
         n[i, : len(ns)] = ns
         v[i, : len(vs)] = vs
-    frame["score"] = pd.array(weighted_scores(n, v, k), dtype="Float64")
-    frame.loc[frame["score"].isna(), "score"] = pd.NA
+    frame["score"] = pd.array(weighted_scores(n, v, k), dtype="Float64")  # NaN (no test takers) -> NA
     frame["n_total"] = frame["grade_n"].map(sum)
     frame["n_grades"] = k
     frame = frame.reset_index()

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods.sbac import (
     DEFAULT_GRADES, SCORE_COLUMNS, apply_scope, by_district_subject, district_scores, weighted_score,
 )
@@ -65,6 +66,13 @@ def cmt_district_scores(raw: pd.DataFrame, grades: Iterable[int] = DEFAULT_GRADE
     for column in ("n_total", "n_grades"):
         frame[column] = frame[column].astype("Int64")
     return frame.sort_values(["district_code", "subject"]).reset_index(drop=True)
+
+
+def scores_by_year(cmt: Mapping[str, pd.DataFrame], sbac_scores: Mapping[str, pd.DataFrame]) -> dict[str, tuple[str, pd.DataFrame]]:
+    """School year -> (assessment, district scores) over the CMT and SBAC years, in school-year order."""
+    years: dict[str, tuple[str, pd.DataFrame]] = {year: ("CMT", frame) for year, frame in cmt.items()}
+    years.update({year: ("SBAC", frame) for year, frame in sbac_scores.items()})
+    return {year: years[year] for year in sort_years(years)}
 
 
 def weighted_moments(x: Iterable[float], n: Iterable[float]) -> tuple[float, float]:

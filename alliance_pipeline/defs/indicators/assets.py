@@ -156,12 +156,6 @@ def cmt_district_scores(context: dg.AssetExecutionContext, raw_cmt_district: pd.
     )
 
 
-def scores_by_year(cmt: dict[str, pd.DataFrame], sbac_scores: dict[str, pd.DataFrame]) -> dict[str, tuple[str, pd.DataFrame]]:
-    years: dict[str, tuple[str, pd.DataFrame]] = {year: ("CMT", frame) for year, frame in cmt.items()}
-    years.update({year: ("SBAC", frame) for year, frame in sbac_scores.items()})
-    return {year: years[year] for year in sort_years(years)}
-
-
 def _t_unavailable_reason(cmt: dict, method: MethodSettings) -> str | None:
     if not cmt:
         return "no CMT district exports (raw_cmt_district has no school years)"
@@ -178,7 +172,7 @@ def statewide_moments(
     method: MethodSettings,
 ):
     used = settings(moments_population=method.moments_population, cmt_reference_year=method.cmt_reference_year)
-    frame = tscores.statewide_moments(scores_by_year(cmt_district_scores, sbac_district_scores), method.moments_population)
+    frame = tscores.statewide_moments(tscores.scores_by_year(cmt_district_scores, sbac_district_scores), method.moments_population)
     reason = _t_unavailable_reason(cmt_district_scores, method)
     if reason:
         frame = unavailable(frame, reason)  # SBAC moments are still stored; T-scores cannot be anchored
@@ -199,7 +193,7 @@ def t_scores(
         frame = unavailable(pd.DataFrame(columns=tscores.T_COLUMNS), reason)
     else:
         frame = tscores.t_scores(
-            statewide_moments, scores_by_year(cmt_district_scores, sbac_district_scores), method.cmt_reference_year
+            statewide_moments, tscores.scores_by_year(cmt_district_scores, sbac_district_scores), method.cmt_reference_year
         )
     yield from finish(
         context, "t_scores", frame, {**used, "years": ", ".join(sort_years(frame["school_year"].dropna().unique()))},
