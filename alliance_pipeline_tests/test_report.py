@@ -31,18 +31,23 @@ VALUE_COLUMNS = {
 HTML = Path(LATEST) / HTML_NAME
 
 
-@pytest.fixture(scope="module")
-def sample_run(sample_refresh):
-    sample_refresh.html = sample_refresh.reports / HTML
-    sample_refresh.report_metadata = sample_refresh.metadata("appendix_b_report")
-    return sample_refresh
+class ReportRun:
+    """A session refresh (conftest) seen from the report: its page and the report asset's metadata."""
+
+    def __init__(self, refreshed):
+        self.warehouse, self.reports, self.table = refreshed.warehouse, refreshed.reports, refreshed.table
+        self.html = refreshed.reports / HTML
+        self.report_metadata = refreshed.metadata("appendix_b_report")
 
 
 @pytest.fixture(scope="module")
-def real_run(real_refresh):
-    real_refresh.html = real_refresh.reports / HTML
-    real_refresh.report_metadata = real_refresh.metadata("appendix_b_report")
-    return real_refresh
+def sample_run(sample_refresh) -> ReportRun:
+    return ReportRun(sample_refresh)
+
+
+@pytest.fixture(scope="module")
+def real_run(real_refresh) -> ReportRun:
+    return ReportRun(real_refresh)
 
 
 def read_page_tables(page) -> dict[str, list[dict]]:
@@ -65,7 +70,7 @@ def _same(stored, shown: dict, kind: str) -> bool:
     return float(shown["value"]) == float(stored) and shown["text"] == fmt(stored, kind)
 
 
-def check_appendix_table(run, key: str, indicator, rows: list[dict]) -> int:
+def check_appendix_table(run: ReportRun, key: str, indicator, rows: list[dict]) -> int:
     """The page's rows are the cohort in Parquet rank order, each number equal to the stored one."""
     table = run.table(indicator.asset)
     stored = table[(table["subject"] == indicator.subject) & table["in_cohort"]].set_index("district_code")
