@@ -13,13 +13,14 @@ from alliance_pipeline.defs.common.io_manager import ParquetIOManager
 from alliance_pipeline.defs.common.resources import EdSightSource, IdentificationSettings, MethodSettings
 from alliance_pipeline.defs.identification import assets as identification
 from alliance_pipeline.defs.indicators import assets as indicators
-from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort, raw_export_versions
+from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort, raw_export_versions, study_identified_districts
 from alliance_pipeline.defs.operations.definitions import build_operations
 from alliance_pipeline.defs.reports import assets as reports
 
 ASSETS = [
     *RAW_ASSETS,
     alliance_cohort,
+    study_identified_districts,
     raw_export_versions,
     indicators.sbac_district_scores,
     indicators.sbac_score_changes,

@@ -6,15 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from alliance_pipeline.edsight.reader import sha256_of
 from alliance_pipeline.paths import COHORT_REFERENCE
 
 
-def load_cohort(path: str | Path = COHORT_REFERENCE) -> pd.DataFrame:
-    """The Alliance District roster: code, name, town, first and last designated year.
-
-    Codes stay strings (leading zeros); ``source_row`` is the line in the CSV.
-    """
+def load_reference(path: str | Path) -> pd.DataFrame:
+    """A reference CSV as strings (codes keep their leading zeros; a blank cell is ""), with
+    ``source_row`` (the line in the CSV) and ``source_file`` so every row traces back."""
     frame = pd.read_csv(path, dtype="string", keep_default_na=False)
     frame["district_code"] = frame["district_code"].str.strip()
     frame["source_row"] = pd.array(range(2, len(frame) + 2), dtype="Int64")
@@ -22,5 +19,6 @@ def load_cohort(path: str | Path = COHORT_REFERENCE) -> pd.DataFrame:
     return frame
 
 
-def cohort_sha256(path: str | Path = COHORT_REFERENCE) -> str:
-    return sha256_of(path)
+def load_cohort(path: str | Path = COHORT_REFERENCE) -> pd.DataFrame:
+    """The Alliance District roster: code, name, town, first and last designated year."""
+    return load_reference(path)

@@ -9,67 +9,15 @@ turns a Report into HTML, Markdown and CSV files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 
 from alliance_pipeline.methods.identify import INDICATORS, Indicator
-from alliance_pipeline.reporting.charts import bar_chart_svg, data_uri, short_name
-
-EXCLUDED = "excluded"
-RANKED = "ranked"
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str  # column of the display table
-    label: str
-    kind: str = "text"  # text | code | rank | int | float1 | float2 | list
-
-
-@dataclass
-class ReportTable:
-    key: str  # file stem and HTML id, e.g. "sbac_change_math"
-    title: str
-    description: str
-    source: str  # the Parquet asset(s) the rows come from
-    columns: list[Column]
-    rows: pd.DataFrame  # the display rows; may carry "status" and "reason"
-    unavailable: str | None = None
-    chart: str | None = None  # data: URI of an SVG
-    chart_alt: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def records(self) -> list[dict]:
-        return self.rows.to_dict(orient="records")
-
-    def csv_frame(self) -> pd.DataFrame:
-        names = [c.name for c in self.columns] + [c for c in ("status", "reason") if c in self.rows.columns]
-        frame = self.rows[[n for n in dict.fromkeys(names) if n in self.rows.columns]].copy()
-        for column in frame.columns:
-            if frame[column].dtype == object:
-                frame[column] = frame[column].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-        return frame
-
-
-@dataclass
-class Report:
-    title: str
-    subtitle: str
-    generated_at: datetime
-    run_id: str
-    appendix_b: list[ReportTable]
-    identified: ReportTable
-    excluded: ReportTable
-    audit: ReportTable
-    opportunity: ReportTable
-    settings: list[tuple[str, str, str]]  # (group, name, value)
-    sources: ReportTable
-    yearly: ReportTable
-
-    def tables(self) -> list[ReportTable]:
-        return [*self.appendix_b, self.yearly, self.identified, self.excluded, self.audit, self.opportunity, self.sources]
+from alliance_pipeline.reporting import beyond, summary
+from alliance_pipeline.reporting.charts import bar_figure, short_name
+from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section
 
 
 # --- Appendix B: one table per indicator -------------------------------------------------
@@ -90,20 +38,33 @@ def _first(frame: pd.DataFrame, column: str, default: str) -> str:
     return str(values.iloc[0]) if len(values) else default
 
 
-def _columns(indicator: Indicator, rows: pd.DataFrame, settings: dict[str, str]) -> tuple[list[Column], str, str]:
-    """Display columns, the chart's x label and the description, per source table."""
+@dataclass(frozen=True)
+class Layout:
+    """How one indicator's table reads: its columns, chart label, description and ordering note."""
+
+    columns: list[Column]
+    xlabel: str
+    description: str
+    order: str  # how the rows are sorted, in words that fit the indicator (a change or a level)
+    if_unavailable: str  # what the table needs, in an analyst's words
+
+
+def _layout(indicator: Indicator, rows: pd.DataFrame, settings: dict[str, str]) -> Layout:
     head = [Column("rank_cohort", "Rank", "rank"), Column("district_name", "District"), Column("district_code", "Code", "code")]
     if indicator.asset == "sbac_score_changes":
         start = _first(rows, "start_year", settings.get("change_start_year", "start"))
         end = _first(rows, "end_year", settings.get("change_end_year", "end"))
         columns = head + [
             Column("score_start", f"Score {start}", "float2"), Column("score_end", f"Score {end}", "float2"),
-            Column("n_start", f"n {start}", "int"), Column("n_end", f"n {end}", "int"),
+            Column("n_start", f"Tested {start}", "int"), Column("n_end", f"Tested {end}", "int"),
             Column("change", "Change", "float2"),
         ]
-        text = (f"Test-taker-weighted {indicator.subject} scale score (grades in scope) in {start} and {end}; "
-                "a district with a suppressed grade in either year is excluded (methodology section 2).")
-        return columns, f"Change in weighted scale score, {start} to {end}", text
+        text = (f"The district's average {indicator.subject} scale score over grades 3-8, each grade weighted by its "
+                f"number of students tested, in {start} and {end}, and the change between them. A district whose "
+                "score for a grade was withheld (fewer students than CSDE publishes) in either year is left out.")
+        return Layout(columns, f"Change in weighted scale score, {start} to {end}", text,
+                      "Sorted from most to least improved (a change between two years).",
+                      f"Score changes need the Smarter Balanced district exports for {start} and {end}.")
     if indicator.asset == "growth_rankings":
         year = _first(rows, "school_year", settings.get("growth_year", ""))
         columns = head + [
@@ -111,17 +72,25 @@ def _columns(indicator: Indicator, rows: pd.DataFrame, settings: dict[str, str])
             Column("avg_pct_target_achieved", "Avg. % of target achieved", "float1"),
             Column("rank_state", "Statewide rank", "rank"),
         ]
-        text = f"Percentage of matched students meeting their growth target in {year}, all grades (methodology section 3)."
-        return columns, f"Growth rate {year} (%)", text
+        text = (f"The share of students, followed from one grade to the next, who met the growth target CSDE set for "
+                f"them in {year}, all grades.")
+        return Layout(columns, f"Growth rate {year} (%)", text,
+                      f"Sorted from highest to lowest growth rate. This is a level for {year}, not a change over time.",
+                      f"Growth rates need CSDE's Smarter Balanced growth export for {year}.")
     base = _first(rows, "base_year", settings.get("t_base_year", "base"))
     end = _first(rows, "end_year", settings.get("t_end_year", "end"))
     columns = head + [
         Column("t_base", f"T-score {base}", "float2"), Column("t_end", f"T-score {end}", "float2"),
         Column("change", "Change", "float2"),
     ]
-    text = (f"District {indicator.subject} T-score on the CMT scale in {base} and {end} (methodology section 4); "
-            "suppression-filtered like the SBAC change.")
-    return columns, f"Change in T-score, {base} to {end}", text
+    text = (f"The district's {indicator.subject} result in {base} (Connecticut Mastery Test) and in {end} "
+            "(Smarter Balanced) converted to one common scale, and the change between them; districts with a "
+            "withheld grade are left out, as for the score change.")
+    return Layout(columns, f"Change in T-score, {base} to {end}", text,
+                  "Sorted from most to least improved (a change between two years).",
+                  f"T-score changes compare {base} Connecticut Mastery Test (CMT) results with {end} Smarter Balanced "
+                  "results, so they need each district's CMT results. CSDE does not publish those as EdSight district "
+                  "exports, and none were among the files this run read, so the T-score tables (B5 and B6) could not be computed.")
 
 
 def indicator_rows(indicator: Indicator, table: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
@@ -151,49 +120,86 @@ def indicator_rows(indicator: Indicator, table: pd.DataFrame, cohort: pd.DataFra
 def appendix_table(
     indicator: Indicator, table: pd.DataFrame, cohort: pd.DataFrame, top_n: int, settings: dict[str, str]
 ) -> ReportTable:
+    """One Appendix B table. An excluded district's cells are blank: the asset keeps the partial values it could
+    compute (e.g. over the grades that were published), but they are not the indicator and are not shown as one."""
     number, _, title = TITLES[indicator.name].partition(". ")
     key = indicator.name.lower().replace("-", "").replace(" ", "_")
     unavailable = table.attrs.get("unavailable")
     rows = indicator_rows(indicator, table, cohort) if not unavailable else cohort[["district_code", "district_name"]].iloc[0:0]
-    columns, xlabel, description = _columns(indicator, rows, settings)
-    result = ReportTable(key, TITLES[indicator.name], description, indicator.asset, columns, rows, unavailable=unavailable)
+    layout = _layout(indicator, rows, settings)
+    result = ReportTable(key, TITLES[indicator.name], layout.description, indicator.asset, layout.columns, rows,
+                         unavailable=unavailable, unavailable_plain=layout.if_unavailable if unavailable else None)
     if unavailable:
         return result
+    values = [c.name for c in layout.columns if c.name not in ("rank_cohort", "district_name", "district_code")]
+    excluded = rows["status"] == EXCLUDED
+    for column in values:
+        rows[column] = rows[column].astype(object).where(~excluded, None)
     ranked = rows[rows["status"] == RANKED]
     if len(ranked):
-        result.chart = data_uri(
-            bar_chart_svg(
-                [short_name(n) for n in ranked["district_name"]],
-                [float(v) for v in ranked[indicator.value]],
-                [int(r) <= top_n for r in ranked["rank_cohort"]],
-                xlabel, f"{number}: {title}", reference=0.0 if indicator.value == "change" else None,
-            )
-        )
-        result.chart_alt = f"{number}: {indicator.value} of {len(ranked)} ranked cohort districts, most improved first"
-    result.notes.append(f"Top {top_n} (ties included) drawn in dark blue; {int((rows['status'] == EXCLUDED).sum())} "
-                        "cohort district(s) excluded, listed after the ranked ones with the reason.")
+        labels = [short_name(n) for n in ranked["district_name"]]
+        numbers = [float(v) for v in ranked[indicator.value]]
+        result.figures.append(bar_figure(
+            key, f"{number}, bar chart of {layout.xlabel.lower()} for {len(ranked)} ranked cohort districts: "
+            + "; ".join(f"{label} {value:.2f}" for label, value in zip(labels, numbers)) + ".",
+            labels=labels, values=numbers, highlighted=[int(r) <= top_n for r in ranked["rank_cohort"]],
+            xlabel=layout.xlabel, title=f"{number}: {title}", reference=0.0 if indicator.value == "change" else None,
+            digits=2 if indicator.value == "change" else 1,
+        ))
+    result.notes.append(f"{layout.order} The top {top_n} (ties included) are drawn in dark blue. "
+                        f"{int(excluded.sum())} cohort district(s) could not be ranked; they are listed last with the "
+                        "reason, and their cells are left blank rather than showing partial values.")
     return result
 
 
 # --- Identified, excluded, identification audit ------------------------------------------
 
-def identified_table(identified: pd.DataFrame) -> ReportTable:
+def study_robustness(robustness: pd.DataFrame, margins: pd.DataFrame) -> pd.DataFrame:
+    """Per district, the study analysis's selection frequency and label (identification_robustness) and its
+    smallest margin in cohort standard deviations over the indicators that selected it (identification_margins)."""
+    study = robustness[robustness["is_study"]] if len(robustness) else robustness
+    columns = ["district_code", "times_identified", "variants", "selection_frequency", "label"]
+    frame = study[columns].copy() if len(study) else pd.DataFrame(columns=columns)
+    chosen = margins[margins["is_study"] & margins["selected"].astype(bool)] if len(margins) else margins
+    closest = chosen.groupby("district_code")["margin_sd"].min() if len(chosen) else pd.Series(dtype=float)
+    frame["closest_margin_sd"] = [closest.get(code, pd.NA) for code in frame["district_code"]]
+    return frame.set_index("district_code")
+
+
+def identified_table(identified: pd.DataFrame, robustness: pd.DataFrame, margins: pd.DataFrame) -> ReportTable:
     rows = identified.copy()
     rows["selected_by"] = [
         [f"{name} (rank {rank}, {value:.2f})" for name, rank, value in zip(names, ranks, values)]
         for names, ranks, values in zip(rows["indicators"], rows["ranks"], rows["values"])
     ] if len(rows) else []
+    robust = study_robustness(robustness, margins)
+    for column in ("times_identified", "variants", "selection_frequency", "label", "closest_margin_sd"):
+        rows[column] = [robust[column].get(code, pd.NA) if column in robust else pd.NA for code in rows["district_code"]]
+    rows["selected_in"] = [
+        f"{int(times)} of {int(total)}" if pd.notna(times) else None for times, total in zip(rows["times_identified"], rows["variants"])
+    ]
+    rows["flag"] = ["fragile" if label == "fragile" else None for label in rows["label"]]
     missing = identified.attrs.get("unavailable_indicators") or {}
     table = ReportTable(
         "identified_districts", "Identified districts (top performers)",
-        "Cohort districts in the top N of at least one available indicator (methodology section 5).",
-        "identified_districts",
+        "Cohort districts in the top 3 of at least one indicator that could be computed, with how firmly each was "
+        "picked: the share of 42 reasonable variations of the method (grades, suppression rule, top 2/3/4, ...) "
+        "that pick it too, and how far its closest indicator was from the cut-off.",
+        "identified_districts, identification_robustness, identification_margins",
         [Column("district_name", "District"), Column("district_code", "Code", "code"),
          Column("n_indicators", "Indicators", "int"), Column("best_rank", "Best rank", "rank"),
-         Column("selected_by", "Selected by (rank, value)", "list")],
+         Column("selected_by", "Selected by (rank, value)", "list"),
+         Column("selected_in", "Picked in variants"), Column("selection_frequency", "Share of variants", "percent"),
+         Column("label", "Robustness"), Column("closest_margin_sd", "Closest margin (sd)", "float2")],
         rows,
     )
-    table.notes = [f"{name} was not available: {why}" for name, why in missing.items()]
+    fragile = rows[rows["flag"] == "fragile"]
+    table.notes = [f"Not computed: {name} ({why})." for name, why in missing.items()]
+    table.notes.append(
+        "Robust: picked in at least 80% of the variants; fragile: in fewer than half"
+        + (f". Fragile here: {', '.join(fragile['district_name'])}: treat as a weak finding." if len(fragile) else
+           "; none of these districts is fragile.")
+    )
     return table
 
 
@@ -259,11 +265,14 @@ def opportunity_table(opportunity: pd.DataFrame) -> ReportTable:
         rows,
     )
     if len(rows):
-        table.chart = data_uri(
-            bar_chart_svg([short_name(n) for n in rows["district_name"]], [float(v) for v in rows["accountability_index"]],
-                          [True] * len(rows), "Accountability Index", "Opportunity Districts: Accountability Index")
-        )
-        table.chart_alt = f"Accountability Index of the {len(rows)} Opportunity Districts, lowest first"
+        labels = [short_name(n) for n in rows["district_name"]]
+        values = [float(v) for v in rows["accountability_index"]]
+        table.figures.append(bar_figure(
+            "opportunity_districts", f"Dot chart, Accountability Index of the {len(rows)} Opportunity Districts, lowest "
+            "first: " + "; ".join(f"{label} {value:.1f}" for label, value in zip(labels, values)) + ".",
+            labels=labels, values=values, highlighted=[True] * len(rows), xlabel="Accountability Index (axis not from 0)",
+            title="Opportunity Districts: Accountability Index", zero_based=False, digits=1,
+        ))
     return table
 
 
@@ -320,6 +329,17 @@ def sources_table(sources: list[dict]) -> ReportTable:
     )
 
 
+def settings_table(settings: list[tuple[str, str, str]]) -> ReportTable:
+    rows = pd.DataFrame(settings, columns=["resource", "setting", "value"])
+    return ReportTable(
+        "settings", "Method settings",
+        "The settings the assets ran with (Dagster resources method and identification_settings).",
+        "method and identification_settings resources",
+        [Column("resource", "Resource", "code"), Column("setting", "Setting", "code"), Column("value", "Value")],
+        rows,
+    )
+
+
 def appendix_b_report(
     tables: dict[str, pd.DataFrame],
     cohort: pd.DataFrame,
@@ -331,27 +351,49 @@ def appendix_b_report(
 ) -> Report:
     """The whole report from the stored tables.
 
-    ``tables`` maps asset names (sbac_score_changes, sbac_yearly_changes, growth_rankings,
-    t_score_changes, identified_districts, alliance_identification,
-    opportunity_districts) to their Parquet tables; ``sources`` lists the raw
-    exports' provenance; ``settings`` the method settings as (group, name, value).
+    ``tables`` maps asset names to their Parquet tables: the study's (sbac_score_changes,
+    sbac_yearly_changes, growth_rankings, t_score_changes, identified_districts,
+    alliance_identification, opportunity_districts, study_identified_districts) and
+    the later sections' (identified_by_year, sbac_score_trends, identification_robustness,
+    identification_margins, subgroup_gaps, subgroup_gap_summary, subgroup_gap_changes).
+    ``sources`` lists the raw exports' provenance; ``settings`` the method settings
+    as (group, name, value).
     """
     flat = {name: value for _, name, value in settings}
     by_name = {indicator.name: indicator for indicator in INDICATORS}
     appendix = [appendix_table(by_name[name], tables[by_name[name].asset], cohort, top_n, flat) for name in ORDER]
+    identified = identified_table(tables["identified_districts"], tables["identification_robustness"],
+                                  tables["identification_margins"])
+    study = summary.study_comparison_table(tables["study_identified_districts"], tables["identified_districts"], appendix)
+    opportunity = opportunity_table(tables["opportunity_districts"])
+    audit = audit_table(tables["alliance_identification"])
+    years = beyond.years_section(tables["identified_by_year"], tables["sbac_score_trends"],
+                                 yearly_table(tables["sbac_yearly_changes"], cohort))
+    robustness = beyond.robustness_section(tables["identification_robustness"], tables["identification_margins"], top_n)
+    equity = beyond.equity_section(tables["subgroup_gaps"], tables["subgroup_gap_summary"], tables["subgroup_gap_changes"])
     start, end = flat.get("change_start_year", ""), flat.get("change_end_year", "")
+    sections = [
+        summary.summary_section(tables, cohort, appendix, identified, study, flat),
+        summary.caveats_section(tables, flat),
+        Section("identified", "Which Alliance Districts improved most?", "Identified", tables=[identified]),
+        *[Section(table.key, table.title, table.title.partition(". ")[0], tables=[table]) for table in appendix],
+        years,
+        robustness,
+        equity,
+        Section("excluded", "Districts left out of a table", "Excluded", tables=[excluded_table(appendix)]),
+        Section("identification", audit.title, "CSDE identification", tables=[audit, opportunity]),
+        Section("settings_and_sources", "Settings and data sources", "Sources",
+                tables=[settings_table(settings), sources_table(sources)]),
+    ]
     return Report(
-        title=f"Alliance Districts: Appendix B tables, {start} to {end}",
-        subtitle=f"{len(cohort)} Alliance Districts (cohort {_first(cohort, 'first_year', '')} to "
-                 f"{_first(cohort, 'last_year', '')}); every number is read from the pipeline's Parquet assets.",
+        title="How are Connecticut's Alliance Districts doing?",
+        subtitle=f"The 2017 UConn/CCER study's indicators for {start} to {end}, every later year, CSDE's "
+                 f"identification, robustness and equity, for the {len(cohort)} Alliance Districts designated "
+                 f"{_first(cohort, 'first_year', '')} to {_first(cohort, 'last_year', '')}.",
         generated_at=generated_at,
         run_id=run_id,
+        sections=sections,
         appendix_b=appendix,
-        identified=identified_table(tables["identified_districts"]),
-        excluded=excluded_table(appendix),
-        audit=audit_table(tables["alliance_identification"]),
-        opportunity=opportunity_table(tables["opportunity_districts"]),
-        settings=settings,
-        sources=sources_table(sources),
-        yearly=yearly_table(tables["sbac_yearly_changes"], cohort),
+        identified=identified,
+        opportunity=opportunity,
     )

@@ -1,9 +1,15 @@
-"""Static charts for the report, drawn by matplotlib without a browser (SVG)."""
+"""Static charts for the report, drawn by matplotlib without a browser (SVG).
+
+Every chart is drawn twice: a wide version for laptop screens and a narrow one
+(about 380 px, same font size) that a phone shows at its natural size, so the
+labels stay readable instead of shrinking to a few pixels (``Figure``).
+"""
 
 from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -13,6 +19,21 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the non-interacti
 
 HIGHLIGHT = "#1b6ca8"
 OTHER = "#a9c4d9"
+STATE = "#6b6b6b"
+COHORT = "#c0392b"
+SUBJECT_COLOURS = {"Math": "#1b6ca8", "ELA": "#d35400"}
+WIDE, NARROW = 7.0, 3.9  # inches at 96 px: ~670 px and ~375 px
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One chart as data: URIs (wide and narrow), its text alternative and caption."""
+
+    key: str
+    wide: str
+    narrow: str
+    alt: str
+    caption: str = ""
 
 
 def short_name(district_name: str) -> str:
@@ -23,36 +44,112 @@ def short_name(district_name: str) -> str:
     return district_name
 
 
+def _svg(figure) -> str:
+    figure.tight_layout()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def _padded_range(values: list[float], share: float = 0.12) -> tuple[float, float]:
+    low, high = min(values), max(values)
+    pad = (high - low) * share or max(abs(high) * 0.05, 1.0)
+    return low - pad, high + pad
+
+
 def bar_chart_svg(
-    labels: list[str], values: list[float], highlighted: list[bool], xlabel: str, title: str, reference: float | None = None
+    labels: list[str], values: list[float], highlighted: list[bool], xlabel: str, title: str,
+    reference: float | None = None, zero_based: bool = True, width: float = WIDE, digits: int = 2,
 ) -> str:
-    """A horizontal bar chart, first label at the top, as an SVG document (text kept as text).
+    """A horizontal bar chart, first label at the top, each bar labelled with its value, as SVG (text kept as text).
 
     ``highlighted`` marks the bars drawn in the strong colour (e.g. the top N);
-    ``reference`` draws a dashed vertical line (e.g. zero change).
+    ``reference`` draws a dashed vertical line (e.g. zero change). With
+    ``zero_based=False`` (a level whose zero means nothing, such as an index
+    between 50 and 70) the values are drawn as dots on an axis that spans the
+    data, since a bar's length would only mean something from zero.
     """
     if not (len(labels) == len(values) == len(highlighted)):
         raise ValueError("labels, values and highlighted must have the same length")
     height = max(1.6, 0.26 * len(labels) + 1.0)
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": title, "font.size": 9}):
-        figure, axes = plt.subplots(figsize=(7.0, height))
+        figure, axes = plt.subplots(figsize=(width, height))
         try:
             positions = list(range(len(labels)))[::-1]
             colours = [HIGHLIGHT if h else OTHER for h in highlighted]
-            axes.barh(positions, values, color=colours, height=0.7)
+            text = [f"{v:.{digits}f}" for v in values]
+            if zero_based:
+                bars = axes.barh(positions, values, color=colours, height=0.7)
+                axes.bar_label(bars, labels=text, padding=2, fontsize=8)
+                low, high = min([0.0, *values]), max([0.0, *values])
+                span = (high - low) or 1.0
+                axes.set_xlim(low - (0.16 * span if low < 0 else 0), high + 0.16 * span)
+            else:
+                low, high = _padded_range(values, share=0.2)
+                axes.hlines(positions, low, values, color=OTHER, linewidth=1)
+                axes.scatter(values, positions, color=colours, zorder=3, s=28)
+                for x, y, label in zip(values, positions, text):
+                    axes.annotate(label, (x, y), xytext=(5, 0), textcoords="offset points", va="center", fontsize=8)
+                axes.set_xlim(low, high)
             axes.set_yticks(positions, labels)
             axes.set_xlabel(xlabel)
-            axes.set_title(title, loc="left", fontsize=10)
+            axes.set_title(title, loc="left", fontsize=10, wrap=True)
             if reference is not None:
                 axes.axvline(reference, color="#555555", linewidth=0.8, linestyle="--")
             axes.spines[["top", "right"]].set_visible(False)
             axes.margins(y=0.5 / max(len(labels), 1))
-            figure.tight_layout()
-            buffer = io.StringIO()
-            figure.savefig(buffer, format="svg", metadata={"Date": None})
+            return _svg(figure)
         finally:
             plt.close(figure)
-    return buffer.getvalue()
+
+
+def line_chart_svg(
+    years: list[str], series: dict[str, list[float | None]], ylabel: str, title: str,
+    colours: dict[str, str] | None = None, width: float = WIDE, height: float = 3.0,
+    ylim: tuple[float, float] | None = None, styles: dict[str, str] | None = None, legend: bool = True,
+    reference: float | None = None,
+) -> str:
+    """Lines over school years (one per series; a missing year leaves a gap), values labelled at the ends;
+    ``reference`` draws a solid grey horizontal line (e.g. the state average as 0)."""
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": title, "font.size": 9}):
+        figure, axes = plt.subplots(figsize=(width, height))
+        try:
+            x = list(range(len(years)))
+            if reference is not None:
+                axes.axhline(reference, color=STATE, linewidth=1.0)
+            for name, values in series.items():
+                points = [float("nan") if v is None else float(v) for v in values]
+                axes.plot(x, points, marker="o", markersize=3, label=name, linewidth=1.6,
+                          color=(colours or {}).get(name), linestyle=(styles or {}).get(name, "-"))
+                known = [(i, v) for i, v in zip(x, points) if v == v]
+                if known and legend:
+                    axes.annotate(f"{known[-1][1]:.1f}", known[-1], xytext=(4, 0), textcoords="offset points",
+                                  va="center", fontsize=8, color=(colours or {}).get(name))
+            axes.set_xticks(x, years)
+            axes.set_xlim(-0.3, len(years) - 1 + (0.6 if legend else 0.3))
+            if ylim:
+                axes.set_ylim(*ylim)
+            axes.set_ylabel(ylabel)
+            axes.set_title(title, loc="left", fontsize=10)
+            axes.spines[["top", "right"]].set_visible(False)
+            axes.grid(axis="y", color="#e5e5e5", linewidth=0.6)
+            if legend:
+                axes.legend(fontsize=8, frameon=False, loc="best")
+            return _svg(figure)
+        finally:
+            plt.close(figure)
+
+
+def bar_figure(key: str, alt: str, caption: str = "", **chart) -> Figure:
+    """A bar chart as a ``Figure`` (wide and narrow renderings of the same values)."""
+    return Figure(key, data_uri(bar_chart_svg(**chart, width=WIDE)), data_uri(bar_chart_svg(**chart, width=NARROW)),
+                  alt, caption)
+
+
+def line_figure(key: str, alt: str, caption: str = "", **chart) -> Figure:
+    """A line chart as a ``Figure`` (wide and narrow renderings of the same values)."""
+    return Figure(key, data_uri(line_chart_svg(**chart, width=WIDE)), data_uri(line_chart_svg(**chart, width=NARROW)),
+                  alt, caption)
 
 
 def data_uri(svg: str) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from alliance_pipeline.reporting.appendix_b import Report
+from alliance_pipeline.reporting.model import Report
 
 HTML_NAME = "appendix-b.html"
 MARKDOWN_NAME = "appendix-b.md"
@@ -60,6 +60,8 @@ def fmt(value, kind: str = "text") -> str:
         return f"{float(value):.1f}"
     if kind == "float2":
         return f"{float(value):.2f}"
+    if kind == "percent":
+        return f"{float(value) * 100:.0f}%"
     return str(value)
 
 
@@ -87,7 +89,7 @@ def markdown_table(table, rows: int | None = None) -> str:
     kinds = {c.name: c.kind for c in table.columns}
     for column in shown.columns:
         shown[column] = shown[column].map(lambda v, k=kinds.get(column, "text"): fmt(v, k).replace("|", "\\|"))
-    labels = {c.name: c.label for c in table.columns} | {"status": "Status", "reason": "Excluded because"}
+    labels = {"status": "Status", "reason": "Excluded because"} | {c.name: c.label for c in table.columns}
     return shown.rename(columns=labels).to_markdown(index=False, disable_numparse=True)  # keep codes' zeros
 
 

@@ -18,8 +18,9 @@ from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight import EdSightExport, EdSightFormatError, read_export
 from alliance_pipeline.edsight.families import FAMILIES, ExportFamily
 from alliance_pipeline.edsight.sources import SourceError
-from alliance_pipeline.reference import cohort_sha256, load_cohort
-from alliance_pipeline.paths import COHORT_REFERENCE
+from alliance_pipeline.edsight.reader import sha256_of
+from alliance_pipeline.paths import COHORT_REFERENCE, STUDY_REFERENCE
+from alliance_pipeline.reference import load_reference
 
 RAW_CODE_VERSION = "raw-1"
 
@@ -90,24 +91,44 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
 RAW_ASSETS = [build_raw_asset(family) for family in FAMILIES.values()]
 
 
-@table_asset("ingest", "The 30 Alliance Districts designated 2012-13 to 2016-17 (data/reference/, with provenance).", "cohort-1")
-def alliance_cohort(context: dg.AssetExecutionContext):
-    frame = load_cohort(COHORT_REFERENCE)
-    sha = cohort_sha256()
-    frame.attrs["source"] = {"file": COHORT_REFERENCE.name, "sha256": sha, "school_year": "2012-13 to 2016-17",
-                             "title": "Alliance Districts designated 2012-13 to 2016-17 (project reference table)",
-                             "rows": len(frame)}
-    yield from validated(dg.AssetKey("alliance_cohort"), frame, "alliance_cohort", str(COHORT_REFERENCE), {})
-    yield dg.Output(
-        frame,
-        data_version=dg.DataVersion(sha[:16]),
-        metadata={
-            "source_file": dg.MetadataValue.path(str(COHORT_REFERENCE)),
-            "source_sha256": sha,
-            "districts": int(frame["district_code"].nunique()),
-            "preview": preview(frame, rows=30, columns=["district_code", "district_name", "first_year", "last_year"]),
-        },
-    )
+def reference_asset(name: str, path: Path, description: str, code_version: str, school_year: str, title: str,
+                    columns: list[str]) -> dg.AssetsDefinition:
+    """A reference table kept in data/reference/, loaded, validated with expectations/<name>.json and stored with
+    its file's SHA-256 (the report cites it like an export)."""
+
+    def reference(context: dg.AssetExecutionContext):
+        frame = load_reference(path)
+        sha = sha256_of(path)
+        frame.attrs["source"] = {"file": path.name, "sha256": sha, "school_year": school_year, "title": title,
+                                 "rows": len(frame)}
+        yield from validated(dg.AssetKey(name), frame, name, str(path), {})
+        yield dg.Output(
+            frame,
+            data_version=dg.DataVersion(sha[:16]),
+            metadata={
+                "source_file": dg.MetadataValue.path(str(path)),
+                "source_sha256": sha,
+                "districts": int(frame["district_code"].nunique()),
+                "preview": preview(frame, rows=30, columns=columns),
+            },
+        )
+
+    reference.__name__ = name
+    return table_asset("ingest", description, code_version)(reference)
+
+
+alliance_cohort = reference_asset(
+    "alliance_cohort", COHORT_REFERENCE,
+    "The 30 Alliance Districts designated 2012-13 to 2016-17 (data/reference/, with provenance).", "cohort-1",
+    "2012-13 to 2016-17", "Alliance Districts designated 2012-13 to 2016-17 (project reference table)",
+    ["district_code", "district_name", "first_year", "last_year"],
+)
+study_identified_districts = reference_asset(
+    "study_identified_districts", STUDY_REFERENCE,
+    "The eight districts the 2017 UConn/CCER study identified (data/reference/), set beside this run's in the report.",
+    "study-1", "2014-15 to 2015-16", "Districts identified by the 2017 UConn Neag School / CCER study (project reference table)",
+    ["district_code", "district_name", "study_indicator_family"],
+)
 
 
 @table_asset(

@@ -23,7 +23,7 @@ from alliance_pipeline.reporting.appendix_b import ReportTable, appendix_b_repor
 from alliance_pipeline.reporting.render import markdown_table, write_report
 
 GROUP = "reports"
-CODE_VERSION = "report-1"
+CODE_VERSION = "report-2"
 RAW_KEYS = [dg.AssetKey(family.asset_name) for family in FAMILIES.values()]
 
 
@@ -36,9 +36,10 @@ class ReportSettings(dg.ConfigurableResource):
         return Path(self.output_dir) if self.output_dir else paths.reports_dir()
 
 
-def export_sources(io_manager: ParquetIOManager, cohort: pd.DataFrame, instance: dg.DagsterInstance) -> list[dict]:
+def export_sources(io_manager: ParquetIOManager, references: dict[str, pd.DataFrame], instance: dg.DagsterInstance) -> list[dict]:
     """Provenance of every stored raw partition of the instance's school years (file, SHA-256, year),
-    read from the Parquet footers (a file of a year the instance no longer has is not cited)."""
+    read from the Parquet footers (a file of a year the instance no longer has is not cited), and of the
+    reference tables."""
     sources = []
     for family in FAMILIES.values():
         key = dg.AssetKey(family.asset_name)
@@ -48,8 +49,9 @@ def export_sources(io_manager: ParquetIOManager, cohort: pd.DataFrame, instance:
                 continue
             source = read_attrs(path).get("source") or {"file": "(not recorded; re-materialize)", "sha256": "", "title": ""}
             sources.append({"asset": key.to_user_string(), "school_year": year, **source})
-    if cohort.attrs.get("source"):
-        sources.append({"asset": "alliance_cohort", **cohort.attrs["source"]})
+    for name, reference in references.items():
+        if reference.attrs.get("source"):
+            sources.append({"asset": name, **reference.attrs["source"]})
     return sources
 
 
@@ -71,8 +73,9 @@ def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
     kinds={"html", "csv"},
     deps=RAW_KEYS,
     automation_condition=EAGER,
-    description="Section 7: the study's Appendix B tables, identified and excluded districts, the identification "
-    "audit, settings and sources, as HTML (with charts), Markdown and CSV under the reports directory.",
+    description="Section 7: the report for policy analysts: a plain-language summary with the study's findings beside "
+    "this run's, caveats and citations, the study's Appendix B tables, every later year, robustness, equity, the "
+    "identification audit, settings and sources, as HTML (with charts), Markdown and CSV under the reports directory.",
 )
 def appendix_b_report(
     context: dg.AssetExecutionContext,
@@ -84,6 +87,14 @@ def appendix_b_report(
     alliance_identification: pd.DataFrame,
     opportunity_districts: pd.DataFrame,
     alliance_cohort: pd.DataFrame,
+    study_identified_districts: pd.DataFrame,
+    identified_by_year: pd.DataFrame,
+    sbac_score_trends: pd.DataFrame,
+    identification_robustness: pd.DataFrame,
+    identification_margins: pd.DataFrame,
+    subgroup_gaps: pd.DataFrame,
+    subgroup_gap_summary: pd.DataFrame,
+    subgroup_gap_changes: pd.DataFrame,
     method: MethodSettings,
     identification_settings: IdentificationSettings,
     io_manager: dg.ResourceParam[ParquetIOManager],
@@ -97,11 +108,20 @@ def appendix_b_report(
         "identified_districts": identified_districts,
         "alliance_identification": alliance_identification,
         "opportunity_districts": opportunity_districts,
+        "study_identified_districts": study_identified_districts,
+        "identified_by_year": identified_by_year,
+        "sbac_score_trends": sbac_score_trends,
+        "identification_robustness": identification_robustness,
+        "identification_margins": identification_margins,
+        "subgroup_gaps": subgroup_gaps,
+        "subgroup_gap_summary": subgroup_gap_summary,
+        "subgroup_gap_changes": subgroup_gap_changes,
     }
     report = build_report(
         tables,
         alliance_cohort,
-        export_sources(io_manager, alliance_cohort, context.instance),
+        export_sources(io_manager, {"alliance_cohort": alliance_cohort, "study_identified_districts": study_identified_districts},
+                       context.instance),
         settings_rows(method, identification_settings),
         method.top_n,
         generated_at=datetime.now(timezone.utc),
@@ -116,6 +136,7 @@ def appendix_b_report(
             "report_url": dg.MetadataValue.url(files.html.as_uri()),
             "latest": dg.MetadataValue.path(str(files.latest / files.html.name)),
             "markdown": dg.MetadataValue.path(str(files.markdown)),
+            "summary": dg.MetadataValue.md("\n\n".join(report.section("summary").paragraphs)),
             "tables_available": len(report.appendix_b) - len(unavailable),
             "tables_unavailable": dg.MetadataValue.md(
                 "\n".join(f"- **{title}**: {why}" for title, why in unavailable.items()) or "none"

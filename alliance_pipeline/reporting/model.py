@@ -1,0 +1,78 @@
+"""What a report is made of: tables (with the rows shown and where they come from), sections and the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from alliance_pipeline.reporting.charts import Figure
+
+EXCLUDED = "excluded"
+RANKED = "ranked"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # column of the display table
+    label: str
+    kind: str = "text"  # text | code | rank | int | float1 | float2 | percent | list
+
+
+@dataclass
+class ReportTable:
+    key: str  # file stem and HTML id, e.g. "sbac_change_math"
+    title: str
+    description: str
+    source: str  # the Parquet asset(s) the rows come from
+    columns: list[Column]
+    rows: pd.DataFrame  # the display rows; may carry "status", "reason" and "flag"
+    unavailable: str | None = None  # the pipeline's own reason (shown as technical detail)
+    unavailable_plain: str | None = None  # the same in an analyst's words
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def records(self) -> list[dict]:
+        return self.rows.to_dict(orient="records")
+
+    def csv_frame(self) -> pd.DataFrame:
+        names = [c.name for c in self.columns] + [c for c in ("status", "reason") if c in self.rows.columns]
+        frame = self.rows[[n for n in dict.fromkeys(names) if n in self.rows.columns]].copy()
+        for column in frame.columns:
+            if frame[column].dtype == object:
+                frame[column] = frame[column].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        return frame
+
+
+@dataclass
+class Section:
+    """One part of the page: a heading, plain-language paragraphs and bullets, figures and tables."""
+
+    key: str
+    title: str
+    nav: str
+    paragraphs: list[str] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    multiples: list[Figure] = field(default_factory=list)  # small multiples, laid out in a grid
+    tables: list[ReportTable] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (text, url): citations
+
+
+@dataclass
+class Report:
+    title: str
+    subtitle: str
+    generated_at: datetime
+    run_id: str
+    sections: list[Section]
+    appendix_b: list[ReportTable]  # handles for the asset's metadata; the same objects as in sections
+    identified: ReportTable
+    opportunity: ReportTable
+
+    def tables(self) -> list[ReportTable]:
+        return [table for section in self.sections for table in section.tables]
+
+    def section(self, key: str) -> Section:
+        return next(section for section in self.sections if section.key == key)
