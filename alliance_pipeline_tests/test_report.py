@@ -1,8 +1,7 @@
-"""The report: built from the Parquet assets, opened in headless Chromium, numbers checked against Parquet.
+"""The report: built from the Parquet assets, opened in headless Chromium at laptop and phone widths,
+every number on the page checked against the stored table it came from.
 
-The session's one full run on the sample and one on the real exports (conftest); the
-page is read in a real browser and every numeric cell is compared with the
-stored table it came from.
+The session's one full run on the sample and one on the real exports (conftest).
 """
 
 from __future__ import annotations
@@ -16,17 +15,22 @@ import pytest
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.methods.identify import INDICATORS
 from alliance_pipeline.reporting.appendix_b import ORDER
+from alliance_pipeline.reporting.beyond import GAP_ORDER, SCOPES
 from alliance_pipeline.reporting.render import HTML_NAME, LATEST, fmt
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 
 SECTION_KEYS = [name.lower().replace("-", "").replace(" ", "_") for name in ORDER]
+SECTIONS = ["summary", "caveats", "identified", *SECTION_KEYS, "every_year", "robustness", "equity", "excluded",
+            "identification", "settings_and_sources"]
 BY_NAME = {indicator.name: indicator for indicator in INDICATORS}
 VALUE_COLUMNS = {
     "sbac_score_changes": ["score_start", "score_end", "n_start", "n_end", "change"],
     "growth_rankings": ["matched_students", "growth_rate", "avg_pct_target_achieved", "rank_state"],
     "t_score_changes": ["t_base", "t_end", "change"],
 }
-
+KINDS = {"n_start": "int", "n_end": "int", "matched_students": "int", "rank_state": "rank",
+         "growth_rate": "float1", "avg_pct_target_achieved": "float1"}
+PHONE = 400
 
 HTML = Path(LATEST) / HTML_NAME
 
@@ -51,12 +55,12 @@ def real_run(real_refresh) -> ReportRun:
 
 
 def read_page_tables(page) -> dict[str, list[dict]]:
-    """Every report table as the browser shows it: per row, the district, status and each cell's text and value."""
+    """Every report table as the browser shows it: per row, the district, status, classes and each cell's text and value."""
     return page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll('table[data-table]')].map(t => [
             t.dataset.table,
             [...t.querySelectorAll('tbody tr[data-district]')].map(tr => ({
-                district: tr.dataset.district, status: tr.dataset.status || null,
+                district: tr.dataset.district, status: tr.dataset.status || null, classes: tr.className,
                 cells: Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map(td => [
                     td.dataset.col, {text: td.innerText.trim(), value: td.dataset.value ?? null}])),
             })),
@@ -64,57 +68,165 @@ def read_page_tables(page) -> dict[str, list[dict]]:
     )
 
 
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _same(stored, shown: dict, kind: str) -> bool:
-    if stored is None or stored is pd.NA or (isinstance(stored, float) and math.isnan(stored)):
+    if _missing(stored):
         return shown["value"] == "" and shown["text"] == "—"
     return float(shown["value"]) == float(stored) and shown["text"] == fmt(stored, kind)
 
 
 def check_appendix_table(run: ReportRun, key: str, indicator, rows: list[dict]) -> int:
-    """The page's rows are the cohort in Parquet rank order, each number equal to the stored one."""
+    """The page's rows are the cohort in Parquet rank order, each number equal to the stored one; an excluded
+    district shows no partial value, only the reason."""
     table = run.table(indicator.asset)
     stored = table[(table["subject"] == indicator.subject) & table["in_cohort"]].set_index("district_code")
     ranked = stored[stored["rank_cohort"].notna()].sort_values(["rank_cohort", "district_name"])
-    shown_ranked = [row["district"] for row in rows if row["status"] == "ranked"]
-    assert shown_ranked == list(ranked.index), key
-    cohort = set(run.table("alliance_cohort")["district_code"])
-    assert {row["district"] for row in rows} == cohort, key
-    kinds = {"n_start": "int", "n_end": "int", "matched_students": "int", "rank_state": "rank",
-             "growth_rate": "float1", "avg_pct_target_achieved": "float1"}
+    assert [row["district"] for row in rows if row["status"] == "ranked"] == list(ranked.index), key
+    assert {row["district"] for row in rows} == set(run.table("alliance_cohort")["district_code"]), key
     checked = 0
     for row in rows:
         record = stored.loc[row["district"]]
         if row["status"] == "ranked":
             assert row["cells"]["rank_cohort"]["value"] == str(int(record["rank_cohort"]))
             assert row["cells"]["reason"]["text"] == ""
-            columns = VALUE_COLUMNS[indicator.asset]
-        else:  # excluded: never a blank or a zero, always the reason the asset recorded
+            for column in VALUE_COLUMNS[indicator.asset]:
+                assert _same(record[column], row["cells"][column], KINDS.get(column, "float2")), (key, row["district"], column)
+                checked += 1
+        else:  # excluded: never a blank or a zero or a partial score, always the reason the asset recorded
             assert row["cells"]["rank_cohort"]["text"] == "excluded"
             assert row["cells"]["reason"]["text"] == record["exclusion_reason"], row
-            columns = [c for c in VALUE_COLUMNS[indicator.asset] if c != "change"]
-            assert row["cells"].get("change", {"text": "—"})["text"] == "—"
-        for column in columns:
-            assert _same(record[column], row["cells"][column], kinds.get(column, "float2")), (key, row["district"], column)
+            for column in VALUE_COLUMNS[indicator.asset]:
+                assert row["cells"][column] == {"text": "—", "value": ""}, (key, row["district"], column)
+                checked += 1
+    return checked
+
+
+def check_rows(rows: list[dict], frame: pd.DataFrame, keys: dict[str, str], values: dict[str, tuple[str, str]]) -> int:
+    """Each page row matches exactly one stored record by its key cells; every value cell equals the stored value.
+    ``keys``: page column -> stored column; ``values``: page column -> (stored column, display kind)."""
+    index = {tuple(str(v) for v in record[list(keys.values())]): record for _, record in frame.iterrows()}
+    assert len(index) == len(frame) == len(rows), (len(index), len(frame), len(rows))
+    checked = 0
+    for row in rows:
+        record = index[tuple(row["cells"][column]["text"] for column in keys)]
+        for column, (stored, kind) in values.items():
+            assert _same(record[stored], row["cells"][column], kind), (column, row["cells"][column], record[stored])
             checked += 1
     return checked
+
+
+def check_beyond_tables(run: ReportRun, tables: dict[str, list[dict]]) -> int:
+    """Years, robustness and equity tables: every number equals its Parquet value."""
+    checked = 0
+    by_year = run.table("identified_by_year")
+    shown = [(row["cells"]["years"]["text"].split(" to ")[1], row["district"]) for row in tables["identified_by_year"]]
+    assert sorted(shown) == sorted(zip(by_year["end_year"], by_year["district_code"]))
+
+    trends = run.table("sbac_score_trends")
+    cohort_trends = trends[trends["in_cohort"]].set_index(["district_code", "subject", "school_year"])
+    for row in tables["distance_to_state"]:
+        for (code, subject, year), record in cohort_trends.loc[[row["district"]]].iterrows():
+            column = f"distance_{subject}_{year}".lower().replace("-", "_")
+            assert _same(record["distance_to_state"], row["cells"][column], "float1"), (code, column)
+            checked += 1
+    assert len(tables["distance_to_state"]) == trends.loc[trends["in_cohort"], "district_code"].nunique()
+
+    robustness = run.table("identification_robustness")
+    shown_robustness = robustness[robustness["identified_default"] | (robustness["times_identified"] > 0)]
+    checked += check_rows(tables["identification_robustness"], shown_robustness,
+                          {"analysis": "analysis", "district_code": "district_code"},
+                          {"selection_frequency": ("selection_frequency", "percent")})
+    for row in tables["identification_robustness"]:
+        record = robustness[(robustness["analysis"] == row["cells"]["analysis"]["text"])
+                            & (robustness["district_code"] == row["district"])].iloc[0]
+        assert row["cells"]["selected_in"]["text"] == f"{record['times_identified']} of {record['variants']}"
+        label = row["cells"]["shown_label"]["text"]
+        assert label == (record["label"] if record["identified_default"] else "not identified")
+        assert ("flag-fragile" in row["classes"]) == (label == "fragile")
+
+    margins = run.table("identification_margins")
+    study = margins[margins["is_study"]]
+    for row in tables["identification_margins"]:
+        record = study[(study["indicator"] == row["cells"]["indicator"]["text"]) & (study["district_code"] == row["district"])]
+        assert len(record) == 1
+        for column, kind in (("value", "float2"), ("margin", "float2"), ("margin_sd", "float2"), ("rank_cohort", "rank")):
+            assert _same(record.iloc[0][column], row["cells"][column], kind), (row["district"], column)
+            checked += 1
+        assert row["cells"]["role"]["text"] == ("selected" if record.iloc[0]["selected"] else "first left out")
+    assert {row["district"] for row in tables["identification_margins"]} >= set(study.loc[study["selected"], "district_code"])
+
+    summary = run.table("subgroup_gap_summary")
+    labels = {label: scope for scope, label in SCOPES.items()}
+    for row in tables["subgroup_gap_summary"]:
+        cells = row["cells"]
+        record = summary[(summary["school_year"] == cells["school_year"]["text"]) & (summary["subject"] == cells["subject"]["text"])
+                         & (summary["gap"] == cells["gap"]["text"]) & (summary["scope"] == labels[cells["scope_label"]["text"]])]
+        assert len(record) == 1
+        for column in ("reference_proficiency", "focal_proficiency", "gap_value"):
+            assert _same(record.iloc[0][column], cells[column], "float1"), column
+            checked += 1
+    assert len(tables["subgroup_gap_summary"]) == len(summary)
+
+    gaps = run.table("subgroup_gaps")
+    year = max(gaps["school_year"])
+    key = f"subgroup_gaps_{year.replace('-', '_')}"
+    cohort_gaps = gaps[gaps["in_cohort"] & (gaps["school_year"] == year)]
+    assert {row["district"] for row in tables[key]} == set(cohort_gaps["district_code"])
+    for row in tables[key]:
+        for _, record in cohort_gaps[cohort_gaps["district_code"] == row["district"]].iterrows():
+            column = f"gap_{record['subject']}_{record['gap']}".lower().replace("-", "_").replace(" ", "_")
+            assert _same(record["gap_value"], row["cells"][column], "float1"), (row["district"], column)
+            assert record["gap"] in GAP_ORDER
+            if record["excluded"]:  # never a gap of 0: blank, and the withheld group named
+                assert f"{record['subject']} {record['gap']} (" in row["cells"]["withheld"]["text"]
+            checked += 1
+    return checked
+
+
+def check_layout(page, width: int) -> None:
+    """Nothing overflows the window sideways (tables scroll inside their own box), navigation wraps, the narrow
+    chart renderings are the ones shown on a phone, and every chart has a text alternative."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.wait_for_load_state("load")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    outside = page.evaluate(
+        """w => [...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll')
+               && e.getBoundingClientRect().right > w + 0.5).map(e => e.tagName + '.' + e.className)""", width)
+    assert outside == []
+    nav = page.evaluate("() => { const n = document.querySelector('nav'); return [n.scrollWidth, n.clientWidth]; }")
+    assert nav[0] <= nav[1]
+    charts = page.evaluate(
+        """() => [...document.querySelectorAll('img[data-chart]')].map(i => ({
+            key: i.dataset.chart, ok: i.complete && i.naturalWidth > 0, alt: i.alt,
+            narrow: (i.previousElementSibling || {}).srcset || null, shown: i.currentSrc, width: i.getBoundingClientRect().width,
+            natural: i.naturalWidth}))""")
+    for chart in charts:
+        assert chart["ok"] and len(chart["alt"]) > 30, chart["key"]
+        if chart["narrow"] and width <= 700:  # the narrow rendering, shown at (nearly) its natural size: 8-9 pt labels
+            assert chart["shown"] == chart["narrow"] and chart["width"] >= 0.85 * min(chart["natural"], width - 40), chart
+        elif chart["narrow"]:
+            assert chart["shown"] != chart["narrow"], chart["key"]
 
 
 @pytest.mark.browser
 def test_sample_report_in_chromium_matches_the_parquet_assets(sample_run):
     assert sample_run.html.is_file() and (sample_run.reports / LATEST).is_symlink()
     html = sample_run.html.read_text(encoding="utf-8")
-    assert "http://" not in html and "https://" not in html  # self-contained: nothing fetched
+    assert "<script" not in html and "<link" not in html  # self-contained: styles and charts inline
     requests: list[str] = []
     with chromium_page() as page:
         page.on("request", lambda request: requests.append(request.url))
         page.goto(sample_run.html.as_uri())
         page.wait_for_load_state("load")
-        sections = page.eval_on_selector_all("section[data-section]", "els => els.map(e => e.dataset.section)")
-        assert sections == [*SECTION_KEYS, "sbac_yearly_changes", "identified_districts", "excluded_districts", "identification_audit",
-                            "settings", "data_sources"]
-        charts = page.eval_on_selector_all(
-            "img[data-chart]", "imgs => imgs.map(i => [i.dataset.chart, i.complete && i.naturalWidth > 0])")
-        assert dict(charts) == {**{key: True for key in SECTION_KEYS}, "opportunity_districts": True}
+        assert page.eval_on_selector_all("section[data-section]", "els => els.map(e => e.dataset.section)") == SECTIONS
+        charts = dict(page.eval_on_selector_all(
+            "img[data-chart]", "imgs => imgs.map(i => [i.dataset.chart, i.complete && i.naturalWidth > 0])"))
+        expected = {*SECTION_KEYS, "opportunity_districts", "trend_math", "trend_ela", "robustness_study", "gaps_math", "gaps_ela"}
+        assert expected <= set(charts) and all(charts.values())
+        assert len([key for key in charts if key.startswith("multiple_")]) == 30  # one small chart per cohort district
         tables = read_page_tables(page)
         checked = sum(check_appendix_table(sample_run, key, BY_NAME[name], tables[key]) for key, name in zip(SECTION_KEYS, ORDER))
         assert checked > 6 * 30 * 3
@@ -128,11 +240,20 @@ def test_sample_report_in_chromium_matches_the_parquet_assets(sample_run):
                 assert _same(record["change"], shown_yearly[code][column], "float2"), (code, column)
 
         identified = sample_run.table("identified_districts")
+        robustness = sample_run.table("identification_robustness")
+        study = robustness[robustness["is_study"]].set_index("district_code")
         assert [row["district"] for row in tables["identified_districts"]] == list(identified["district_code"])
         for row, (_, record) in zip(tables["identified_districts"], identified.iterrows()):
             assert row["cells"]["n_indicators"]["value"] == str(record["n_indicators"])
             for name, rank in zip(record["indicators"], record["ranks"]):
                 assert f"{name} (rank {rank}," in row["cells"]["selected_by"]["text"]
+            frequency = study.at[record["district_code"], "selection_frequency"]
+            assert _same(frequency, row["cells"]["selection_frequency"], "percent")
+            assert row["cells"]["label"]["text"] == study.at[record["district_code"], "label"]
+        assert check_beyond_tables(sample_run, tables) > 200
+        gap_changes = sample_run.table("subgroup_gap_changes")
+        shown_changes = tables["subgroup_gap_changes"]
+        assert len(shown_changes) == int(((gap_changes["scope"] != "district") | gap_changes["in_cohort"]).sum())
 
         audit = sample_run.table("alliance_identification")
         shown = {row["district"]: row for row in tables["identification_audit"]}
@@ -152,9 +273,27 @@ def test_sample_report_in_chromium_matches_the_parquet_assets(sample_run):
         settings = page.eval_on_selector_all("table[data-table=settings] tbody tr",
                                              "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
         assert ["method", "top_n", "3"] in settings and ["identification_settings", "lowest_n", "30"] in settings
+        check_layout(page, 1280)
         page.screenshot(path=screenshot_path("appendix-b-report.png"), full_page=True)
         page.screenshot(path=screenshot_path("appendix-b-report-top.png"))  # the README's picture
+        check_layout(page, PHONE)
+        page.screenshot(path=screenshot_path("appendix-b-report-400px.png"), full_page=True)
+        page.screenshot(path=screenshot_path("appendix-b-report-400px-top.png"))
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+@pytest.mark.browser
+def test_report_prints_as_a_clean_document(sample_run):
+    """Print to PDF: no navigation bar, tables unclipped (no scroll boxes), citations' addresses written out."""
+    with chromium_page() as page:
+        page.goto(sample_run.html.as_uri())
+        page.emulate_media(media="print")
+        assert page.evaluate("() => getComputedStyle(document.querySelector('nav')).display") == "none"
+        assert page.evaluate("() => getComputedStyle(document.querySelector('.scroll')).overflowX") == "visible"
+        assert page.evaluate("() => getComputedStyle(document.querySelector('header')).backgroundColor") in ("rgba(0, 0, 0, 0)", "transparent")
+        pdf = screenshot_path("appendix-b-report.pdf")
+        page.pdf(path=str(pdf), format="Letter", print_background=True)
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 50_000
 
 
 def test_report_files_and_ui_metadata(sample_run):
@@ -164,16 +303,24 @@ def test_report_files_and_ui_metadata(sample_run):
     stored = sample_run.table("sbac_score_changes")
     stored = stored[(stored["subject"] == "Math") & stored["in_cohort"]].set_index("district_code")
     for _, row in csv.iterrows():
-        assert row["change"] == pytest.approx(float(stored.loc[row["district_code"], "change"]), rel=0, abs=1e-9)
+        expected = stored.loc[row["district_code"], "change"]
+        if pd.isna(expected):
+            assert pd.isna(row["change"]) and row["status"] == "excluded"
+        else:
+            assert row["change"] == pytest.approx(float(expected), rel=0, abs=1e-9)
+    for key in ("identification_robustness", "identification_margins", "subgroup_gap_summary", "study_comparison", "distance_to_state"):
+        assert (folder / "tables" / f"{key}.csv").is_file(), key
     markdown = (folder / "appendix-b.md").read_text(encoding="utf-8")
     for name in ORDER:
         assert name.split()[0] in markdown
     assert "Identification audit" in markdown and "| Rank | District" in markdown.replace("  ", "")
+    assert "## Read with care" in markdown and "Descriptive, not causal" in markdown
     metadata = sample_run.report_metadata
     assert metadata["report"].value == str(folder / HTML_NAME)
     first = stored[stored["rank_cohort"] == 1]["district_name"].iloc[0]
     assert metadata["table/sbac_change_math"].value.splitlines()[2].replace(" ", "").startswith(f"|1|{first}".replace(" ", ""))
     assert metadata["tables_available"].value == 6
+    assert "districts were in the top 3" in metadata["summary"].value
     assert leftovers(sample_run.reports) == []
 
 
@@ -189,17 +336,50 @@ def test_real_exports_report_lists_the_cohort_in_parquet_rank_order(real_run):
         tables = read_page_tables(page)
         for key, name in zip(SECTION_KEYS, ORDER):
             indicator = BY_NAME[name]
-            if indicator.asset == "t_score_changes":  # no CMT exports: shown as unavailable, with the reason
+            if indicator.asset == "t_score_changes":  # no CMT exports: shown as unavailable, in plain words
                 reason = page.inner_text(f"[data-unavailable={key}]")
-                assert "no CMT district exports" in reason and key not in tables
+                assert "need each district's CMT results" in reason and "not publish" in reason and key not in tables
+                assert "raw_cmt_district has no school years" in page.text_content(f"[data-unavailable={key}] details")
                 continue
             check_appendix_table(real_run, key, indicator, tables[key])
+        check_beyond_tables(real_run, tables)
         winchester = next(row for row in tables["sbac_yearly_changes"] if row["district"] == "1620011")["cells"]
         assert winchester["change_math_2014_15_2015_16"]["text"] == "—"
         assert winchester["exclusions"]["text"].startswith("2014-15 to 2015-16: suppressed")
         excluded = {(row["cells"]["table"]["text"], row["district"]) for row in tables["excluded_districts"]}
         assert ("Table B1", "1620011") in excluded  # Winchester: suppressed grades in both years
-        page.locator("#identification_audit").screenshot(path=screenshot_path("identification-audit-real-exports.png"))
+        page.locator("#identification").screenshot(path=screenshot_path("identification-audit-real-exports.png"))
+
+        # the study's eight beside this run's seven, and why New Britain is missing
+        summary = page.inner_text("section#summary")
+        assert "The study identified 8 districts; this run identifies 7, of which 7 are on the study's list." in summary
+        assert "New Britain is not identified here: the study selected it through the T-score change indicators" in summary
+        assert "Not computed: T-score change (Table B5 and Table B6)." in summary
+        comparison = {row["district"]: row["cells"] for row in tables["study_comparison"]}
+        study = real_run.table("study_identified_districts")
+        identified = real_run.table("identified_districts")
+        assert set(comparison) == set(study["district_code"]) | set(identified["district_code"])
+        new_britain = comparison["0890011"]
+        assert (new_britain["in_study"]["text"], new_britain["in_run"]["text"]) == ("yes", "no")
+        assert "CMT" in new_britain["difference"]["text"]
+        caveats = page.inner_text("section#caveats")
+        for phrase in ("Descriptive, not causal", "Grades 3-8 only", "Small districts move more",
+                       "How Long-term Planning Processes Can Improve State-Led Turnaround in Connecticut",
+                       "https://portal.ct.gov/SDE/Alliance-Districts/Alliance-Districts"):
+            assert phrase in caveats, phrase
+        growth_note = page.inner_text("section#growth_rate_math .note")
+        assert "highest to lowest growth rate" in growth_note and "not a change" in growth_note
+        assert "most to least improved" in page.inner_text("section#sbac_change_math .note")
+        changes = page.inner_text("section#equity [data-unavailable=subgroup_gap_changes]")
+        assert "two consecutive school years" in changes
+        fragile = [row["district"] for row in tables["identified_districts"] if "flag-fragile" in row["classes"]]
+        robust = real_run.table("identification_robustness")
+        expected = set(robust[robust["is_study"] & robust["identified_default"] & (robust["label"] == "fragile")]["district_code"])
+        assert set(fragile) == expected == {"0800011"}  # Meriden: picked in 10 of 42 variants
+        check_layout(page, 1280)
+        page.screenshot(path=screenshot_path("report-real-exports-1280.png"), full_page=True)
+        check_layout(page, PHONE)
+        page.screenshot(path=screenshot_path("report-real-exports-400px.png"), full_page=True)
     audit = real_run.table("alliance_identification")
     assert real_run.report_metadata["designated"].value == int(audit["designated"].sum()) == 33
     assert real_run.report_metadata["tables_available"].value == 4

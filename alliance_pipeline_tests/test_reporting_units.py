@@ -58,14 +58,18 @@ def test_unavailable_indicator_keeps_its_reason_and_draws_nothing():
     table = changes([])
     table.attrs["unavailable"] = "no CMT district exports"
     result = appendix_table(INDICATORS[2], table, cohort(["A"]), 3, {})
-    assert result.unavailable == "no CMT district exports" and result.chart is None and result.rows.empty
+    assert result.unavailable == "no CMT district exports" and result.figures == [] and result.rows.empty
+    assert "CMT" in result.unavailable_plain and "could not be computed" in result.unavailable_plain
     assert excluded_table([result]).rows.empty
 
 
 def test_chart_highlights_top_n_and_the_excluded_list_names_the_table():
     table = changes([("A", "Math", 5.0, 1, None), ("B", "Math", 2.0, 2, None), ("C", "Math", None, None, "why")])
     result = appendix_table(SBAC_MATH, table, cohort(["A", "B", "C"]), 1, {})
-    assert result.chart.startswith("data:image/svg+xml;base64,")
+    [figure] = result.figures
+    assert figure.wide.startswith("data:image/svg+xml;base64,") and figure.narrow != figure.wide
+    assert "DA 5.00; DB 2.00" in figure.alt  # the text alternative carries the values
+    assert result.rows.loc[result.rows["district_code"] == "C", ["score_start", "n_end"]].isna().all(axis=None)
     excluded = excluded_table([result]).rows
     assert excluded.to_dict(orient="records") == [
         {"table": "Table B1", "district_code": "C", "district_name": "DC School District", "reason": "why"}]
@@ -121,6 +125,11 @@ def test_bar_chart_is_svg_with_text_labels():
     assert short_name("Windsor Locks School District") == "Windsor Locks"
 
 
+def study(codes, families=None):
+    return pd.DataFrame({"district_code": codes, "district_name": [f"D{c} School District" for c in codes],
+                         "study_indicator_family": families or [""] * len(codes)})
+
+
 def _report(run_id: str, minute: int):
     identification = pd.DataFrame({
         "district_code": ["A"], "district_name": ["DA School District"], "organization_type": ["local district"],
@@ -142,7 +151,10 @@ def _report(run_id: str, minute: int):
     tables = {"sbac_score_changes": changes([("A", "Math", 5.0, 1, None)]), "growth_rankings": growth,
               "sbac_yearly_changes": changes([("A", "Math", 5.0, 1, None), ("A", "ELA", 3.0, 1, None)]),
               "t_score_changes": t, "identified_districts": identified, "alliance_identification": identification,
-              "opportunity_districts": opportunity}
+              "opportunity_districts": opportunity, "study_identified_districts": study(["A", "B"]),
+              **{name: pd.DataFrame() for name in ("identified_by_year", "sbac_score_trends", "identification_robustness",
+                                                   "identification_margins", "subgroup_gaps", "subgroup_gap_summary",
+                                                   "subgroup_gap_changes")}}
     sources = [{"asset": "raw_sbac_district", "school_year": "2015-16", "file": "f.csv", "sha256": "ab" * 32, "rows": 3, "title": "T"}]
     return appendix_b_report(tables, cohort(["A"]), sources, [("method", "top_n", "3")], 3,
                              datetime(2026, 11, 22, 12, minute, tzinfo=timezone.utc), run_id)

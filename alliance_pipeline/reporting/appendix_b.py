@@ -178,7 +178,7 @@ def identified_table(identified: pd.DataFrame, robustness: pd.DataFrame, margins
     rows["selected_in"] = [
         f"{int(times)} of {int(total)}" if pd.notna(times) else None for times, total in zip(rows["times_identified"], rows["variants"])
     ]
-    rows["flag"] = ["fragile" if label == "fragile" else None for label in rows["label"]]
+    rows["flag"] = ["fragile" if isinstance(label, str) and label == "fragile" else None for label in rows["label"]]
     missing = identified.attrs.get("unavailable_indicators") or {}
     table = ReportTable(
         "identified_districts", "Identified districts (top performers)",
@@ -195,11 +195,14 @@ def identified_table(identified: pd.DataFrame, robustness: pd.DataFrame, margins
     )
     fragile = rows[rows["flag"] == "fragile"]
     table.notes = [f"Not computed: {name} ({why})." for name, why in missing.items()]
-    table.notes.append(
-        "Robust: picked in at least 80% of the variants; fragile: in fewer than half"
-        + (f". Fragile here: {', '.join(fragile['district_name'])}: treat as a weak finding." if len(fragile) else
-           "; none of these districts is fragile.")
-    )
+    if robust.empty:
+        table.notes.append("How firmly each district was picked could not be computed (no robustness rows).")
+    else:
+        table.notes.append(
+            "Robust: picked in at least 80% of the variants; fragile: in fewer than half"
+            + (f". Fragile here: {', '.join(fragile['district_name'])}: treat as a weak finding." if len(fragile) else
+               "; none of these districts is fragile.")
+        )
     return table
 
 

@@ -139,11 +139,16 @@ def years_section(by_year: pd.DataFrame, trends: pd.DataFrame, yearly: ReportTab
             f"exports ({', '.join(years) or 'none'}); a newly published year appears here without any code change.",
         ],
     )
+    if by_year.empty:
+        section.tables.append(_unavailable(
+            "identified_by_year", "Identified districts, year by year", "identified_by_year",
+            by_year.attrs.get("unavailable", "no rows"), "No year had the indicators needed to identify districts."))
+    else:
+        section.tables.append(identified_by_year_table(by_year))
     if len(trends):
         section.figures = trend_figures(trends)
         section.multiples = district_multiples(trends)
         section.tables.append(distance_table(trends))
-    section.tables.insert(0, identified_by_year_table(by_year))
     section.tables.append(yearly)
     return section
 

@@ -145,6 +145,6 @@ def appendix_b_report(
             "identified_districts": _headline(report.identified, rows=30),
             "opportunity_districts": _headline(report.opportunity),
             "designated": int(alliance_identification["designated"].sum()),
-            "sources": len(report.sources.rows),
+            "sources": len(next(t for t in report.tables() if t.key == "data_sources").rows),
         }
     )
