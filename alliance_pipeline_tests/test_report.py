@@ -216,6 +216,7 @@ def test_sample_report_in_chromium_matches_the_parquet_assets(sample_run):
     assert sample_run.html.is_file() and (sample_run.reports / LATEST).is_symlink()
     html = sample_run.html.read_text(encoding="utf-8")
     assert "<script" not in html and "<link" not in html  # self-contained: styles and charts inline
+    assert "flag-nan" not in html and ">nan<" not in html
     requests: list[str] = []
     with chromium_page() as page:
         page.on("request", lambda request: requests.append(request.url))
