@@ -368,6 +368,8 @@ def test_real_exports_report_lists_the_cohort_in_parquet_rank_order(real_run):
                        "How Long-term Planning Processes Can Improve State-Led Turnaround in Connecticut",
                        "https://portal.ct.gov/SDE/Alliance-Districts/Alliance-Districts"):
             assert phrase in caveats, phrase
+        notes = page.inner_text("section#identified")
+        assert "Not computed: T-score change Math and T-score change ELA. T-score changes compare" in notes
         growth_note = page.inner_text("section#growth_rate_math .note")
         assert "highest to lowest growth rate" in growth_note and "not a change" in growth_note
         assert "most to least improved" in page.inner_text("section#sbac_change_math .note")
@@ -381,6 +383,8 @@ def test_real_exports_report_lists_the_cohort_in_parquet_rank_order(real_run):
         page.screenshot(path=screenshot_path("report-real-exports-1280.png"), full_page=True)
         check_layout(page, PHONE)
         page.screenshot(path=screenshot_path("report-real-exports-400px.png"), full_page=True)
+    t_csv = pd.read_csv(real_run.html.parent / "tables" / "tscore_change_math.csv")
+    assert list(t_csv.columns) == ["not_computed", "pipeline_reason"] and "CMT" in t_csv.iloc[0, 0]  # not a bare header
     audit = real_run.table("alliance_identification")
     assert real_run.report_metadata["designated"].value == int(audit["designated"].sum()) == 33
     assert real_run.report_metadata["tables_available"].value == 4

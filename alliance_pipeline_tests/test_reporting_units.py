@@ -60,6 +60,8 @@ def test_unavailable_indicator_keeps_its_reason_and_draws_nothing():
     result = appendix_table(INDICATORS[2], table, cohort(["A"]), 3, {})
     assert result.unavailable == "no CMT district exports" and result.figures == [] and result.rows.empty
     assert "CMT" in result.unavailable_plain and "could not be computed" in result.unavailable_plain
+    assert result.csv_frame().to_dict(orient="records") == [
+        {"not_computed": result.unavailable_plain, "pipeline_reason": "no CMT district exports"}]  # never a bare header
     assert excluded_table([result]).rows.empty
 
 

@@ -166,7 +166,11 @@ def study_robustness(robustness: pd.DataFrame, margins: pd.DataFrame) -> pd.Data
     return frame.set_index("district_code")
 
 
-def identified_table(identified: pd.DataFrame, robustness: pd.DataFrame, margins: pd.DataFrame) -> ReportTable:
+def identified_table(
+    identified: pd.DataFrame, robustness: pd.DataFrame, margins: pd.DataFrame, plain: dict[str, str] | None = None
+) -> ReportTable:
+    """The identified districts with how firmly each was picked; ``plain`` explains each indicator that could not
+    be computed (indicator name -> an analyst's sentence), else the pipeline's reason is shown."""
     rows = identified.copy()
     rows["selected_by"] = [
         [f"{name} (rank {rank}, {value:.2f})" for name, rank, value in zip(names, ranks, values)]
@@ -194,7 +198,10 @@ def identified_table(identified: pd.DataFrame, robustness: pd.DataFrame, margins
         rows,
     )
     fragile = rows[rows["flag"] == "fragile"]
-    table.notes = [f"Not computed: {name} ({why})." for name, why in missing.items()]
+    explained: dict[str, list[str]] = {}
+    for name, why in missing.items():
+        explained.setdefault((plain or {}).get(name) or f"({why}).", []).append(name)
+    table.notes = [f"Not computed: {' and '.join(names)}. {why}" for why, names in explained.items()]
     if robust.empty:
         table.notes.append("How firmly each district was picked could not be computed (no robustness rows).")
     else:
@@ -365,8 +372,9 @@ def appendix_b_report(
     flat = {name: value for _, name, value in settings}
     by_name = {indicator.name: indicator for indicator in INDICATORS}
     appendix = [appendix_table(by_name[name], tables[by_name[name].asset], cohort, top_n, flat) for name in ORDER]
+    plain = {name: table.unavailable_plain for name, table in zip(ORDER, appendix) if table.unavailable}
     identified = identified_table(tables["identified_districts"], tables["identification_robustness"],
-                                  tables["identification_margins"])
+                                  tables["identification_margins"], plain)
     study = summary.study_comparison_table(tables["study_identified_districts"], tables["identified_districts"], appendix)
     opportunity = opportunity_table(tables["opportunity_districts"])
     audit = audit_table(tables["alliance_identification"])

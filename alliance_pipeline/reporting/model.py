@@ -37,6 +37,11 @@ class ReportTable:
         return self.rows.to_dict(orient="records")
 
     def csv_frame(self) -> pd.DataFrame:
+        """The table as written to CSV; a table that could not be computed says so in its one row, so its file
+        never reads as a table with no districts."""
+        if self.unavailable:
+            return pd.DataFrame({"not_computed": [self.unavailable_plain or self.unavailable],
+                                 "pipeline_reason": [self.unavailable]})
         names = [c.name for c in self.columns] + [c for c in ("status", "reason") if c in self.rows.columns]
         frame = self.rows[[n for n in dict.fromkeys(names) if n in self.rows.columns]].copy()
         for column in frame.columns:

@@ -63,7 +63,7 @@ def settings_rows(method: MethodSettings, identification: IdentificationSettings
 
 def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
     if table.unavailable:
-        return dg.MetadataValue.md(f"_not available: {table.unavailable}_")
+        return dg.MetadataValue.md(f"_not computed: {table.unavailable_plain or table.unavailable}_ (`{table.unavailable}`)")
     return dg.MetadataValue.md(markdown_table(table, rows))
 
 
