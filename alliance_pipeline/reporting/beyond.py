@@ -19,6 +19,12 @@ SUBJECTS = ("Math", "ELA")
 GAP_ORDER = ["White - Black", "White - Hispanic", "Not eligible - meal eligible", "Not ELL - ELL",
              "Not special education - special education"]
 SCOPES = {"state": "Statewide", "cohort": "Alliance cohort", "non_cohort": "Other districts"}
+ROBUSTNESS = ("A district picked by a fraction of a point is a weaker finding than one picked however the method's "
+              "reasonable choices are made. Each identified district is recomputed under 42 variants of the method, "
+              "and its distance to the top-3 cut-off is measured.")
+EQUITY = ("The study looked at all students only. CSDE also publishes results by group (race and ethnicity, meal "
+          "eligibility, English learners, special education). For each district the gap is the share of the reference "
+          "group meeting the standard minus the share of the focal group.")
 
 
 def _column_name(*parts: str) -> str:
@@ -27,6 +33,14 @@ def _column_name(*parts: str) -> str:
 
 def _unavailable(key: str, title: str, source: str, why: str, plain: str) -> ReportTable:
     return ReportTable(key, title, "", source, [], pd.DataFrame(), unavailable=why, unavailable_plain=plain)
+
+
+def _said_missing(section: Section, frame: pd.DataFrame, key: str, title: str, plain: str) -> bool:
+    """When the stored table ``key`` has no rows, add a table saying so (in plain words and the pipeline's own)."""
+    if not frame.empty:
+        return False
+    section.tables.append(_unavailable(key, title, key, frame.attrs.get("unavailable", "no rows"), plain))
+    return True
 
 
 # --- Section 8: every year ---------------------------------------------------------------
@@ -139,11 +153,8 @@ def years_section(by_year: pd.DataFrame, trends: pd.DataFrame, yearly: ReportTab
             f"exports ({', '.join(years) or 'none'}); a newly published year appears here without any code change.",
         ],
     )
-    if by_year.empty:
-        section.tables.append(_unavailable(
-            "identified_by_year", "Identified districts, year by year", "identified_by_year",
-            by_year.attrs.get("unavailable", "no rows"), "No year had the indicators needed to identify districts."))
-    else:
+    if not _said_missing(section, by_year, "identified_by_year", "Identified districts, year by year",
+                         "No year had the indicators needed to identify districts."):
         section.tables.append(identified_by_year_table(by_year))
     if len(trends):
         section.figures = trend_figures(trends)
@@ -206,16 +217,9 @@ def margins_table(margins: pd.DataFrame, top_n: int) -> ReportTable:
 
 
 def robustness_section(robustness: pd.DataFrame, margins: pd.DataFrame, top_n: int) -> Section:
-    section = Section(
-        "robustness", "How firm is the list of identified districts?", "Robustness",
-        paragraphs=["A district picked by a fraction of a point is a weaker finding than one picked however the "
-                    "method's reasonable choices are made. Each identified district is recomputed under 42 variants "
-                    "of the method, and its distance to the top-3 cut-off is measured."],
-    )
-    if robustness.empty:
-        section.tables.append(_unavailable("identification_robustness", "Robustness", "identification_robustness",
-                                           robustness.attrs.get("unavailable", "no rows"),
-                                           "No identified districts could be recomputed from the exports this run read."))
+    section = Section("robustness", "How firm is the list of identified districts?", "Robustness", paragraphs=[ROBUSTNESS])
+    if _said_missing(section, robustness, "identification_robustness", "Robustness",
+                     "No identified districts could be recomputed from the exports this run read."):
         return section
     study = robustness[robustness["is_study"].astype(bool) & robustness["identified_default"].astype(bool)]
     study = study.sort_values(["selection_frequency", "district_name"], ascending=[False, True])
@@ -345,16 +349,9 @@ def gap_changes_table(changes: pd.DataFrame) -> ReportTable:
 
 
 def equity_section(gaps: pd.DataFrame, summary: pd.DataFrame, changes: pd.DataFrame) -> Section:
-    section = Section(
-        "equity", "Equity: gaps between groups of students", "Equity",
-        paragraphs=["The study looked at all students only. CSDE also publishes results by group (race and "
-                    "ethnicity, meal eligibility, English learners, special education). For each district the gap is "
-                    "the share of the reference group meeting the standard minus the share of the focal group."],
-    )
-    if summary.empty:
-        section.tables.append(_unavailable("subgroup_gap_summary", "Achievement gaps", "subgroup_gap_summary",
-                                           summary.attrs.get("unavailable", "no subgroup exports"),
-                                           "No subgroup exports were among the files this run read."))
+    section = Section("equity", "Equity: gaps between groups of students", "Equity", paragraphs=[EQUITY])
+    if _said_missing(section, summary, "subgroup_gap_summary", "Achievement gaps",
+                     "No subgroup exports were among the files this run read."):
         return section
     section.figures = gap_figures(summary)
     section.tables.append(gap_summary_table(summary))
