@@ -3,10 +3,15 @@
 Layout under the archive directory (default ``data/archive/``, beside the warehouse)::
 
     <family>/<school year>/<sha256>.csv    the export exactly as read, made read-only
-    <family>/<school year>/<sha256>.json   when it was first seen, its original name and size
+    <family>/<school year>/<sha256>.json   when it was first seen, its original name and size, and every
+                                           outcome: loaded, or rejected with the reason
 
 A file already archived is never written again, so when CSDE republishes a
-year both versions stay, each with the time the pipeline first saw it.
+year both versions stay, each with the time the pipeline first saw it. Every
+version ever read is kept, a rejected one too (with why). Which version is the
+latest is not stored here: it is the one whose SHA-256 the warehouse's raw
+Parquet file records (``list_versions(root, held)``), so it always means
+"what the warehouse holds now".
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ import pandas as pd
 from alliance_pipeline.edsight.reader import sha256_of
 
 VERSION_COLUMNS = [
-    "family", "school_year", "sha256", "first_seen", "original_name", "size_bytes", "archive_path", "is_latest",
+    "family", "school_year", "sha256", "first_seen", "original_name", "size_bytes", "archive_path", "status",
+    "reason", "last_outcome_at", "is_latest",
 ]
+LOADED, REJECTED = "loaded", "rejected"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class ArchivedVersion:
     size_bytes: int
     path: Path
     new: bool  # archived by this call
+    status: str = LOADED
 
 
 def _write_once(target: Path, write) -> None:
@@ -55,11 +63,15 @@ def _write_once(target: Path, write) -> None:
 
 
 def archive_export(
-    path: str | Path, family: str, school_year: str, root: Path, now: datetime | None = None, sha256: str | None = None
+    path: str | Path, family: str, school_year: str, root: Path, now: datetime | None = None, sha256: str | None = None,
+    status: str = LOADED, reason: str | None = None,
 ) -> ArchivedVersion:
-    """Keep ``path`` under its SHA-256 (once); return the version with its first-seen time.
+    """Keep ``path`` under its SHA-256 (once) and record this outcome (``loaded``, or ``rejected`` with the reason).
 
     ``sha256``: the file's hash when the caller already has it (the reader computes it).
+    The bytes are written once and made read-only; the record gains an outcome when it differs
+    from the last one (rewritten whole through a temporary file, so it is never half-written), so
+    reading the same good file again leaves the archive byte-identical.
     """
     path = Path(path)
     sha = sha256 or sha256_of(path)
@@ -67,29 +79,47 @@ def archive_export(
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / f"{sha}{path.suffix or '.csv'}"
     record = folder / f"{sha}.json"
+    at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
     new = not record.exists()
     if new:
-        seen = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
         _write_once(data, lambda tmp: shutil.copyfile(path, tmp))
-        info = {"family": family, "school_year": school_year, "sha256": sha, "first_seen": seen,
-                "original_name": path.name, "size_bytes": path.stat().st_size, "archive_file": data.name}
-        _write_once(record, lambda tmp: tmp.write_text(json.dumps(info, indent=1), encoding="utf-8"))
-    info = json.loads(record.read_text(encoding="utf-8"))
+        info = {"family": family, "school_year": school_year, "sha256": sha, "first_seen": at,
+                "original_name": path.name, "size_bytes": path.stat().st_size, "archive_file": data.name, "outcomes": []}
+    else:
+        info = json.loads(record.read_text(encoding="utf-8"))
+    outcomes = info.setdefault("outcomes", [])
+    if outcomes and (outcomes[-1]["status"], outcomes[-1]["reason"]) == (status, reason):  # nothing new: untouched
+        return ArchivedVersion(family, school_year, sha, info["first_seen"], info["original_name"], info["size_bytes"],
+                               folder / info["archive_file"], new, status)
+    outcomes.append({"at": at, "status": status, "reason": reason})
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{record.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(info, out, indent=1)
+    os.replace(tmp, record)
     return ArchivedVersion(family, school_year, sha, info["first_seen"], info["original_name"], info["size_bytes"],
-                           folder / info["archive_file"], new)
+                           folder / info["archive_file"], new, status)
 
 
-def list_versions(root: Path) -> pd.DataFrame:
-    """Every archived version, oldest first per (family, year); ``is_latest`` marks the newest one seen."""
+def list_versions(root: Path, held: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
+    """Every archived version, oldest first per (family, year), with its last outcome.
+
+    ``held`` maps (family, school year) to the SHA-256 the warehouse holds now; ``is_latest``
+    marks that version (so at most one per export, and none for a year never loaded).
+    """
     records = []
     for record in sorted(root.glob("*/*/*.json")) if root.is_dir() else []:
         info = json.loads(record.read_text(encoding="utf-8"))
-        records.append({**info, "archive_path": str(record.parent / info["archive_file"])})
-    frame = pd.DataFrame(records, columns=[*VERSION_COLUMNS[:-1], "archive_file"]).drop(columns=["archive_file"])
+        last = (info.get("outcomes") or [{"at": info["first_seen"], "status": LOADED, "reason": None}])[-1]
+        records.append({**info, "archive_path": str(record.parent / info["archive_file"]), "status": last["status"],
+                        "reason": last["reason"], "last_outcome_at": last["at"]})
+    frame = pd.DataFrame(records, columns=VERSION_COLUMNS[:-1])
     frame = frame.sort_values(["family", "school_year", "first_seen", "sha256"]).reset_index(drop=True)
     frame["size_bytes"] = frame["size_bytes"].astype("Int64")
-    # Exactly one latest version per export: the last seen (rows are in first-seen order).
-    frame["is_latest"] = (frame.groupby(["family", "school_year"]).cumcount(ascending=False) == 0).astype(bool)
-    for column in ("family", "school_year", "sha256", "first_seen", "original_name", "archive_path"):
+    held = held or {}
+    frame["is_latest"] = pd.Series(
+        [held.get((family, year)) == sha for family, year, sha in zip(frame["family"], frame["school_year"], frame["sha256"])],
+        index=frame.index, dtype=bool)
+    for column in ("family", "school_year", "sha256", "first_seen", "original_name", "archive_path", "status", "reason",
+                   "last_outcome_at"):
         frame[column] = frame[column].astype("string")
     return frame[VERSION_COLUMNS]

@@ -37,13 +37,19 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         os.environ[paths.ENV_WAREHOUSE_DIR] = str(Path(args.warehouse).resolve())
 
     from alliance_pipeline.definitions import defs
+    from alliance_pipeline.edsight.sources import SourceError
     from alliance_pipeline.refresh import refresh
 
     instance = _instance()
     source = os.environ.get(paths.ENV_EDSIGHT_URL) or str(paths.edsight_dir())
     print(f"alliance-pipeline refresh\n  exports:   {source}\n  warehouse: {paths.warehouse_dir()}")
     print(f"  dagster:   {os.environ['DAGSTER_HOME']} ({type(instance.run_storage).__name__})")
-    result = refresh(defs, instance)
+    try:
+        result = refresh(defs, instance)
+    except SourceError as exc:  # the listing itself failed: nothing was run or changed
+        print(f"\nRefresh not started: cannot list the exports: {exc}\nNo partition, Parquet file or report was "
+              "changed; check the source and run again.", file=sys.stderr)
+        return 2
     for skipped in result.skipped:
         print(f"  skipped {skipped}")
     if not result.success:

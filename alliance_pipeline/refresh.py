@@ -16,7 +16,7 @@ from typing import Callable
 
 import dagster as dg
 
-from alliance_pipeline.defs.common.partitions import missing_years
+from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_changes, year_changes
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 
@@ -34,6 +34,7 @@ class RunOutcome:
 class RefreshResult:
     runs: list[RunOutcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # files not registered, years removed
 
     @property
     def success(self) -> bool:
@@ -44,16 +45,11 @@ class RefreshResult:
         return next((run for run in self.runs if not run.success), None)
 
 
-def register_years(instance: dg.DagsterInstance, source: EdSightSource) -> dict[str, list[str]]:
-    """Add a partition for every school year that has an export; returns family -> years."""
-    years: dict[str, list[str]] = {}
-    for name, family in FAMILIES.items():
-        found = list(source.discover(name))
-        new = missing_years(instance, name, found)
-        if new:
-            instance.add_dynamic_partitions(family.partitions_name, new)
-        years[name] = found
-    return years
+def register_years(instance: dg.DagsterInstance, source: EdSightSource) -> YearChanges:
+    """Make each family's partitions follow its exports: confirmed new years added, vanished ones removed."""
+    changes = year_changes(instance, source)
+    apply_year_changes(instance, changes)
+    return changes
 
 
 def run_groups(defs: dg.Definitions) -> list[tuple[str | None, list[dg.AssetKey]]]:
@@ -81,10 +77,12 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
             user = event.step_failure_data.user_failure_data
             text = (user.description if user and user.description else None) or (error.message if error else "")
             messages.append(f"{event.step_key}: {text.strip()}")
-        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            evaluation = event.event_specific_data
-            if not evaluation.passed and evaluation.description and not messages:
+    if not messages:  # a failed check without a step failure: its description names file, column and rows
+        for event in result.all_events:
+            evaluation = event.event_specific_data if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION else None
+            if evaluation is not None and not evaluation.passed and evaluation.description:
                 messages.append(evaluation.description)
+                break
     return "\n".join(messages) or "run failed"
 
 
@@ -97,12 +95,14 @@ def refresh(
 ) -> RefreshResult:
     resources = resources or dict(defs.resources)
     source: EdSightSource = resources["edsight"]
-    years = register_years(instance, source)
-    for name, found in years.items():
+    changes = register_years(instance, source)
+    for name, found in changes.found.items():
         progress(f"  {FAMILIES[name].asset_name}: {', '.join(found) if found else 'no exports found'}")
+    for message in changes.messages():
+        progress(f"  warning: {message}")
     assets = list(defs.assets)
     plan: list[tuple[str, str | None, list[dg.AssetKey]]] = []
-    result = RefreshResult()
+    result = RefreshResult(notices=changes.messages())
     for group, keys in run_groups(defs):
         if group is None:
             plan.append(("all years", None, keys))
@@ -136,6 +136,5 @@ def refresh(
         result.runs.append(outcome)
         progress(f"      {'ok' if run.success else 'FAILED'} in {outcome.seconds:.1f}s (run {run.run_id[:8]})")
         if not run.success:
-            progress(outcome.message)
             break
     return result

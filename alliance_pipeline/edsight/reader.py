@@ -95,11 +95,54 @@ def school_year_label(fall_year: int) -> str:
     return f"{fall_year}-{(fall_year + 1) % 100:02d}"
 
 
-def _decode(data: bytes) -> str:
+BINARY_SIGNATURES = {
+    b"\x1f\x8b": "a gzip archive",
+    b"PK\x03\x04": "a zip archive (an .xlsx workbook or a zipped download)",
+    b"%PDF": "a PDF document",
+    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook",
+}
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def not_text(head: bytes) -> tuple[str, int] | None:
+    """Why the bytes that start a file are not a CSV export (binary), with the line; None if they may be."""
+    for signature, kind in BINARY_SIGNATURES.items():
+        if head.startswith(signature):
+            return f"this is {kind}, not a CSV export; download the CSV from EdSight again", 1
+    if b"\x00" in head:
+        return "binary data (NUL bytes), not a CSV export", _line_of(head, head.index(b"\x00"))
+    return None
+
+
+def looks_like_html(head: bytes) -> bool:
+    """A web page (a login, error or portal page saved under the export's name)."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:512].lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in start
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """The export's text: UTF-8 (with or without BOM), else Windows-1252 as Excel saves it.
+
+    A binary file (an archive, a workbook, a PDF, NUL bytes) or bytes that are text in
+    neither encoding is rejected with the line where the first bad byte sits.
+    """
+    problem = not_text(data[:65536])
+    if problem:
+        raise EdSightFormatError(path, problem[0], row=problem[1])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise EdSightFormatError(
+            path, f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not text in UTF-8 or Windows-1252; "
+            "the file is damaged or not a CSV export", row=_line_of(data, exc.start),
+        ) from None
 
 
 def _read_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
@@ -157,6 +200,21 @@ def _parse_number(path: Path, text: str, kind: str, line: int, header: str) -> f
     return value
 
 
+def _check_one_name_per_code(path: Path, frame: pd.DataFrame, lines: list[int], labels: dict[str, str]) -> None:
+    """One district code, one name: a code listed under two names means rows were pasted from another district."""
+    if "district_name" not in frame or "district_code" not in frame:
+        return
+    names = frame["district_name"].str.strip()
+    first = names.groupby(frame["district_code"]).transform("first")
+    clash = (names != first).fillna(False) & ~frame["is_aggregate"]
+    if clash.any():
+        row = int(clash.idxmax())
+        code = frame.at[row, "district_code"]
+        raise EdSightFormatError(
+            path, f"district code {code} is listed as {first.iloc[row]!r} and, on this row, as {names.iloc[row]!r}",
+            row=lines[row], column=labels.get("district_name", "District Name"))
+
+
 def _looks_numeric(values: list[str]) -> bool:
     seen = False
     for value in values:
@@ -180,7 +238,7 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
         data = path.read_bytes()
     except OSError as exc:
         raise EdSightFormatError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    rows = _read_rows(path, _decode(data))
+    rows = _read_rows(path, _decode(path, data))
     header_index = _find_header(path, rows)
     header_line, header = rows[header_index]
     header = [cell.strip() for cell in header]
@@ -252,6 +310,7 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
         # A statewide report (no code column): every row is the state aggregate.
         frame.insert(1 if "district_name" in frame else 0, "district_code", pd.array([STATE_CODE] * len(frame), dtype="string"))
     frame["is_aggregate"] = aggregate.astype(bool)
+    _check_one_name_per_code(path, frame, lines, labels=dict(zip(names, labels)))
     frame["suppressed_columns"] = pd.Series(suppressed, index=frame.index, dtype=object)
     frame["source_row"] = pd.array(lines, dtype="Int64")
 
@@ -260,7 +319,11 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
     if year is None and "fall_of_year" in frame and frame["fall_of_year"].notna().any():
         falls = sorted(set(int(v) for v in frame["fall_of_year"].dropna()))
         if len(falls) > 1:
-            raise EdSightFormatError(path, f"rows from several years {falls}", column="FallOfYear")
+            first = int(frame["fall_of_year"].dropna().iloc[0])
+            other = int((frame["fall_of_year"].notna() & frame["fall_of_year"].ne(first)).idxmax())
+            raise EdSightFormatError(
+                path, f"rows from several years {falls}: the first data row is for {first}, this row for "
+                f"{int(frame['fall_of_year'].iloc[other])}", row=lines[other], column="FallOfYear")
         year, year_source = school_year_label(falls[0]), "FallOfYear column"
     if expected_year is not None and year is not None and year != expected_year:
         raise EdSightFormatError(

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
 from alliance_pipeline.edsight.families import FAMILIES, ExportFamily, sort_years
+from alliance_pipeline.edsight.reader import looks_like_html, not_text
 
 
 class SourceError(RuntimeError):
@@ -64,7 +65,27 @@ class LocalExports:
                 f"no {family_name} export for {year} in {self.directory / _family(family_name).folder}"
                 f" (found: {', '.join(found) or 'none'})"
             )
-        return Path(found[year])
+        path = Path(found[year])
+        real, root = path.resolve(), self.directory.resolve()
+        if not real.is_relative_to(root):
+            raise SourceError(f"refusing {path}: it is a link to {real}, outside the export folder {root}; "
+                              "copy the export into the folder instead")
+        return path
+
+
+def _check_download(url: str, partial: str, content_type: str, target: Path) -> None:
+    """A download replaces the cached copy only if it can be a CSV export: not a web page, not binary."""
+    with open(partial, "rb") as handle:
+        head = handle.read(65536)
+    kept = f"the cached {target} was left as it was" if target.exists() else "nothing was cached"
+    if not head:
+        raise SourceError(f"{url} returned an empty body; {kept}")
+    if "html" in content_type.lower() or looks_like_html(head):
+        raise SourceError(f"{url} returned a web page (Content-Type {content_type or 'not given'}), not a CSV export: "
+                          f"a login or error page? {kept}")
+    problem = not_text(head)
+    if problem:
+        raise SourceError(f"{url}: {problem[0]}; {kept}")
 
 
 class _Links(HTMLParser):
@@ -155,6 +176,8 @@ class HttpExports:
                         written += len(chunk)
                     if expected is not None and written != int(expected):
                         raise SourceError(f"download of {url} stopped after {written} of {expected} bytes")
+                    content_type = response.headers.get("Content-Type", "")
+            _check_download(url, partial, content_type, target)
             os.replace(partial, target)
         except requests.RequestException as exc:
             raise SourceError(f"cannot download {url}: {exc}") from exc

@@ -66,6 +66,17 @@ def check_result(asset_key: dg.AssetKey, report: ValidationReport, source: str, 
     )
 
 
+def rejected(asset_key: dg.AssetKey, message: str, source: str, row: int | None, column: str | None) -> dg.AssetCheckResult:
+    """The expectations check as failed for an export that could not be read at all, so the Checks tab shows the
+    failure and its reason (not "not evaluated")."""
+    return dg.AssetCheckResult(
+        asset_key=asset_key, check_name=CHECK_NAME, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+        description=f"the export could not be read, so it was not validated or stored: {message}",
+        metadata={"source_file": dg.MetadataValue.path(source), "row": row if row is not None else "",
+                  "column": column or ""},
+    )
+
+
 def validated(asset_key: dg.AssetKey, frame: pd.DataFrame, suite: str, source: str, labels: dict[str, str]):
     """Yield the check result; raise a Failure naming file, column and rows if it failed."""
     report = validate_frame(frame, suite)

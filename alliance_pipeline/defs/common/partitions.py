@@ -1,23 +1,95 @@
-"""School-year partitions: one dynamic set per export family.
+"""School-year partitions: one dynamic set per export family, following the exports that exist.
 
-The years come from the exports that exist (the discovery sensor and
-``alliance-pipeline refresh`` add them), so a new year needs no code change.
-Families keep their own sets because they do not cover the same years (CMT
-ended in 2012-13, Smarter Balanced began in 2014-15).
+The years come from the exports (the discovery sensor, the annual schedules and
+``alliance-pipeline refresh`` all call ``year_changes``), so a new year needs no
+code change. Families keep their own sets because they do not cover the same
+years (CMT ended in 2012-13, Smarter Balanced began in 2014-15).
+
+A year is registered only once its export has been read and the year in its
+title (or ``FallOfYear`` column) is the year in its file name; a year whose
+export is gone from the source is removed, so a stray or deleted file never
+breaks later refreshes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import dagster as dg
 
-from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.edsight import EdSightFormatError, read_export
+from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.edsight.sources import SourceError
 
 YEAR_PARTITIONS: dict[str, dg.DynamicPartitionsDefinition] = {
     name: dg.DynamicPartitionsDefinition(name=family.partitions_name) for name, family in FAMILIES.items()
 }
 
 
-def missing_years(instance: dg.DagsterInstance, family: str, found) -> list[str]:
-    """The school years in ``found`` (years with an export) that are not yet partitions of ``family``."""
-    existing = set(instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
-    return [year for year in found if year not in existing]
+@dataclass
+class YearChanges:
+    """What the export source says about each family's partitions."""
+
+    found: dict[str, list[str]] = field(default_factory=dict)  # family -> years with an export
+    added: dict[str, list[str]] = field(default_factory=dict)  # new years whose export was read and agrees
+    vanished: dict[str, list[str]] = field(default_factory=dict)  # partitions whose export is gone
+    refused: list[str] = field(default_factory=list)  # one message per file not registered
+    kept: list[str] = field(default_factory=list)  # one message per family whose source listed nothing
+
+    def messages(self) -> list[str]:
+        gone = [f"{FAMILIES[name].asset_name} {year}: the export is no longer in the source; partition removed "
+                "(its stored Parquet file is no longer read)" for name, years in self.vanished.items() for year in years]
+        return [*self.refused, *gone, *self.kept]
+
+
+def confirmed_year(source, family: str, year: str) -> str | None:
+    """None when the export named for ``year`` reads as that year; else why it is not registered."""
+    asset = FAMILIES[family].asset_name
+    try:
+        export = read_export(source.fetch(family, year))
+    except (SourceError, EdSightFormatError) as exc:
+        return f"{asset} {year}: not registered: {exc}"
+    if export.school_year != year:
+        found = f"its {export.school_year_source} says {export.school_year}" if export.school_year else "it names no school year"
+        return f"{asset} {year}: not registered: {export.path} is named for {year} but {found}"
+    return None
+
+
+def year_changes(instance: dg.DagsterInstance, source, families=None) -> YearChanges:
+    """Compare each family's partitions with the exports in ``source`` (raises SourceError if it cannot be listed)."""
+    changes = YearChanges()
+    for name in families or FAMILIES:
+        found = source.discover(name)
+        existing = sort_years(instance.get_dynamic_partitions(FAMILIES[name].partitions_name))
+        changes.found[name] = list(found)
+        if not found and existing:  # an empty listing is more likely a missing mount than every year withdrawn
+            changes.kept.append(f"{FAMILIES[name].asset_name}: the source lists no exports; its {len(existing)} "
+                                "school years are kept until it lists some again")
+            continue
+        gone = [year for year in existing if year not in found]
+        if gone:
+            changes.vanished[name] = gone
+        for year in found:
+            if year in existing:
+                continue
+            refusal = confirmed_year(source, name, year)
+            if refusal:
+                changes.refused.append(refusal)
+            else:
+                changes.added.setdefault(name, []).append(year)
+    return changes
+
+
+def apply_year_changes(instance: dg.DagsterInstance, changes: YearChanges) -> None:
+    for name, years in changes.added.items():
+        instance.add_dynamic_partitions(FAMILIES[name].partitions_name, years)
+    for name, years in changes.vanished.items():
+        for year in years:
+            instance.delete_dynamic_partition(FAMILIES[name].partitions_name, year)
+
+
+def partition_requests(changes: YearChanges) -> list:
+    """The same changes as sensor results (add and delete requests)."""
+    requests = [YEAR_PARTITIONS[name].build_add_request(years) for name, years in changes.added.items()]
+    requests += [YEAR_PARTITIONS[name].build_delete_request(years) for name, years in changes.vanished.items()]
+    return requests

@@ -10,8 +10,9 @@ import dagster as dg
 import pandas as pd
 
 from alliance_pipeline import paths
-from alliance_pipeline.archive import archive_export, list_versions
-from alliance_pipeline.defs.common.checks import table_asset, validated
+from alliance_pipeline.archive import LOADED, REJECTED, archive_export, list_versions
+from alliance_pipeline.defs.common.checks import rejected, table_asset, validated
+from alliance_pipeline.defs.common.io_manager import ParquetIOManager, read_attrs
 from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import EdSightSource
@@ -43,21 +44,44 @@ def raw_frame(export: EdSightExport) -> pd.DataFrame:
     return frame
 
 
+def held_versions(io_manager: ParquetIOManager, instance: dg.DagsterInstance) -> dict[tuple[str, str], str]:
+    """(family, school year) -> SHA-256 of the export the warehouse's raw Parquet file was built from, for the
+    school years the instance has (the truth ``is_latest`` is measured against)."""
+    held = {}
+    for family in FAMILIES.values():
+        years = set(instance.get_dynamic_partitions(family.partitions_name))
+        for year, path in io_manager.stored_partitions(dg.AssetKey(family.asset_name)).items():
+            sha = (read_attrs(path).get("source") or {}).get("sha256")
+            if year in years and sha:
+                held[(family.name, year)] = sha
+    return held
+
+
 def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
     key = dg.AssetKey(family.asset_name)
 
     def raw_asset(context: dg.AssetExecutionContext, edsight: EdSightSource):
         year = context.partition_key
+        archive = paths.archive_dir()
+        path = None
         try:
             path = edsight.fetch(family.name, year)
             export = read_export(path, expected_year=year)
         except (EdSightFormatError, SourceError) as exc:
+            if path is not None:  # the bytes were read: kept, marked rejected, never the latest
+                archive_export(path, family.name, year, archive, status=REJECTED, reason=str(exc))
+            yield rejected(key, str(exc), str(path or ""), getattr(exc, "row", None), getattr(exc, "column", None))
             raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}") from exc
-        version = archive_export(path, family.name, year, paths.archive_dir(), sha256=export.sha256)
         frame = raw_frame(export)
+        try:
+            yield from validated(key, frame, family.asset_name, export.path, export.header_labels)
+        except dg.Failure as failure:
+            archive_export(path, family.name, year, archive, sha256=export.sha256, status=REJECTED,
+                           reason=failure.description)
+            raise
+        version = archive_export(path, family.name, year, archive, sha256=export.sha256, status=LOADED)
         context.log.info(f"read {len(frame)} rows from {export.path}; "
                          f"{'archived' if version.new else 'already archived'} as {version.path} (first seen {version.first_seen})")
-        yield from validated(key, frame, family.asset_name, export.path, export.header_labels)
         yield dg.Output(
             frame,
             data_version=dg.DataVersion(export.sha256[:16]),
@@ -133,16 +157,18 @@ study_identified_districts = reference_asset(
 
 @table_asset(
     "ingest",
-    "Every version of every raw export the pipeline has read, archived by SHA-256 with the time it was first seen "
-    "(a republished year shows two rows).",
-    "versions-1",
+    "Every version of every raw export the pipeline has read, archived by SHA-256 with the time it was first seen, "
+    "loaded or rejected (with why); is_latest marks the version the warehouse holds now (a republished year shows "
+    "two rows).",
+    "versions-2",
     deps=[family.asset_name for family in FAMILIES.values()],
 )
-def raw_export_versions(context: dg.AssetExecutionContext):
+def raw_export_versions(context: dg.AssetExecutionContext, io_manager: dg.ResourceParam[ParquetIOManager]):
     root = paths.archive_dir()
-    frame = list_versions(root)
+    frame = list_versions(root, held_versions(io_manager, context.instance))
     yield from validated(dg.AssetKey("raw_export_versions"), frame, "raw_export_versions", str(root), {})
-    republished = frame[~frame["is_latest"]][["family", "school_year"]].drop_duplicates()
+    republished = frame[~frame["is_latest"] & (frame["status"] == LOADED)][["family", "school_year"]].drop_duplicates()
+    rejections = frame[frame["status"] == REJECTED]
     yield dg.Output(
         frame,
         metadata={
@@ -152,6 +178,10 @@ def raw_export_versions(context: dg.AssetExecutionContext):
             "republished": dg.MetadataValue.md(
                 ", ".join(f"{f} {y}" for f, y in republished.itertuples(index=False)) or "none"
             ),
-            "preview": preview(frame, rows=40, columns=["family", "school_year", "sha256", "first_seen", "is_latest"]),
+            "rejected": dg.MetadataValue.md(
+                "\n".join(f"- {f} {y} `{sha[:12]}`: {why}" for f, y, sha, why in
+                          rejections[["family", "school_year", "sha256", "reason"]].itertuples(index=False)) or "none"
+            ),
+            "preview": preview(frame, rows=40, columns=["family", "school_year", "sha256", "first_seen", "status", "is_latest"]),
         },
     )

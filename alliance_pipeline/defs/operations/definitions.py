@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS, missing_years
+from alliance_pipeline.defs.common.partitions import apply_year_changes, partition_requests, year_changes
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.reader import sha256_of
@@ -88,12 +88,6 @@ def republished(instance: dg.DagsterInstance, source: EdSightSource) -> list[tup
     return changed
 
 
-def new_years(instance: dg.DagsterInstance, source: EdSightSource) -> dict[str, list[str]]:
-    """family -> school years whose export exists but whose partition does not yet."""
-    found = {name: missing_years(instance, name, source.discover(name)) for name in FAMILIES}
-    return {name: years for name, years in found.items() if years}
-
-
 def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
     """Jobs, schedules and sensors for the given assets, as keyword arguments of ``dg.Definitions``."""
     groups = year_groups(assets)
@@ -129,14 +123,19 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
         jobs=list(year_jobs.values()),
     )
     def new_school_year_sensor(context: dg.SensorEvaluationContext, edsight: EdSightSource):
-        added = new_years(context.instance, edsight)
-        if not added:
-            return dg.SkipReason("no new school years in the export source")
+        try:
+            changes = year_changes(context.instance, edsight)
+        except SourceError as exc:
+            return dg.SkipReason(f"export source unavailable: {exc}")
+        for message in changes.messages():
+            context.log.warning(message)
+        if not changes.added and not changes.vanished:
+            return dg.SkipReason("; ".join(["no new school years in the export source", *changes.messages()]))
         return dg.SensorResult(
-            dynamic_partitions_requests=[YEAR_PARTITIONS[name].build_add_request(years) for name, years in added.items()],
+            dynamic_partitions_requests=partition_requests(changes),
             run_requests=[
                 _year_request(name, year, f"new:{FAMILIES[name].asset_name}:{year}", "new_school_year")
-                for name, years in added.items() for year in years
+                for name, years in changes.added.items() for year in years
             ],
         )
 
@@ -189,9 +188,13 @@ def annual_schedule(family: str, job) -> dg.ScheduleDefinition:
         job=job,
     )
     def annual_refresh(context: dg.ScheduleEvaluationContext, edsight: EdSightSource):
-        new = missing_years(context.instance, family, edsight.discover(family))
-        if new:
-            context.instance.add_dynamic_partitions(partitions_name, new)
+        try:
+            changes = year_changes(context.instance, edsight, families=[family])
+        except SourceError as exc:
+            return dg.SkipReason(f"export source unavailable: {exc}")
+        apply_year_changes(context.instance, changes)
+        for message in changes.messages():
+            context.log.warning(message)
         stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
         years = sort_years(context.instance.get_dynamic_partitions(partitions_name))[-latest:]
         if not years:
