@@ -45,7 +45,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     print(f"alliance-pipeline refresh\n  exports:   {source}\n  warehouse: {paths.warehouse_dir()}")
     print(f"  dagster:   {os.environ['DAGSTER_HOME']} ({type(instance.run_storage).__name__})")
     try:
-        result = refresh(defs, instance)
+        result = refresh(defs, instance, log_level="CRITICAL")  # the message once, here; the full log is in the UI
     except SourceError as exc:  # the listing itself failed: nothing was run or changed
         print(f"\nRefresh not started: cannot list the exports: {exc}\nNo partition, Parquet file or report was "
               "changed; check the source and run again.", file=sys.stderr)
@@ -56,6 +56,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         failed = result.failure
         print(f"\nRefresh stopped: {failed.label} failed (run {failed.run_id}).", file=sys.stderr)
         print(failed.message, file=sys.stderr)
+        print(f"The run's full log: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev, Runs, {failed.run_id[:8]}.",
+              file=sys.stderr)
         return 1
     print(f"\nDone: {len(result.runs)} runs succeeded.")
     print(f"  Parquet assets: {paths.warehouse_dir()}")

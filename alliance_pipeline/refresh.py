@@ -76,7 +76,8 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
             text = (user.description if user and user.description else None) or (error.message if error else "")
-            messages.append(f"{event.step_key}: {text.strip()}")
+            text = text.strip()
+            messages.append(text if text.startswith(event.step_key) else f"{event.step_key}: {text}")
     if not messages:  # a failed check without a step failure: its description names file, column and rows
         for event in result.all_events:
             evaluation = event.event_specific_data if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION else None

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from alliance_pipeline import paths
@@ -42,78 +43,83 @@ RACE = ("sbac_subgroup_race", "2015-16")
 ELL = ("sbac_subgroup_ell", "2015-16")
 
 
-# --- corruptions: bytes -> bytes, on one CSV line (1-based, as a spreadsheet numbers them) ----------
+# --- corruptions: bytes -> (bytes, the export line corrupted or None) ----------------------------
+# The file is parsed with the csv module, one record changed, and written back as EdSight writes it
+# (quoted, CRLF); the reader reads the rewritten good file exactly as the original.
 
-def _lines(data: bytes) -> list[str]:
-    return data.decode("utf-8-sig").splitlines(keepends=True)
-
-
-def _first_data_line(lines: list[str]) -> int:
-    """The first line after the header (the header names "District Code" or "ReportingDistrictCode")."""
-    for number, line in enumerate(lines, start=1):
-        if "District Code" in line or "DistrictCode" in line:
-            return number + 1
-    raise AssertionError("no header")
+def _records(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
-def _row(line: str) -> list[str]:
-    return next(csv.reader([line]))
+def _write(records: list[list[str]]) -> tuple[bytes, list[int]]:
+    """The records as CSV and the line each starts on (a quoted header cell may span lines)."""
+    out, starts, line = io.StringIO(), [], 1
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    for record in records:
+        starts.append(line)
+        before = out.tell()
+        writer.writerow(record)
+        line += out.getvalue()[before:].count("\n")
+    return out.getvalue().encode("utf-8"), starts
 
 
-def _line(cells: list[str], ending: str) -> str:
-    out = io.StringIO()
-    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="").writerow(cells)
-    return out.getvalue() + ending
+def _key(cell: str) -> str:
+    return "".join(cell.split()).lower()
 
 
-def on_row(offset: int, change: Callable[[list[str], list[str]], list[str]]):
-    """Change the data row ``offset`` lines below the header: ``change(header, cells) -> cells``."""
-    def corrupt(data: bytes) -> tuple[bytes, int]:
-        lines = _lines(data)
-        number = _first_data_line(lines) + offset
-        header = _row(lines[_first_data_line(lines) - 2])
-        ending = lines[number - 1][len(lines[number - 1].rstrip("\r\n")):]
-        lines[number - 1] = _line(change(header, _row(lines[number - 1])), ending)
-        return "".join(lines).encode("utf-8"), number
+def _header(records: list[list[str]]) -> int:
+    keys = ("districtcode", "reportingdistrictcode", "subject")
+    return next(i for i, r in enumerate(records) if any(_key(c) in keys for c in r))
+
+
+def _column(records: list[list[str]], key: str) -> int:
+    header = [_key(cell) for cell in records[_header(records)]]
+    return next(i for i, cell in enumerate(header) if key in cell)
+
+
+def change_record(offset: int, change: Callable[[list[list[str]], list[str]], list[str]]):
+    """Change the data record ``offset`` records below the header: ``change(records, cells) -> cells``."""
+    def corrupt(data: bytes):
+        records = _records(data)
+        index = _header(records) + 1 + offset
+        records[index] = change(records, list(records[index]))
+        written, starts = _write(records)
+        return written, starts[index]
     return corrupt
 
 
-def set_cell(column: str, value: str, offset: int = 3):
-    def change(header, cells):
-        cells[[h.replace("\n", "") for h in header].index(column)] = value
+def set_cell(key: str, value: str, offset: int = 3):
+    def change(records, cells):
+        cells[_column(records, key)] = value
         return cells
-    return on_row(offset, change)
+    return change_record(offset, change)
 
 
 def whole(transform: Callable[[bytes], bytes]):
     return lambda data: (transform(data), None)
 
 
-def drop_column(column: str):
+def rename_column(key: str):
+    """The header cell of a required column renamed, so the export lacks that column."""
     def transform(data: bytes) -> bytes:
-        lines = _lines(data)
-        header_line = _first_data_line(lines) - 1
-        index = [h.replace("\n", "") for h in _row(lines[header_line - 1])].index(column)
-        for number in range(header_line - 1, len(lines)):
-            cells = _row(lines[number]) if lines[number].strip() else None
-            if cells and len(cells) > index:
-                ending = lines[number][len(lines[number].rstrip("\r\n")):]
-                lines[number] = _line(cells[:index] + cells[index + 1:], ending)
-        return "".join(lines).encode("utf-8")
+        records = _records(data)
+        records[_header(records)][_column(records, key)] = "Renamed Column"
+        return _write(records)[0]
     return whole(transform)
 
 
 def duplicate_row(offset: int = 3):
     def corrupt(data: bytes):
-        lines = _lines(data)
-        number = _first_data_line(lines) + offset
-        lines.insert(number, lines[number - 1])
-        return "".join(lines).encode("utf-8"), number + 1
+        records = _records(data)
+        index = _header(records) + 1 + offset
+        records.insert(index + 1, list(records[index]))
+        written, starts = _write(records)
+        return written, starts[index + 1]
     return corrupt
 
 
 def truncate_row(offset: int = 3):
-    return on_row(offset, lambda header, cells: cells[: len(cells) // 2])
+    return change_record(offset, lambda records, cells: cells[: len(cells) // 2])
 
 
 def retitle(year: str):
@@ -121,11 +127,16 @@ def retitle(year: str):
 
 
 def second_name(offset: int = 12):
-    """A row of the first district under another district's name (rows pasted from elsewhere)."""
-    def change(header, cells):
-        cells[0] = "Pasted Elsewhere School District"
+    """A row of a district under another name (rows pasted from elsewhere)."""
+    def change(records, cells):
+        cells[_name_column(records)] = "Pasted Elsewhere School District"
         return cells
-    return on_row(offset, change)
+    return change_record(offset, change)
+
+
+def _name_column(records: list[list[str]]) -> int:
+    header = [_key(cell) for cell in records[_header(records)]]
+    return next(i for i, cell in enumerate(header) if cell in ("district", "rptngdistrictname", "districtname"))
 
 
 def zipped(data: bytes) -> bytes:
@@ -147,10 +158,11 @@ class Case:
 CASES = [
     # the reader: structure
     Case("truncated row", SBAC, truncate_row(), ("cells but the header has",)),
-    Case("extra cell", SBAC, on_row(5, lambda h, c: c + ["surplus"]), ("cells but the header has",)),
-    Case("missing required column", SBAC, drop_column("Average VSS"), ("Average VSS",), row=False),
+    Case("extra cell", SBAC, change_record(5, lambda r, c: c + ["surplus"]), ("cells but the header has",)),
+    Case("missing required column", SBAC, rename_column("averagevss"), ("average_vss",), row=False),
     Case("empty file", SBAC, whole(lambda data: b""), ("no header row",), row=False),
-    Case("header only", SBAC, whole(lambda data: b"".join(data.splitlines(keepends=True)[:5])), ("row",), row=False),
+    Case("title rows only", SBAC, whole(lambda data: b"".join(data.splitlines(keepends=True)[:3])), ("no header row",),
+         row=False),
     Case("HTML page saved as the CSV", SBAC, whole(lambda data: b"<!DOCTYPE html><html><body>Sign in</body></html>\n"),
          ("no header row",), row=False),
     Case("gzip file named .csv", SBAC, whole(gzip.compress), ("gzip archive", "row 1")),
@@ -159,32 +171,32 @@ CASES = [
     Case("bytes invalid in UTF-8 and CP1252", SBAC, whole(lambda data: data.replace(b"Andover", b"And\x81ver", 1)),
          ("0x81", "UTF-8 or Windows-1252"), row=False),
     # the reader: cells
-    Case("non-numeric count", SBAC, set_cell("Total NumberTested", "lots"), ("expected a number", "Total NumberTested")),
-    Case("fractional count", SBAC, set_cell("Total NumberTested", "12.5"), ("whole number",)),
-    Case("non-numeric scale score", SBAC, set_cell("Average VSS", "n/a!"), ("expected a number", "Average VSS")),
-    Case("malformed district code", SBAC, set_cell("District Code", "ABC"), ("District Code",)),
-    Case("blank district code", SBAC, set_cell("District Code", ""), ("district code is blank",)),
+    Case("non-numeric count", SBAC, set_cell("totalnumbertested", "lots"), ("expected a number", "Tested")),
+    Case("fractional count", SBAC, set_cell("totalnumbertested", "12.5"), ("whole number",)),
+    Case("non-numeric scale score", SBAC, set_cell("averagevss", "n/a!"), ("expected a number", "VSS")),
+    Case("malformed district code", SBAC, set_cell("districtcode", "ABC"), ("District Code",)),
+    Case("blank district code", SBAC, set_cell("districtcode", ""), ("district code is blank",)),
     Case("one code, two names", SBAC, second_name(), ("listed as", "Pasted Elsewhere", "District")),
     Case("title year disagrees", SBAC, retitle("2014-15"), ("school year 2014-15", "loaded for 2015-16", "row 1")),
-    Case("non-numeric growth rate", GROWTH, set_cell("Percentage of Target Achieved", "high"), ("expected a number",)),
+    Case("non-numeric growth rate", GROWTH, set_cell("growthrate", "high"), ("expected a number",)),
     Case("growth title year disagrees", GROWTH, retitle("2016-17"), ("school year 2016-17", "row 1")),
     Case("growth: one code, two names", GROWTH, second_name(2), ("listed as",)),
-    Case("enrollment: non-numeric count", ENROLLMENT, set_cell("Count", "many"), ("expected a number",)),
-    Case("enrollment: one code, two names", ENROLLMENT, second_name(2), ("listed as",)),
-    Case("accountability: mixed FallOfYear", ACCOUNTABILITY, set_cell("FallOfYear", "2016", offset=4),
+    Case("enrollment: non-numeric count", ENROLLMENT, set_cell("count", "many"), ("expected a number",)),
+    Case("enrollment: district listed twice", ENROLLMENT, duplicate_row(2), ("district_code",)),
+    Case("accountability: mixed FallOfYear", ACCOUNTABILITY, set_cell("fallofyear", "2016", offset=4),
          ("several years", "FallOfYear")),
-    Case("accountability: non-numeric index", ACCOUNTABILITY, set_cell("OutcomeRatePct", "low"), ("expected a number",)),
-    Case("state: non-numeric scale score", STATE, set_cell("Average VSS", "x", offset=1), ("expected a number",)),
-    Case("race subgroup: non-numeric count", RACE, set_cell("Total NumberTested", "?!", offset=2), ("expected a number",)),
+    Case("accountability: non-numeric index", ACCOUNTABILITY, set_cell("outcomeratepct", "low"), ("expected a number",)),
+    Case("state: non-numeric scale score", STATE, set_cell("averagevss", "x", offset=1), ("expected a number",)),
+    Case("race subgroup: non-numeric count", RACE, set_cell("totalnumbertested", "?!", offset=2), ("expected a number",)),
     Case("race subgroup: one code, two names", RACE, second_name(3), ("listed as",)),
     Case("ELL subgroup: truncated row", ELL, truncate_row(2), ("cells but the header has",)),
     # the expectations suites (GX): the message names the column and the export rows
-    Case("negative count", SBAC, set_cell("Total NumberTested", "-5"), ("Total NumberTested",)),
-    Case("scale score out of range", SBAC, set_cell("Average VSS", "9999"), ("Average VSS",)),
-    Case("percent above 100", SBAC, set_cell("Smarter BalancedParticipationRate", "180.0"), ("Participation",)),
+    Case("negative count", SBAC, set_cell("totalnumbertested", "-5"), ("total_tested",)),
+    Case("scale score out of range", SBAC, set_cell("averagevss", "9999"), ("average_vss",)),
+    Case("percent above 100", SBAC, set_cell("smarterbalancedparticipationrate", "180.0"), ("participation",)),
     Case("duplicated row", SBAC, duplicate_row(), ("unique",)),
-    Case("enrollment: negative count", ENROLLMENT, set_cell("Count", "-40"), ("Count",)),
-    Case("accountability: index above 100", ACCOUNTABILITY, set_cell("OutcomeRatePct", "180.5"), ("OutcomeRatePct",)),
+    Case("enrollment: negative count", ENROLLMENT, set_cell("count", "-40"), ("count",)),
+    Case("accountability: index above 100", ACCOUNTABILITY, set_cell("outcomeratepct", "180.5"), ("outcome",)),
 ]
 
 
@@ -277,3 +289,84 @@ def test_bad_export_is_rejected_clearly_and_changes_nothing(good, case: Case):
     if len(corrupted):
         assert list(rejected["status"]) == ["rejected"] and path.name.split("__")[0] in rejected["reason"].iloc[0]
         assert not rejected["is_latest"].any()
+
+
+def _versions(refreshed, defs) -> pd.DataFrame:
+    """raw_export_versions as the asset stores it now (materialized on the refreshed instance)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(paths.ENV_WAREHOUSE_DIR, str(refreshed.warehouse))
+        patch.setenv(paths.ENV_ARCHIVE_DIR, str(refreshed.root / "archive"))
+        done = dg.materialize(list(defs.assets), selection=dg.AssetSelection.assets("raw_export_versions"),
+                              instance=refreshed.instance, resources=dict(defs.resources))
+    assert done.success
+    return refreshed.table("raw_export_versions")
+
+
+def test_the_archive_says_which_bytes_the_warehouse_holds(good):
+    """A loaded, B rejected, A again: A is the latest, B stays archived as rejected with its reason. A, then a good
+    republished C, then A again: A is the latest (not C, the newest seen)."""
+    refreshed, source, defs = good
+    family, year = SBAC
+    path = export_path(source, family, year)
+    original = path.read_bytes()
+    a = hashlib.sha256(original).hexdigest()
+    bad, _ = set_cell("averagevss", "9999")(original)
+    good_again, _ = set_cell("averagevss", "2501")(original)  # a plausible republished value
+    try:
+        for content, succeeds in ((bad, False), (original, True), (good_again, True), (original, True)):
+            path.write_bytes(content)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv(paths.ENV_WAREHOUSE_DIR, str(refreshed.warehouse))
+                patch.setenv(paths.ENV_ARCHIVE_DIR, str(refreshed.root / "archive"))
+                patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
+                assert run_year(defs, refreshed.instance, family, year).success == succeeds
+    finally:
+        path.write_bytes(original)
+    versions = _versions(refreshed, defs)
+    mine = versions[(versions["family"] == family) & (versions["school_year"] == year)].set_index("sha256")
+    b, c = hashlib.sha256(bad).hexdigest(), hashlib.sha256(good_again).hexdigest()
+    assert mine.loc[a, "is_latest"] and not mine.loc[b, "is_latest"] and not mine.loc[c, "is_latest"]
+    assert (mine.loc[a, "status"], mine.loc[b, "status"], mine.loc[c, "status"]) == ("loaded", "rejected", "loaded")
+    assert "average_vss" in mine.loc[b, "reason"]
+    assert versions.groupby(["family", "school_year"])["is_latest"].sum().max() == 1
+    held = refreshed.table("raw_sbac_district", year).attrs["source"]["sha256"]
+    assert held == a  # is_latest is what the warehouse holds
+
+
+def test_partitions_follow_the_source(good):
+    """A file named for a year its title does not say is never registered; a year whose file is gone is removed
+    (and said so), and the next refresh succeeds without any manual cleanup."""
+    from alliance_pipeline.definitions import defs
+    from alliance_pipeline.refresh import register_years
+
+    refreshed, source, _ = good
+    instance = refreshed.instance
+    stray = source / "sbac-district" / "smarter-balanced__2099-00_ela-and-math_all-students_all-grades.csv"
+    stray.write_bytes(export_path(source, *SBAC).read_bytes())  # its title says 2015-16
+    gone = export_path(source, "enrollment", "2012-13")
+    kept = gone.read_bytes()
+    gone.unlink()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
+            changes = register_years(instance, dict(defs.resources)["edsight"])
+            assert "2099-00" not in instance.get_dynamic_partitions(FAMILIES["sbac_district"].partitions_name)
+            assert "2012-13" not in instance.get_dynamic_partitions(FAMILIES["enrollment"].partitions_name)
+            messages = "\n".join(changes.messages())
+            assert f"{stray} is named for 2099-00 but its title says 2015-16" in messages
+            assert "raw_enrollment 2012-13: the export is no longer in the source; partition removed" in messages
+            stray.unlink()
+            patch.setenv(paths.ENV_WAREHOUSE_DIR, str(refreshed.warehouse))
+            patch.setenv(paths.ENV_REPORTS_DIR, str(refreshed.reports))
+            patch.setenv(paths.ENV_ARCHIVE_DIR, str(refreshed.root / "archive"))
+            result = refresh(defs, instance, progress=lambda message: None)
+            assert result.success, result.failure.message
+            cited = refreshed.table("raw_export_versions")
+            assert not cited[(cited["family"] == "enrollment") & (cited["school_year"] == "2012-13")]["is_latest"].any()
+    finally:
+        gone.write_bytes(kept)
+        stray.unlink(missing_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
+        back = register_years(instance, dict(defs.resources)["edsight"])
+    assert back.added == {"enrollment": ["2012-13"]}  # the file is back: so is its year

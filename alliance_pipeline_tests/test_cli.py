@@ -46,3 +46,29 @@ def test_refresh_stops_on_a_failed_check_with_its_message(tmp_path, sample_copy)
     assert done.returncode == 1
     assert "Refresh stopped: raw_enrollment (2014-15) failed" in done.stderr
     assert "'student_count'" in done.stderr and str(path) in done.stderr
+    assert done.stderr.count("validation failed") == 1 and "validation failed" not in done.stdout  # said once
+
+
+def test_refresh_with_an_unlistable_http_source_says_so_without_a_traceback(tmp_path):
+    """A listing that answers HTTP 500: a message, exit 2, nothing registered or written."""
+    import http.server
+    import threading
+
+    class Failing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        done = _run(["refresh"], tmp_path, ALLIANCE_EDSIGHT_URL=f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Refresh not started: cannot list the exports" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "warehouse").exists()

@@ -118,8 +118,14 @@ def test_archive_keeps_each_version_once_with_its_first_seen_time(tmp_path):
     export.write_text("a,b\n1,3\n")
     second = archive_export(export, "enrollment", "2015-16", root)
     assert second.new and second.sha256 != first.sha256 and first.path.read_text() == "a,b\n1,2\n"
-    versions = list_versions(root)
-    assert len(versions) == 2 and versions["is_latest"].sum() == 1
+    versions = list_versions(root, {("enrollment", "2015-16"): first.sha256})  # the warehouse holds the first
+    assert len(versions) == 2 and list(versions["is_latest"]) == [True, False]
+    assert list(versions["status"]) == ["loaded", "loaded"]
+    rejected = archive_export(export, "enrollment", "2015-16", root, status="rejected", reason="row 2: bad")
+    assert not rejected.new and list(list_versions(root)["status"]) == ["loaded", "rejected"]
+    record = first.path.with_suffix(".json").read_bytes()
+    archive_export(first.path, "enrollment", "2015-16", root)  # the same outcome again: the record is untouched
+    assert first.path.with_suffix(".json").read_bytes() == record
     assert (first.path.stat().st_mode & 0o222) == 0  # archived files are read-only
 
 

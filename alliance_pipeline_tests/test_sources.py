@@ -59,3 +59,58 @@ def test_http_unreachable_server_is_a_clear_error(tmp_path):
     with pytest.raises(SourceError, match="cannot list http://127.0.0.1:9/sbac-district/"):
         source.discover("sbac_district")
     assert not any(Path(tmp_path).rglob("*"))
+
+
+def test_a_link_out_of_the_export_folder_is_refused(tmp_path, shared_edsight):
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_bytes(next((shared_edsight / "sbac-district").glob("*2015-16*")).read_bytes())
+    folder = tmp_path / "exports" / "sbac-district"
+    folder.mkdir(parents=True)
+    (folder / "smarter-balanced__2015-16_ela-and-math_all-students_all-grades.csv").symlink_to(outside)
+    with pytest.raises(SourceError, match="outside the export folder"):
+        LocalExports(tmp_path / "exports").fetch("sbac_district", "2015-16")
+
+
+@pytest.mark.parametrize("body, content_type, expected", [
+    (b"<!DOCTYPE html><html><body><form>Sign in to EdSight</form></body></html>", "text/html", "web page"),
+    (b"<html><head><title>Login</title></head></html>", "text/plain", "web page"),
+    (b"\x1f\x8b\x08\x00binary", "application/octet-stream", "gzip archive"),
+])
+def test_a_download_that_is_not_a_csv_never_replaces_the_cached_copy(tmp_path, shared_edsight, body, content_type, expected):
+    """EdSight's login page (HTTP 200), or binary bytes, served under the export's URL: refused before caching."""
+    name = next((shared_edsight / "sbac-district").glob("*2015-16*")).name
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.endswith("/"):
+                page = f'<html><body><a href="{name}">{name}</a></body></html>'.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cached = tmp_path / "downloads" / "sbac-district" / name
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"the good copy downloaded last year")
+    try:
+        source = HttpExports(f"http://127.0.0.1:{server.server_address[1]}/", tmp_path / "downloads", timeout=3, retries=0)
+        with pytest.raises(SourceError, match=expected) as error:
+            source.fetch("sbac_district", "2015-16")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "left as it was" in str(error.value)
+    assert cached.read_bytes() == b"the good copy downloaded last year"
+    assert sorted(p.name for p in cached.parent.iterdir()) == [name]  # no partial file left

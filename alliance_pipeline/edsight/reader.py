@@ -205,14 +205,16 @@ def _check_one_name_per_code(path: Path, frame: pd.DataFrame, lines: list[int], 
     if "district_name" not in frame or "district_code" not in frame:
         return
     names = frame["district_name"].str.strip()
-    first = names.groupby(frame["district_code"]).transform("first")
-    clash = (names != first).fillna(False) & ~frame["is_aggregate"]
+    rows = frame[~frame["is_aggregate"] & names.notna()]
+    usual = rows.groupby("district_code")["district_name"].agg(lambda group: group.str.strip().mode().iloc[0])
+    clash = names.ne(frame["district_code"].map(usual)).fillna(False) & ~frame["is_aggregate"]
     if clash.any():
         row = int(clash.idxmax())
         code = frame.at[row, "district_code"]
+        count = int((names == usual[code]).sum())
         raise EdSightFormatError(
-            path, f"district code {code} is listed as {first.iloc[row]!r} and, on this row, as {names.iloc[row]!r}",
-            row=lines[row], column=labels.get("district_name", "District Name"))
+            path, f"district code {code} is listed as {usual[code]!r} on {count} row(s) and, on this row, as "
+            f"{names.iloc[row]!r}", row=lines[row], column=labels.get("district_name", "District Name"))
 
 
 def _looks_numeric(values: list[str]) -> bool:
