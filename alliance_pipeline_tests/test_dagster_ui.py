@@ -7,7 +7,9 @@ artifacts/screenshots/ (dagster-asset-groups.png, dagster-run-success.png).
 
 from __future__ import annotations
 
+import gzip
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -58,11 +60,14 @@ def dagster_dev(tmp_path_factory):
     home = root / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    source = root / "edsight"  # a copy: a test corrupts one file, as an operator's folder might be
+    shutil.copytree(paths.SAMPLE_EDSIGHT_DIR, source)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_")}
     env.update(DAGSTER_HOME=str(home), ALLIANCE_WAREHOUSE_DIR=str(root / "warehouse"),
-               ALLIANCE_REPORTS_DIR=str(root / "reports"), ALLIANCE_EDSIGHT_DIR=str(paths.SAMPLE_EDSIGHT_DIR))
+               ALLIANCE_REPORTS_DIR=str(root / "reports"), ALLIANCE_EDSIGHT_DIR=str(source),
+               ALLIANCE_ARCHIVE_DIR=str(root / "archive"))
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        register_years(instance, EdSightSource(directory=str(paths.SAMPLE_EDSIGHT_DIR)))
+        register_years(instance, EdSightSource(directory=str(source)))
     port = _free_port()
     log = root / "dagster-dev.log"
     with open(log, "w") as output:
@@ -72,7 +77,8 @@ def dagster_dev(tmp_path_factory):
         )
     try:
         _wait_for(f"http://127.0.0.1:{port}/server_info", process, log)
-        yield {"url": f"http://127.0.0.1:{port}", "home": home, "warehouse": root / "warehouse", "log": log}
+        yield {"url": f"http://127.0.0.1:{port}", "home": home, "warehouse": root / "warehouse", "log": log,
+               "source": source}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -89,6 +95,21 @@ def _dismiss_welcome(page) -> None:
         button.click(timeout=3000)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError: no dialog this time
         pass
+
+
+def _launch(page, base: str, asset: str, year: str) -> str:
+    """Materialize one partition of ``asset`` from its page, as an operator does; returns the run id."""
+    page.goto(f"{base}/assets/{asset}")
+    _dismiss_welcome(page)
+    page.get_by_role("button", name="Materialize").first.click()
+    page.locator("[role=dialog] [class*=TagSelector_tagSelectorContainer]").click()
+    page.get_by_placeholder("Filter partitions").fill(year)
+    page.locator(f"text={year} >> visible=true").first.click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Launch 1 run").click()
+    page.get_by_role("link", name="View", exact=True).click()
+    page.wait_for_url("**/runs/**")
+    return page.url.rstrip("/").split("/runs/")[1].split("?")[0]
 
 
 def test_asset_groups_and_a_partition_launched_from_the_ui(dagster_dev):
@@ -111,17 +132,7 @@ def test_asset_groups_and_a_partition_launched_from_the_ui(dagster_dev):
             for name in sorted(by_group[group]):
                 page.locator(f'text="{name}" >> visible=true').first.wait_for(timeout=60000)
 
-        page.goto(f"{base}/assets/raw_enrollment")
-        _dismiss_welcome(page)
-        page.get_by_role("button", name="Materialize").first.click()
-        page.locator("[role=dialog] [class*=TagSelector_tagSelectorContainer]").click()
-        page.get_by_placeholder("Filter partitions").fill(YEAR)
-        page.locator(f"text={YEAR} >> visible=true").first.click()
-        page.keyboard.press("Escape")
-        page.get_by_role("button", name="Launch 1 run").click()
-        page.get_by_role("link", name="View", exact=True).click()
-        page.wait_for_url("**/runs/**")
-        run_id = page.url.rstrip("/").split("/runs/")[1].split("?")[0]
+        run_id = _launch(page, base, "raw_enrollment", YEAR)
         page.get_by_text("Success", exact=True).first.wait_for(timeout=300000)
         page.get_by_text(f"partition: {YEAR}").first.wait_for(timeout=10000)
         page.screenshot(path=screenshot_path("dagster-run-success.png"))
@@ -130,3 +141,34 @@ def test_asset_groups_and_a_partition_launched_from_the_ui(dagster_dev):
         run = instance.get_run_by_id(run_id)
         assert run.status == dg.DagsterRunStatus.SUCCESS and run.tags["dagster/partition"] == YEAR
     assert (dagster_dev["warehouse"] / "raw_enrollment" / f"{YEAR}.parquet").is_file()
+
+
+def test_a_rejected_export_shows_as_a_failed_check_in_the_ui(dagster_dev):
+    """A gzip file saved under the export's name: the run fails, the asset's Checks tab shows the expectations
+    check as failed with the reader's message (file and row), and the step's message says it once."""
+    base, source = dagster_dev["url"], dagster_dev["source"]
+    path = next((source / "sbac-district").glob(f"*{YEAR}*"))
+    original = path.read_bytes()
+    path.write_bytes(gzip.compress(original))
+    try:
+        with chromium_page(1600, 1000) as page:
+            run_id = _launch(page, base, "raw_sbac_district", YEAR)
+            page.get_by_text("Failure", exact=True).first.wait_for(timeout=300000)
+            page.goto(f"{base}/assets/raw_sbac_district?view=checks")
+            _dismiss_welcome(page)
+            page.get_by_text("expectations").first.wait_for(timeout=60000)
+            page.get_by_text("Failed", exact=True).first.wait_for(timeout=60000)
+            assert page.get_by_text("Not evaluated", exact=True).count() == 0
+            page.get_by_text("gzip archive").first.wait_for(timeout=60000)
+            page.screenshot(path=screenshot_path("dagster-check-failed.png"))
+    finally:
+        path.write_bytes(original)
+    with dg.DagsterInstance.from_config(str(dagster_dev["home"])) as instance:
+        [record] = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey("raw_sbac_district"), "expectations"), limit=1)
+        assert record.run_id == run_id and record.status.value == "FAILED"
+        failures = [event for event in instance.all_logs(run_id) if event.dagster_event
+                    and event.dagster_event.event_type == dg.DagsterEventType.STEP_FAILURE]
+        [failure] = failures
+        description = failure.dagster_event.step_failure_data.user_failure_data.description
+        assert description.count(path.name) == 1 and "row 1" in description
