@@ -22,8 +22,7 @@ def _instance():
         DEFAULT_DAGSTER_HOME.mkdir(parents=True, exist_ok=True)
         config = DEFAULT_DAGSTER_HOME / "dagster.yaml"
         if not config.exists():  # the embedded default: SQLite under .dagster_home (deploy/dagster.yaml for PostgreSQL)
-            config.write_text("# Embedded SQLite instance (the default). See deploy/dagster.yaml for PostgreSQL.\n"
-                              "telemetry:\n  enabled: false\n")
+            config.write_text((paths.PROJECT_ROOT / "deploy" / "dagster-local.yaml").read_text(encoding="utf-8"))
     Path(home).mkdir(parents=True, exist_ok=True)
     return DagsterInstance.get()
 

@@ -1,7 +1,9 @@
 """The one Definitions object of the code location, its jobs, schedules and sensors.
 
 The automation policy (eager updates of everything after the raw assets) is set
-once in ``defs/common/checks.py: table_asset``.
+once in ``defs/common/checks.py: table_asset`` (with the concurrency pool and
+the export source's retry policy); owners and tags are set here once, the jobs'
+maximum run time and the run-failure alert in ``defs/operations``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from alliance_pipeline.defs.common.resources import EdSightSource, Identificatio
 from alliance_pipeline.defs.identification import assets as identification
 from alliance_pipeline.defs.indicators import assets as indicators
 from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort, raw_export_versions, study_identified_districts
+from alliance_pipeline.defs.operations.alerts import AlertSettings
 from alliance_pipeline.defs.operations.definitions import build_operations
 from alliance_pipeline.defs.reports import assets as reports
 
@@ -45,6 +48,20 @@ ASSETS = [
 ]
 
 
+OWNERS = ["team:alliance-data"]
+
+
+def with_policies(assets: list) -> list:
+    """Every asset: its owners and tags (the domain, the stage of the method it belongs to)."""
+    return dg.map_asset_specs(
+        lambda spec: spec.merge_attributes(owners=OWNERS, tags={"domain": "education", "stage": spec.group_name or ""}),
+        assets,
+    )
+
+
+ASSETS = with_policies(ASSETS)
+
+
 def build_resources(**overrides) -> dict:
     resources = {
         "io_manager": ParquetIOManager(),
@@ -52,6 +69,7 @@ def build_resources(**overrides) -> dict:
         "method": MethodSettings(),
         "identification_settings": IdentificationSettings(),
         "report_settings": reports.ReportSettings(),
+        "alerts": AlertSettings(),
     }
     resources.update(overrides)
     return resources

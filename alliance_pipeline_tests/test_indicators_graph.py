@@ -42,6 +42,10 @@ def test_real_exports_compute_four_indicators_and_report_t_scores_unavailable(re
         table = _table(name)
         assert table.empty and "no CMT district exports" in table.attrs["unavailable"]
         assert _metadata(name)["available"].value is False
+        [record] = real_refresh.instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey(name), "expectations"), limit=1)
+        evaluation = record.event.dagster_event.event_specific_data
+        assert record.status.value == "FAILED" and evaluation.severity == dg.AssetCheckSeverity.WARN  # not green
     identified = _table("identified_districts")
     assert set(identified.attrs["unavailable_indicators"]) == {"T-score change Math", "T-score change ELA"}
     picked = {name for names in identified["indicators"] for name in names}

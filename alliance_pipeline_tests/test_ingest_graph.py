@@ -107,7 +107,9 @@ def test_export_for_another_year_is_rejected(instance, env, sample_copy):
     folder = sample_copy / "sbac-district"
     wrong = folder / "smarter-balanced__2013-14_ela-and-math_all-students_all-grades.csv"
     wrong.write_bytes(next(folder.glob("*2015-16*")).read_bytes())  # a 2015-16 report filed as 2013-14
-    register_years(instance, dict(defs.resources)["edsight"])
+    changes = register_years(instance, dict(defs.resources)["edsight"])
+    assert f"{wrong} is named for 2013-14 but its title says 2015-16" in "\n".join(changes.refused)  # not registered
+    instance.add_dynamic_partitions("sbac_district_years", ["2013-14"])  # added by hand in the UI: still rejected
     result = _materialize_partition(instance, "sbac_district", "2013-14")
     assert not result.success
     message = _failure_text(result)

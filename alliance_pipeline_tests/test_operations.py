@@ -132,7 +132,13 @@ def test_archive_keeps_each_version_once_with_its_first_seen_time(tmp_path):
 def test_jobs_schedules_and_sensors_are_named_for_their_purpose():
     jobs = {job.name for job in defs.jobs}
     assert {"single_year_sbac_district", "single_year_enrollment", "cross_year_tables", "report_only"} <= jobs
-    assert {s.name for s in defs.sensors} == {"new_school_year_sensor", "republished_export_sensor", "keep_tables_current"}
+    assert {s.name for s in defs.sensors} == {"new_school_year_sensor", "republished_export_sensor", "keep_tables_current",
+                                              "alert_on_run_failure"}
+    assert all(job.tags.get("dagster/max_runtime") == "3600" for job in defs.jobs)
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():  # owners, tags and the concurrency pool on every asset
+        node = graph.get(key)
+        assert node.owners == ["team:alliance-data"] and node.tags["stage"] == node.group_name and node.pools == {"alliance_cpu"}, key
     schedules = list(defs.schedules)
     assert schedules and all(s.cron_schedule == "0 6 15 10 *" and s.execution_timezone == "America/New_York" for s in schedules)
     graph = defs.resolve_asset_graph()
@@ -154,3 +160,56 @@ def test_annual_schedule_adds_new_years_and_requests_the_latest(instance, env, s
     assert [(r.job_name, r.partition_key) for r in requests] == [
         ("single_year_sbac_district", "2015-16"), ("single_year_sbac_district", "2016-17")]
     assert instance.get_dynamic_partitions("sbac_district_years") == ["2014-15", "2015-16", "2016-17"]
+
+
+def test_a_failed_run_posts_one_alert_to_the_webhook(instance, env, sample_copy):
+    """A bad export fails its year's run; the run-failure sensor posts one JSON alert to a webhook on 127.0.0.1
+    naming the asset, the partition, the check's message and the run's URL."""
+    import http.server
+    import json
+    import threading
+
+    from alliance_pipeline.defs.operations.alerts import AlertSettings, alert_on_run_failure
+    from alliance_pipeline.refresh import register_years
+
+    received: list[dict] = []
+
+    class Webhook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    env.source(sample_copy)
+    register_years(instance, defs.resources["edsight"])
+    path = next((sample_copy / "enrollment-district").glob("*2015-16*"))
+    path.write_text(path.read_text().replace('"=""0640011""",', '"=""0640011""",-', 1))
+    job = defs.resolve_job_def("single_year_enrollment")
+    result = job.execute_in_process(partition_key="2015-16", instance=instance, raise_on_error=False)
+    assert not result.success
+    run = instance.get_run_by_id(result.run_id)
+    failure = next(event for event in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE))
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        alerts = AlertSettings(webhook_url=f"http://127.0.0.1:{server.server_address[1]}/hook", ui_url="http://ui.example:3000",
+                               timeout_seconds=5)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="alert_on_run_failure", dagster_event=failure.dagster_event, dagster_instance=instance,
+            dagster_run=run, resources={"alerts": alerts}).for_run_failure()
+        alert_on_run_failure(context)
+    finally:
+        server.shutdown()
+        server.server_close()
+    [alert] = received
+    assert alert["event"] == "run_failure" and alert["run_id"] == result.run_id and alert["partition"] == "2015-16"
+    assert alert["job"] == "single_year_enrollment" and "raw_enrollment" in alert["assets"]
+    assert path.name in alert["message"] and "student_count" in alert["message"]
+    [check] = alert["failed_checks"]
+    assert check["asset"] == "raw_enrollment" and check["severity"] == "ERROR" and "row" in check["message"]
+    assert alert["run_url"] == f"http://ui.example:3000/runs/{result.run_id}"
+    assert "alert_on_run_failure" in {sensor.name for sensor in defs.sensors}

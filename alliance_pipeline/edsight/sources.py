@@ -24,6 +24,10 @@ class SourceError(RuntimeError):
     """An export that cannot be found or fetched."""
 
 
+class SourceUnavailable(SourceError):
+    """The source could not be reached or answered with a server error: may pass if tried again."""
+
+
 def _family(name: str) -> ExportFamily:
     try:
         return FAMILIES[name]
@@ -143,11 +147,12 @@ class HttpExports:
         try:
             response = self.session.get(url, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise SourceError(f"cannot list {url}: {exc}") from exc
+            raise SourceUnavailable(f"cannot list {url}: {exc}") from exc
         if response.status_code == 404:
             return {}
         if not response.ok:
-            raise SourceError(f"cannot list {url}: HTTP {response.status_code}")
+            raise (SourceUnavailable if response.status_code >= 500 else SourceError)(
+                f"cannot list {url}: HTTP {response.status_code}")
         parser = _Links()
         parser.feed(response.text)
         names = [unquote(Path(urlparse(link).path).name) for link in parser.links]
@@ -168,19 +173,20 @@ class HttpExports:
             with os.fdopen(handle, "wb") as out:
                 with self.session.get(url, timeout=self.timeout, stream=True) as response:
                     if not response.ok:
-                        raise SourceError(f"cannot download {url}: HTTP {response.status_code}")
+                        raise (SourceUnavailable if response.status_code >= 500 else SourceError)(
+                            f"cannot download {url}: HTTP {response.status_code}")
                     expected = response.headers.get("Content-Length")
                     written = 0
                     for chunk in response.iter_content(chunk_size=1 << 16):
                         out.write(chunk)
                         written += len(chunk)
                     if expected is not None and written != int(expected):
-                        raise SourceError(f"download of {url} stopped after {written} of {expected} bytes")
+                        raise SourceUnavailable(f"download of {url} stopped after {written} of {expected} bytes")
                     content_type = response.headers.get("Content-Type", "")
             _check_download(url, partial, content_type, target)
             os.replace(partial, target)
         except requests.RequestException as exc:
-            raise SourceError(f"cannot download {url}: {exc}") from exc
+            raise SourceUnavailable(f"cannot download {url}: {exc}") from exc
         finally:
             if os.path.exists(partial):
                 os.unlink(partial)

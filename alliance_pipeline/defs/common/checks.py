@@ -16,6 +16,10 @@ CHECK_NAME = "expectations"
 # Dynamic (school-year) partitions have no "latest time window", so eager() follows
 # every year, including a republished historical one.
 EAGER = dg.AutomationCondition.eager()
+# One pool for every step: the instance limits it to the machine's cores (deploy/dagster-local.yaml).
+POOL = "alliance_cpu"
+# Reading the export source (HTTP) can fail transiently; a bad export raises Failure(allow_retries=False).
+SOURCE_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
 def expectation_checks(name: str) -> list[dg.AssetCheckSpec]:
@@ -43,6 +47,7 @@ def table_asset(group: str, description: str, code_version: str, **kwargs):
             code_version=code_version,
             kinds={"pandas", "parquet"},
             description=description,
+            pool=POOL,
             **kwargs,
         )(fn)
 
@@ -83,6 +88,7 @@ def validated(asset_key: dg.AssetKey, frame: pd.DataFrame, suite: str, source: s
     yield check_result(asset_key, report, source, labels)
     if not report.success:
         raise dg.Failure(
+            allow_retries=False,  # the same data fails the same way
             description=f"{asset_key.to_user_string()}: validation failed; the stored output was left unchanged.\n"
             + report.message(source, labels),
             metadata={"source_file": dg.MetadataValue.path(source), "failures": dg.MetadataValue.md(report.markdown(labels))},
@@ -108,9 +114,12 @@ def finish(context, name: str, frame: pd.DataFrame, metadata: dict, preview_colu
     if reason:
         context.log.warning(f"{name} is unavailable: {reason}")
         meta["unavailable_reason"] = reason
+        # Not a green check: a WARN failure (it does not block what can still be computed downstream).
         yield dg.AssetCheckResult(
-            asset_key=dg.AssetKey(name), check_name=CHECK_NAME, passed=True,
-            description=f"not evaluated: {name} is unavailable ({reason})",
+            asset_key=dg.AssetKey(name), check_name=CHECK_NAME, passed=False, severity=dg.AssetCheckSeverity.WARN,
+            description=f"unavailable: {name} could not be computed ({reason}); it is stored empty with the reason, "
+            "and the report says so",
+            metadata={"available": False, "unavailable_reason": reason},
         )
     else:
         yield from validated(dg.AssetKey(name), frame, name, f"the {name} table", {})

@@ -11,14 +11,14 @@ import pandas as pd
 
 from alliance_pipeline import paths
 from alliance_pipeline.archive import LOADED, REJECTED, archive_export, list_versions
-from alliance_pipeline.defs.common.checks import rejected, table_asset, validated
+from alliance_pipeline.defs.common.checks import SOURCE_RETRY, rejected, table_asset, validated
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager, read_attrs
 from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight import EdSightExport, EdSightFormatError, read_export
 from alliance_pipeline.edsight.families import FAMILIES, ExportFamily
-from alliance_pipeline.edsight.sources import SourceError
+from alliance_pipeline.edsight.sources import SourceError, SourceUnavailable
 from alliance_pipeline.edsight.reader import sha256_of
 from alliance_pipeline.paths import COHORT_REFERENCE, STUDY_REFERENCE
 from alliance_pipeline.reference import load_reference
@@ -71,7 +71,9 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             if path is not None:  # the bytes were read: kept, marked rejected, never the latest
                 archive_export(path, family.name, year, archive, status=REJECTED, reason=str(exc))
             yield rejected(key, str(exc), str(path or ""), getattr(exc, "row", None), getattr(exc, "column", None))
-            raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}") from exc
+            # a bad file stays bad: retry only what may be transient (the source could not be reached)
+            raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}",
+                             allow_retries=isinstance(exc, SourceUnavailable)) from exc
         frame = raw_frame(export)
         try:
             yield from validated(key, frame, family.asset_name, export.path, export.header_labels)
@@ -109,6 +111,7 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
         RAW_CODE_VERSION,
         partitions_def=YEAR_PARTITIONS[family.name],
         automation_condition=None,  # follows the exports: sensors and the schedule request it
+        retry_policy=SOURCE_RETRY,
     )(raw_asset)
 
 

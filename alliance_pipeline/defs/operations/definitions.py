@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from alliance_pipeline.defs.operations.alerts import alert_on_run_failure
 from alliance_pipeline.defs.common.partitions import apply_year_changes, partition_requests, year_changes
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
@@ -36,6 +37,10 @@ ENV_LATEST_YEARS = "ALLIANCE_REFRESH_LATEST_YEARS"
 DEFAULT_CRON = "0 6 15 10 *"
 TIMEZONE = "America/New_York"
 TRIGGER_TAG = "alliance_pipeline/trigger"
+
+
+# Enforced by the instance's run monitoring (deploy/dagster-local.yaml): a hung run fails, and is alerted.
+RUN_LIMITS = {"dagster/max_runtime": "3600"}
 
 
 def year_groups(assets: Sequence[dg.AssetsDefinition]) -> dict[str, list[dg.AssetKey]]:
@@ -95,6 +100,7 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
         name: dg.define_asset_job(
             year_job_name(name),
             selection=dg.AssetSelection.assets(*keys),
+            tags=RUN_LIMITS,
             description=f"Refresh one school year of {FAMILIES[name].asset_name} and the assets partitioned with it "
             "(pick the year in the launchpad; a backfill runs several). The cross-year tables follow by automation.",
         )
@@ -106,11 +112,12 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
         dg.define_asset_job(
             "cross_year_tables",
             selection=dg.AssetSelection.assets(*cross_year_keys(assets)),
+            tags=RUN_LIMITS,
             description="Rebuild every table that spans school years (indicators, identification, versions, report) "
             "from the stored yearly Parquet.",
         ),
         dg.define_asset_job(
-            "report_only", selection=dg.AssetSelection.assets("appendix_b_report"),
+            "report_only", selection=dg.AssetSelection.assets("appendix_b_report"), tags=RUN_LIMITS,
             description="Re-render the Appendix B report from the stored Parquet assets.",
         ),
     ]
@@ -170,7 +177,8 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
         minimum_interval_seconds=60,
         description="Materializes the cross-year tables and the report when a yearly partition they read was updated.",
     )
-    return {"jobs": jobs, "schedules": schedules, "sensors": [new_school_year_sensor, republished_export_sensor, automation]}
+    return {"jobs": jobs, "schedules": schedules,
+            "sensors": [new_school_year_sensor, republished_export_sensor, automation, alert_on_run_failure]}
 
 
 def annual_schedule(family: str, job) -> dg.ScheduleDefinition:

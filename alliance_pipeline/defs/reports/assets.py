@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import Field
 
 from alliance_pipeline import paths
-from alliance_pipeline.defs.common.checks import EAGER
+from alliance_pipeline.defs.common.checks import EAGER, POOL
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager, read_attrs
 from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings
 from alliance_pipeline.edsight.families import FAMILIES
@@ -73,6 +73,7 @@ def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
     kinds={"html", "csv"},
     deps=RAW_KEYS,
     automation_condition=EAGER,
+    pool=POOL,
     description="Section 7: the report for policy analysts: a plain-language summary with the study's findings beside "
     "this run's, caveats and citations, the study's Appendix B tables, every later year, robustness, equity, the "
     "identification audit, settings and sources, as HTML (with charts), Markdown and CSV under the reports directory.",
