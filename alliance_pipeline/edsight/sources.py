@@ -185,6 +185,11 @@ class HttpExports:
                     content_type = response.headers.get("Content-Type", "")
             _check_download(url, partial, content_type, target)
             os.replace(partial, target)
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise SourceUnavailable(f"cannot download {url}: the download stopped before the end ({exc})") from exc
+        except requests.exceptions.RetryError as exc:
+            raise SourceUnavailable(f"cannot download {url}: the server kept answering with errors "
+                                    f"({self.retries + 1} attempts)") from exc
         except requests.RequestException as exc:
             raise SourceUnavailable(f"cannot download {url}: {exc}") from exc
         finally:

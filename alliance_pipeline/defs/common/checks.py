@@ -18,8 +18,6 @@ CHECK_NAME = "expectations"
 EAGER = dg.AutomationCondition.eager()
 # One pool for every step: the instance limits it to the machine's cores (deploy/dagster-local.yaml).
 POOL = "alliance_cpu"
-# Reading the export source (HTTP) can fail transiently; a bad export raises Failure(allow_retries=False).
-SOURCE_RETRY = dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
 def expectation_checks(name: str) -> list[dg.AssetCheckSpec]:

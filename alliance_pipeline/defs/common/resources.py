@@ -23,7 +23,10 @@ class EdSightSource(dg.ConfigurableResource):
     base_url: str | None = Field(default=None, description="HTTP(S) base URL laid out like the folder.")
     download_dir: str | None = Field(default=None, description="Where HTTP downloads are kept.")
     timeout_seconds: float = Field(default=30.0, description="HTTP timeout per request.")
-    retries: int = Field(default=3, description="HTTP retries, with exponential backoff.")
+    retries: int = Field(default=3, description="HTTP retries per request, with exponential backoff.")
+    step_retries: int = Field(default=3, description="When the source cannot be reached (or answers 5xx), run the "
+                              "raw asset's step again this many times (never for a bad file).")
+    retry_delay_seconds: float = Field(default=10.0, description="First wait before a step retry; doubles each time.")
 
     def exports(self) -> LocalExports | HttpExports:
         url = self.base_url or os.environ.get(paths.ENV_EDSIGHT_URL)

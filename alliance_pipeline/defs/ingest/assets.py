@@ -11,7 +11,7 @@ import pandas as pd
 
 from alliance_pipeline import paths
 from alliance_pipeline.archive import LOADED, REJECTED, archive_export, list_versions
-from alliance_pipeline.defs.common.checks import SOURCE_RETRY, rejected, table_asset, validated
+from alliance_pipeline.defs.common.checks import rejected, table_asset, validated
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager, read_attrs
 from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
@@ -68,12 +68,15 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             path = edsight.fetch(family.name, year)
             export = read_export(path, expected_year=year)
         except (EdSightFormatError, SourceError) as exc:
+            if isinstance(exc, SourceUnavailable) and context.retry_number < edsight.step_retries:
+                wait = edsight.retry_delay_seconds * 2 ** context.retry_number  # exponential backoff
+                context.log.warning(f"{exc}; trying again in {wait:.0f}s "
+                                    f"(attempt {context.retry_number + 2} of {edsight.step_retries + 1})")
+                raise dg.RetryRequested(max_retries=edsight.step_retries, seconds_to_wait=wait) from exc
             if path is not None:  # the bytes were read: kept, marked rejected, never the latest
                 archive_export(path, family.name, year, archive, status=REJECTED, reason=str(exc))
             yield rejected(key, str(exc), str(path or ""), getattr(exc, "row", None), getattr(exc, "column", None))
-            # a bad file stays bad: retry only what may be transient (the source could not be reached)
-            raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}",
-                             allow_retries=isinstance(exc, SourceUnavailable)) from exc
+            raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}", allow_retries=False) from exc
         frame = raw_frame(export)
         try:
             yield from validated(key, frame, family.asset_name, export.path, export.header_labels)
@@ -111,7 +114,6 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
         RAW_CODE_VERSION,
         partitions_def=YEAR_PARTITIONS[family.name],
         automation_condition=None,  # follows the exports: sensors and the schedule request it
-        retry_policy=SOURCE_RETRY,
     )(raw_asset)
 
 
