@@ -1,6 +1,8 @@
-"""A corpus of bad exports, generated here from the real exports (never committed), each rejected clearly.
+"""A corpus of bad exports, generated here from the real exports and the sample (never committed), each rejected
+clearly, plus HTTP faults from a local server.
 
-One good refresh of a copy of ../shared/edsight, then, for every case: corrupt one
+One good refresh of a copy of ../shared/edsight (and one of the sample, which has the CMT
+family the public exports lack), then, for every case: corrupt one
 file of the copy, run that family's school year as the UI's year job would, and
 assert that the failure names the file, the row (export line) and the column where
 they exist, that the expectations check shows *failed* (not "not evaluated"), that
@@ -200,6 +202,20 @@ CASES = [
 ]
 
 
+CMT = ("cmt_district", "2012-13")
+SAMPLE_CASES = [  # the CMT export format (sample only) and more subgroup families
+    Case("CMT: non-numeric scale score", CMT, set_cell("averagescalescore", "n/a?", offset=4), ("expected a number",)),
+    Case("CMT: truncated row", CMT, truncate_row(6), ("cells but the header has",)),
+    Case("CMT: title year disagrees", CMT, whole(lambda data: data.replace(b"2012-13", b"2011-12", 1)),
+         ("school year 2011-12", "row 1")),
+    Case("CMT: one code, two names", CMT, second_name(8), ("listed as",)),
+    Case("meal subgroup: non-numeric count", ("sbac_subgroup_meal", "2016-17"), set_cell("totalnumbertested", "x", offset=2),
+         ("expected a number",)),
+    Case("special education subgroup: truncated row", ("sbac_subgroup_special_education", "2014-15"), truncate_row(1),
+         ("cells but the header has",)),
+]
+
+
 def snapshot(*roots: Path) -> dict[str, str]:
     """Every file under the roots (the latest symlink by its target) -> SHA-256."""
     found = {}
@@ -212,14 +228,13 @@ def snapshot(*roots: Path) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def good(tmp_path_factory, shared_edsight):
-    """A copy of the real exports, refreshed once on its own instance; the cases corrupt the copy."""
+def _refreshed_copy(tmp_path_factory, exports: Path, label: str):
+    """A copy of ``exports``, refreshed once on its own instance; the cases corrupt the copy."""
     from alliance_pipeline.definitions import defs
 
-    root = tmp_path_factory.mktemp("bad-input")
+    root = tmp_path_factory.mktemp(label)
     source = root / "edsight"
-    shutil.copytree(shared_edsight, source)
+    shutil.copytree(exports, source)
     (root / "dagster_home").mkdir()
     with dg.instance_for_test(temp_dir=str(root / "dagster_home"), set_dagster_home=False) as instance:
         with pytest.MonkeyPatch.context() as patch:
@@ -231,6 +246,18 @@ def good(tmp_path_factory, shared_edsight):
             result = refresh(defs, instance, progress=lambda message: None)
             assert result.success, result.failure.message
             yield Refreshed(root, instance, result), source, defs
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory, shared_edsight):
+    """The real exports, copied and refreshed."""
+    yield from _refreshed_copy(tmp_path_factory, shared_edsight, "bad-input")
+
+
+@pytest.fixture(scope="module")
+def good_sample(tmp_path_factory):
+    """The bundled sample (it has the CMT family the public exports lack), copied and refreshed."""
+    yield from _refreshed_copy(tmp_path_factory, paths.SAMPLE_EDSIGHT_DIR, "bad-input-sample")
 
 
 def export_path(source: Path, family: str, year: str) -> Path:
@@ -248,6 +275,15 @@ def run_year(defs, instance, family: str, year: str):
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_bad_export_is_rejected_clearly_and_changes_nothing(good, case: Case):
+    check_rejected(good, case)
+
+
+@pytest.mark.parametrize("case", SAMPLE_CASES, ids=[case.name for case in SAMPLE_CASES])
+def test_bad_sample_export_is_rejected_clearly_and_changes_nothing(good_sample, case: Case):
+    check_rejected(good_sample, case)
+
+
+def check_rejected(good, case: Case) -> None:
     from alliance_pipeline.refresh import _failure_message
 
     refreshed, source, defs = good
