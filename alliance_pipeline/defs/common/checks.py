@@ -75,8 +75,9 @@ def rejected(asset_key: dg.AssetKey, message: str, source: str, row: int | None,
     return dg.AssetCheckResult(
         asset_key=asset_key, check_name=CHECK_NAME, passed=False, severity=dg.AssetCheckSeverity.ERROR,
         description=f"the export could not be read, so it was not validated or stored: {message}",
-        metadata={"source_file": dg.MetadataValue.path(source), "row": row if row is not None else "",
-                  "column": column or ""},
+        metadata={"source_file": dg.MetadataValue.path(source),  # text, not numbers: a line, not a series to plot
+                  "row": dg.MetadataValue.text("" if row is None else str(row)),
+                  "column": dg.MetadataValue.text(column or "")},
     )
 
 
