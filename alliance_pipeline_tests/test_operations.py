@@ -139,8 +139,9 @@ def test_jobs_schedules_and_sensors_are_named_for_their_purpose():
     for key in graph.get_all_asset_keys():  # owners, tags and the concurrency pool on every asset
         node = graph.get(key)
         assert node.owners == ["team:alliance-data"] and node.tags["stage"] == node.group_name and node.pools == {"alliance_cpu"}, key
-    schedules = list(defs.schedules)
+    schedules = [s for s in defs.schedules if s.name.startswith("annual_refresh_")]
     assert schedules and all(s.cron_schedule == "0 6 15 10 *" and s.execution_timezone == "America/New_York" for s in schedules)
+    assert defs.resolve_schedule_def("daily_freshness_check").job_name == "check_freshness"
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
@@ -213,3 +214,30 @@ def test_a_failed_run_posts_one_alert_to_the_webhook(instance, env, sample_copy)
     assert check["asset"] == "raw_enrollment" and check["severity"] == "ERROR" and "row" in check["message"]
     assert alert["run_url"] == f"http://ui.example:3000/runs/{result.run_id}"
     assert "alert_on_run_failure" in {sensor.name for sensor in defs.sensors}
+
+
+def test_newest_year_rule_follows_the_release_date():
+    from datetime import date
+
+    from alliance_pipeline.defs.operations.freshness import expected_newest_year
+
+    assert expected_newest_year(date(2026, 11, 25)) == "2025-26"  # after 15 October: last spring's results
+    assert expected_newest_year(date(2026, 10, 15)) == "2025-26"
+    assert expected_newest_year(date(2026, 10, 14)) == "2024-25"  # before: the spring before
+    assert expected_newest_year(date(2017, 3, 1), release=(9, 1)) == "2015-16"
+
+
+def test_freshness_checks_warn_when_the_newest_year_is_old(instance, env, sample_copy):
+    """The sample ends in 2016-17: every current family's check fails with WARN and says what to do."""
+    from alliance_pipeline.defs.operations.freshness import CURRENT_FAMILIES
+    from alliance_pipeline.refresh import register_years
+
+    env.source(sample_copy)
+    register_years(instance, defs.resources["edsight"])
+    result = defs.resolve_job_def("check_freshness").execute_in_process(instance=instance, raise_on_error=False)
+    assert result.success  # WARN checks do not fail the run
+    evaluations = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == {f"raw_{name}" for name in CURRENT_FAMILIES}
+    sbac = evaluations["raw_sbac_district"]
+    assert not sbac.passed and sbac.severity == dg.AssetCheckSeverity.WARN
+    assert "newest school year is 2016-17" in sbac.description and "put its export in the source folder" in sbac.description

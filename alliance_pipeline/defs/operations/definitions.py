@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from alliance_pipeline.defs.operations.alerts import alert_on_run_failure
+from alliance_pipeline.defs.operations.freshness import NEWEST_YEAR_CHECKS
 from alliance_pipeline.defs.common.partitions import apply_year_changes, partition_requests, year_changes
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
@@ -117,6 +118,10 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
             "from the stored yearly Parquet.",
         ),
         dg.define_asset_job(
+            "check_freshness", selection=dg.AssetSelection.checks(*NEWEST_YEAR_CHECKS), tags=RUN_LIMITS,
+            description="Warns (WARN checks) for each export family whose newest school year is older than expected.",
+        ),
+        dg.define_asset_job(
             "report_only", selection=dg.AssetSelection.assets("appendix_b_report"), tags=RUN_LIMITS,
             description="Re-render the Appendix B report from the stored Parquet assets.",
         ),
@@ -170,6 +175,10 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
         ])
 
     schedules = [annual_schedule(name, job) for name, job in year_jobs.items()]
+    schedules.append(dg.ScheduleDefinition(
+        name="daily_freshness_check", job_name="check_freshness", cron_schedule="0 7 * * *", execution_timezone=TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="Each morning: is every family's newest school year the one CSDE has published by now?"))
     automation = dg.AutomationConditionSensorDefinition(
         "keep_tables_current",
         target=dg.AssetSelection.all(),
@@ -177,7 +186,7 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
         minimum_interval_seconds=60,
         description="Materializes the cross-year tables and the report when a yearly partition they read was updated.",
     )
-    return {"jobs": jobs, "schedules": schedules,
+    return {"jobs": jobs, "schedules": schedules, "asset_checks": NEWEST_YEAR_CHECKS,
             "sensors": [new_school_year_sensor, republished_export_sensor, automation, alert_on_run_failure]}
 
 
