@@ -241,3 +241,24 @@ def test_freshness_checks_warn_when_the_newest_year_is_old(instance, env, sample
     sbac = evaluations["raw_sbac_district"]
     assert not sbac.passed and sbac.severity == dg.AssetCheckSeverity.WARN
     assert "newest school year is 2016-17" in sbac.description and "put its export in the source folder" in sbac.description
+
+
+def test_misconfigured_settings_fail_before_any_asset_computes(instance, env, sample_copy):
+    """An unknown suppression scope is refused when the run is launched; a year the instance does not hold fails the
+    run as it starts, naming the setting and the years that exist."""
+    import pytest
+
+    from alliance_pipeline.refresh import register_years
+
+    env.source(sample_copy)
+    register_years(instance, defs.resources["edsight"])
+    job = defs.resolve_job_def("cross_year_tables")
+    with pytest.raises(dg.DagsterInvalidConfigError, match="suppression_scope"):
+        job.execute_in_process(instance=instance, run_config={"resources": {"method": {"config": {"suppression_scope": "county"}}}})
+    result = job.execute_in_process(instance=instance, raise_on_error=False,
+                                    run_config={"resources": {"method": {"config": {"growth_year": "2051-52"}}}})
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE)]
+    text = " ".join(str(e.event_specific_data) for e in failures) + " ".join(e.message or "" for e in failures)
+    assert "growth_year = '2051-52' is not a school year of raw_sbac_growth (it has 2015-16, 2016-17)" in text, text
+    assert not result.get_asset_materialization_events()  # nothing computed

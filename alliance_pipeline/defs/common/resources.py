@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 
 import dagster as dg
@@ -42,6 +43,27 @@ class EdSightSource(dg.ConfigurableResource):
         return self.exports().fetch(family, year)
 
 
+class SuppressionScope(StrEnum):
+    """Section 2: a withheld grade excludes the district in every subject, or only in that subject."""
+
+    district = "district"
+    subject = "subject"
+
+
+class MomentsPopulation(StrEnum):
+    """Section 4.2: statewide moments over every scored district, or only the unsuppressed ones."""
+
+    all_scored = "all_scored"
+    unsuppressed = "unsuppressed"
+
+
+# Which family's school years each year setting must be one of (checked when a run starts).
+YEAR_SETTINGS = {
+    "change_start_year": "sbac_district", "change_end_year": "sbac_district", "growth_year": "sbac_growth",
+    "cmt_reference_year": "cmt_district", "t_base_year": "cmt_district", "t_end_year": "sbac_district",
+}
+
+
 class MethodSettings(dg.ConfigurableResource):
     """Every choice methodology.md calls configurable, with its stated default.
 
@@ -52,13 +74,30 @@ class MethodSettings(dg.ConfigurableResource):
     grades: list[int] = Field(default=[3, 4, 5, 6, 7, 8], description="Grades in scope for district scores (section 1).")
     change_start_year: str = Field(default="2014-15", description="SBAC change: first year (section 2).")
     change_end_year: str = Field(default="2015-16", description="SBAC change: second year (section 2).")
-    suppression_scope: str = Field(default="district", description="'district' or 'subject' (section 2).")
+    suppression_scope: SuppressionScope = Field(default=SuppressionScope.district,
+                                                description="'district' or 'subject' (section 2).")
     growth_year: str = Field(default="2015-16", description="Growth ranking year (section 3).")
-    moments_population: str = Field(default="all_scored", description="'all_scored' or 'unsuppressed' (section 4.2).")
+    moments_population: MomentsPopulation = Field(default=MomentsPopulation.all_scored,
+                                                  description="'all_scored' or 'unsuppressed' (section 4.2).")
     cmt_reference_year: str = Field(default="2012-13", description="CMT year whose moments anchor the first SBAC year (4.3).")
     t_base_year: str = Field(default="2011-12", description="T-score change base year (4.4).")
     t_end_year: str = Field(default="2015-16", description="T-score change end year (4.4).")
     top_n: int = Field(default=3, description="Top N per indicator, ties at the cut-off included (section 5).")
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """A year setting the instance does not hold fails the run before any asset computes, naming the setting
+        and the years that exist. A family with no years at all is not an error: its indicators are unavailable."""
+        from alliance_pipeline.edsight.families import FAMILIES, sort_years
+
+        if context.instance is None:
+            return
+        for setting, family in YEAR_SETTINGS.items():
+            years = sort_years(context.instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
+            value = getattr(self, setting)
+            if years and value not in years:
+                raise dg.Failure(
+                    description=f"method setting {setting} = {value!r} is not a school year of {FAMILIES[family].asset_name} "
+                    f"(it has {', '.join(years)}); change the method resource's {setting}", allow_retries=False)
 
 
 class IdentificationSettings(dg.ConfigurableResource):
