@@ -1,8 +1,8 @@
 """A corpus of bad exports, generated here from the real exports and the sample (never committed), each rejected
 clearly, plus HTTP faults from a local server.
 
-One good refresh of a copy of ../shared/edsight (and one of the sample, which has the CMT
-family the public exports lack), then, for every case: corrupt one
+A private copy of the session's refresh of ../shared/edsight (and of the sample, which has the
+CMT family the public exports lack), then, for every case: corrupt one
 file of the copy, run that family's school year as the UI's year job would, and
 assert that the failure names the file, the row (export line) and the column where
 they exist, that the expectations check shows *failed* (not "not evaluated"), that
@@ -228,36 +228,32 @@ def snapshot(*roots: Path) -> dict[str, str]:
     return found
 
 
-def _refreshed_copy(tmp_path_factory, exports: Path, label: str):
-    """A copy of ``exports``, refreshed once on its own instance; the cases corrupt the copy."""
+def _copy_of(refreshed: Refreshed, exports: Path, tmp_path_factory, label: str):
+    """A private copy of a session refresh (conftest): its Parquet, reports, archive and Dagster instance, plus a copy
+    of the exports it read, so the cases can corrupt files without touching what other tests read (and without a
+    refresh of their own)."""
     from alliance_pipeline.definitions import defs
 
     root = tmp_path_factory.mktemp(label)
+    for name in ("warehouse", "reports", "archive", "dagster_home"):
+        if (refreshed.root / name).exists():
+            shutil.copytree(refreshed.root / name, root / name, symlinks=True)
     source = root / "edsight"
     shutil.copytree(exports, source)
-    (root / "dagster_home").mkdir()
-    with dg.instance_for_test(temp_dir=str(root / "dagster_home"), set_dagster_home=False) as instance:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv(paths.ENV_WAREHOUSE_DIR, str(root / "warehouse"))
-            patch.setenv(paths.ENV_REPORTS_DIR, str(root / "reports"))
-            patch.setenv(paths.ENV_ARCHIVE_DIR, str(root / "archive"))
-            patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
-            patch.delenv(paths.ENV_EDSIGHT_URL, raising=False)
-            result = refresh(defs, instance, progress=lambda message: None)
-            assert result.success, result.failure.message
-            yield Refreshed(root, instance, result), source, defs
+    with dg.DagsterInstance.from_config(str(root / "dagster_home")) as instance:
+        yield Refreshed(root, instance, refreshed.result), source, defs
 
 
 @pytest.fixture(scope="module")
-def good(tmp_path_factory, shared_edsight):
-    """The real exports, copied and refreshed."""
-    yield from _refreshed_copy(tmp_path_factory, shared_edsight, "bad-input")
+def good(tmp_path_factory, real_refresh, shared_edsight):
+    """The real exports' session refresh, copied."""
+    yield from _copy_of(real_refresh, shared_edsight, tmp_path_factory, "bad-input")
 
 
 @pytest.fixture(scope="module")
-def good_sample(tmp_path_factory):
-    """The bundled sample (it has the CMT family the public exports lack), copied and refreshed."""
-    yield from _refreshed_copy(tmp_path_factory, paths.SAMPLE_EDSIGHT_DIR, "bad-input-sample")
+def good_sample(tmp_path_factory, sample_refresh):
+    """The bundled sample's session refresh (it has the CMT family the public exports lack), copied."""
+    yield from _copy_of(sample_refresh, paths.SAMPLE_EDSIGHT_DIR, tmp_path_factory, "bad-input-sample")
 
 
 def export_path(source: Path, family: str, year: str) -> Path:
