@@ -16,9 +16,10 @@ def _texts(svg: str) -> list[str]:
     return [t.strip() for t in ET.fromstring(svg).itertext() if t.strip()]
 
 
-def _unavailable_t_scores() -> list[ReportTable]:
-    return [ReportTable("tscore_change_math", "Table B5. Change in Math T-score (CMT to SBAC)", "", "t_score_changes", [],
-                        pd.DataFrame(), unavailable="no CMT district exports", unavailable_plain="They need CMT results.")]
+def _unavailable_t_scores() -> dict[str, list[ReportTable]]:
+    table = ReportTable("tscore_change_math", "Table B5. Change in Math T-score (CMT to SBAC)", "", "t_score_changes", [],
+                        pd.DataFrame(), unavailable="no CMT district exports", unavailable_plain="They need CMT results.")
+    return {"T-score change": [table]}
 
 
 def test_study_comparison_explains_a_district_the_run_cannot_reproduce():

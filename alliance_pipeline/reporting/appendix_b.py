@@ -16,7 +16,7 @@ import pandas as pd
 
 from alliance_pipeline.methods.identify import INDICATORS, Indicator
 from alliance_pipeline.reporting import beyond, summary
-from alliance_pipeline.reporting.charts import bar_figure, short_name
+from alliance_pipeline.reporting.charts import bar_chart_svg, chart_figure, short_name
 from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section
 
 
@@ -139,8 +139,8 @@ def appendix_table(
     if len(ranked):
         labels = [short_name(n) for n in ranked["district_name"]]
         numbers = [float(v) for v in ranked[indicator.value]]
-        result.figures.append(bar_figure(
-            key, f"{number}, bar chart of {layout.xlabel.lower()} for {len(ranked)} ranked cohort districts: "
+        result.figures.append(chart_figure(
+            bar_chart_svg, key, f"{number}, bar chart of {layout.xlabel.lower()} for {len(ranked)} ranked cohort districts: "
             + "; ".join(f"{label} {value:.2f}" for label, value in zip(labels, numbers)) + ".",
             labels=labels, values=numbers, highlighted=[int(r) <= top_n for r in ranked["rank_cohort"]],
             xlabel=layout.xlabel, title=f"{number}: {title}", reference=0.0 if indicator.value == "change" else None,
@@ -277,8 +277,8 @@ def opportunity_table(opportunity: pd.DataFrame) -> ReportTable:
     if len(rows):
         labels = [short_name(n) for n in rows["district_name"]]
         values = [float(v) for v in rows["accountability_index"]]
-        table.figures.append(bar_figure(
-            "opportunity_districts", f"Dot chart, Accountability Index of the {len(rows)} Opportunity Districts, lowest "
+        table.figures.append(chart_figure(
+            bar_chart_svg, "opportunity_districts", f"Dot chart, Accountability Index of the {len(rows)} Opportunity Districts, lowest "
             "first: " + "; ".join(f"{label} {value:.1f}" for label, value in zip(labels, values)) + ".",
             labels=labels, values=values, highlighted=[True] * len(rows), xlabel="Accountability Index (axis not from 0)",
             title="Opportunity Districts: Accountability Index", zero_based=False, digits=1,
@@ -372,10 +372,15 @@ def appendix_b_report(
     flat = {name: value for _, name, value in settings}
     by_name = {indicator.name: indicator for indicator in INDICATORS}
     appendix = [appendix_table(by_name[name], tables[by_name[name].asset], cohort, top_n, flat) for name in ORDER]
-    plain = {name: table.unavailable_plain for name, table in zip(ORDER, appendix) if table.unavailable}
+    plain: dict[str, str] = {}  # indicator -> why it could not be computed, in plain words
+    missing: dict[str, list[ReportTable]] = {}  # indicator family ("T-score change") -> its unavailable tables
+    for name, table in zip(ORDER, appendix):
+        if table.unavailable:
+            plain[name] = table.unavailable_plain
+            missing.setdefault(name.rsplit(" ", 1)[0], []).append(table)
     identified = identified_table(tables["identified_districts"], tables["identification_robustness"],
                                   tables["identification_margins"], plain)
-    study = summary.study_comparison_table(tables["study_identified_districts"], tables["identified_districts"], appendix)
+    study = summary.study_comparison_table(tables["study_identified_districts"], tables["identified_districts"], missing)
     opportunity = opportunity_table(tables["opportunity_districts"])
     audit = audit_table(tables["alliance_identification"])
     years = beyond.years_section(tables["identified_by_year"], tables["sbac_score_trends"],
@@ -384,7 +389,7 @@ def appendix_b_report(
     equity = beyond.equity_section(tables["subgroup_gaps"], tables["subgroup_gap_summary"], tables["subgroup_gap_changes"])
     start, end = flat.get("change_start_year", ""), flat.get("change_end_year", "")
     sections = [
-        summary.summary_section(tables, cohort, appendix, identified, study, flat),
+        summary.summary_section(tables, cohort, missing, identified, study, flat),
         summary.caveats_section(tables, flat),
         Section("identified", "Which Alliance Districts improved most?", "Identified", tables=[identified]),
         *[Section(table.key, table.title, table.title.partition(". ")[0], tables=[table]) for table in appendix],

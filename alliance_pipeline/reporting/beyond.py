@@ -12,7 +12,7 @@ import pandas as pd
 
 from alliance_pipeline.reporting.model import Column, ReportTable, Section
 from alliance_pipeline.reporting.charts import (
-    COHORT, STATE, SUBJECT_COLOURS, Figure, bar_figure, data_uri, line_chart_svg, line_figure, short_name,
+    COHORT, STATE, SUBJECT_COLOURS, Figure, bar_chart_svg, chart_figure, data_uri, line_chart_svg, short_name,
 )
 
 SUBJECTS = ("Math", "ELA")
@@ -81,8 +81,8 @@ def trend_figures(trends: pd.DataFrame) -> list[Figure]:
         alt = (f"Line chart, {subject} average scale score by year: statewide "
                + ", ".join(f"{y} {v:.1f}" for y, v in zip(years, state) if v is not None)
                + "; Alliance cohort " + ", ".join(f"{y} {v:.1f}" for y, v in zip(years, cohort) if v is not None) + ".")
-        figures.append(line_figure(
-            f"trend_{subject.lower()}", alt, f"{subject}: the cohort's average stays below the state's.",
+        figures.append(chart_figure(
+            line_chart_svg, f"trend_{subject.lower()}", alt, f"{subject}: the cohort's average stays below the state's.",
             years=years, series={"Statewide": state, "Alliance cohort": cohort},
             colours={"Statewide": STATE, "Alliance cohort": COHORT}, ylabel="Weighted scale score",
             title=f"{subject}: statewide and Alliance cohort average, grades 3-8",
@@ -226,8 +226,8 @@ def robustness_section(robustness: pd.DataFrame, margins: pd.DataFrame, top_n: i
     if len(study):
         labels = [short_name(n) for n in study["district_name"]]
         shares = [float(v) * 100 for v in study["selection_frequency"]]
-        section.figures.append(bar_figure(
-            "robustness_study", "Bar chart, share of the 42 variants that pick each identified district (study years): "
+        section.figures.append(chart_figure(
+            bar_chart_svg, "robustness_study", "Bar chart, share of the 42 variants that pick each identified district (study years): "
             + "; ".join(f"{label} {share:.0f}%" for label, share in zip(labels, shares)) + ".",
             labels=labels, values=shares, highlighted=[label != "fragile" for label in study["label"]],
             xlabel="Share of variants that pick the district (%)", title="Identified districts: share of variants (study years)",
@@ -280,8 +280,8 @@ def gap_figures(summary: pd.DataFrame) -> list[Figure]:
             continue
         labels = [f"{gap} ({'cohort' if scope == 'cohort' else 'state'})" for gap, scope in zip(block["gap"], block["scope"])]
         values = [float(v) for v in block["gap_value"]]
-        figures.append(bar_figure(
-            f"gaps_{subject.lower()}", f"Bar chart, {subject} achievement gaps in {year}, percentage points: "
+        figures.append(chart_figure(
+            bar_chart_svg, f"gaps_{subject.lower()}", f"Bar chart, {subject} achievement gaps in {year}, percentage points: "
             + "; ".join(f"{label} {value:.1f}" for label, value in zip(labels, values)) + ".",
             labels=labels, values=values, highlighted=[scope == "cohort" for scope in block["scope"]],
             xlabel="Gap in percentage points meeting the standard", title=f"{subject} gaps, {year}: cohort (dark) and state",

@@ -140,16 +140,10 @@ def line_chart_svg(
             plt.close(figure)
 
 
-def bar_figure(key: str, alt: str, caption: str = "", **chart) -> Figure:
-    """A bar chart as a ``Figure`` (wide and narrow renderings of the same values)."""
-    return Figure(key, data_uri(bar_chart_svg(**chart, width=WIDE)), data_uri(bar_chart_svg(**chart, width=NARROW)),
-                  alt, caption)
-
-
-def line_figure(key: str, alt: str, caption: str = "", **chart) -> Figure:
-    """A line chart as a ``Figure`` (wide and narrow renderings of the same values)."""
-    return Figure(key, data_uri(line_chart_svg(**chart, width=WIDE)), data_uri(line_chart_svg(**chart, width=NARROW)),
-                  alt, caption)
+def chart_figure(draw, key: str, alt: str, caption: str = "", **chart) -> Figure:
+    """A chart as a ``Figure``: ``draw`` (``bar_chart_svg`` or ``line_chart_svg``) rendered wide and narrow from the
+    same values."""
+    return Figure(key, data_uri(draw(**chart, width=WIDE)), data_uri(draw(**chart, width=NARROW)), alt, caption)
 
 
 def data_uri(svg: str) -> str:

@@ -41,21 +41,15 @@ def _names(names) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def unavailable_families(appendix: list[ReportTable]) -> dict[str, ReportTable]:
-    """Indicator family ("T-score change") -> its first unavailable Appendix B table."""
-    found: dict[str, ReportTable] = {}
-    for table in appendix:
-        if table.unavailable:
-            family = "T-score change" if "T-score" in table.title else "Growth rate" if "growth" in table.title else "SBAC change"
-            found.setdefault(family, table)
-    return found
+def study_comparison_table(
+    study: pd.DataFrame, identified: pd.DataFrame, missing: dict[str, list[ReportTable]]
+) -> ReportTable:
+    """The study's identified districts beside this run's, with the reason for every difference.
 
-
-def study_comparison_table(study: pd.DataFrame, identified: pd.DataFrame, appendix: list[ReportTable]) -> ReportTable:
-    """The study's identified districts beside this run's, with the reason for every difference."""
+    ``missing``: indicator family ("T-score change") -> its Appendix B tables that could not be computed.
+    """
     here = identified.set_index("district_code")
     in_study = study.set_index("district_code")
-    missing = unavailable_families(appendix)
     codes = list(dict.fromkeys([*study["district_code"], *identified["district_code"]]))
     records = []
     for code in codes:
@@ -64,9 +58,8 @@ def study_comparison_table(study: pd.DataFrame, identified: pd.DataFrame, append
         why = None
         if code in in_study.index and code not in here.index:
             if family in missing:
-                table = missing[family]
                 why = (f"The study selected it through the {family} indicators, which could not be computed here: "
-                       f"{table.unavailable_plain} This run can neither confirm nor rule out that finding.")
+                       f"{missing[family][0].unavailable_plain} This run can neither confirm nor rule out that finding.")
             else:
                 why = "Not in the top 3 on any indicator computed from the exports this run read."
         elif code not in in_study.index:
@@ -124,7 +117,7 @@ def _equity_sentence(summary: pd.DataFrame) -> str:
 
 
 def summary_section(
-    tables: dict[str, pd.DataFrame], cohort: pd.DataFrame, appendix: list[ReportTable], identified: ReportTable,
+    tables: dict[str, pd.DataFrame], cohort: pd.DataFrame, missing: dict[str, list[ReportTable]], identified: ReportTable,
     study: ReportTable, settings: dict[str, str],
 ) -> Section:
     start, end = settings.get("change_start_year", ""), settings.get("change_end_year", "")
@@ -152,9 +145,9 @@ def summary_section(
                      "the method" + (f"; {_names(fragile['district_name'])} {'is' if len(fragile) == 1 else 'are'} "
                                      "picked in fewer than half and should be read as a weak finding." if len(fragile) else "."))
         paragraphs.append(text)
-    for family, table in unavailable_families(appendix).items():
-        numbers = " and ".join(t.title.partition(". ")[0] for t in appendix if t.unavailable and family.split()[0] in t.title)
-        paragraphs.append(f"Not computed: {family} ({numbers}). {table.unavailable_plain}")
+    for family, unavailable in missing.items():
+        numbers = " and ".join(table.title.partition(". ")[0] for table in unavailable)
+        paragraphs.append(f"Not computed: {family} ({numbers}). {unavailable[0].unavailable_plain}")
     differs = study.rows[study.rows["flag"] == "differs"]
     only_study = differs[differs["in_run"] == "no"]
     text = (f"The study identified {int((study.rows['in_study'] == 'yes').sum())} districts; this run identifies "
@@ -164,7 +157,7 @@ def summary_section(
         family = row["study_family"]
         text += (f" {short_name(row['district_name'])} is not identified here: the study selected it through the "
                  f"{family} indicators, which could not be computed from these exports, so this run can neither confirm "
-                 "nor rule out that finding." if family in unavailable_families(appendix) else
+                 "nor rule out that finding." if family in missing else
                  f" {short_name(row['district_name'])} is not identified here: {row['difference']}")
     paragraphs.append(text)
     designation = _designation_sentence(tables["alliance_identification"], tables["opportunity_districts"])

@@ -10,6 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from alliance_pipeline import paths
+from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports
 
 
@@ -87,8 +88,6 @@ class MethodSettings(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """A year setting the instance does not hold fails the run before any asset computes, naming the setting
         and the years that exist. A family with no years at all is not an error: its indicators are unavailable."""
-        from alliance_pipeline.edsight.families import FAMILIES, sort_years
-
         if context.instance is None:
             return
         for setting, family in YEAR_SETTINGS.items():

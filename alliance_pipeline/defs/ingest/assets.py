@@ -44,17 +44,22 @@ def raw_frame(export: EdSightExport) -> pd.DataFrame:
     return frame
 
 
-def held_versions(io_manager: ParquetIOManager, instance: dg.DagsterInstance) -> dict[tuple[str, str], str]:
-    """(family, school year) -> SHA-256 of the export the warehouse's raw Parquet file was built from, for the
-    school years the instance has (the truth ``is_latest`` is measured against)."""
-    held = {}
+def stored_sources(io_manager: ParquetIOManager, instance: dg.DagsterInstance) -> dict[tuple[str, str], dict]:
+    """(family, school year) -> the provenance (file, SHA-256, title, rows) recorded in the warehouse's raw Parquet
+    file, for the school years the instance has ({} when a file predates provenance). The one truth the versions
+    table's ``is_latest`` and the report's sources are both read from."""
+    found = {}
     for family in FAMILIES.values():
         years = set(instance.get_dynamic_partitions(family.partitions_name))
         for year, path in io_manager.stored_partitions(dg.AssetKey(family.asset_name)).items():
-            sha = (read_attrs(path).get("source") or {}).get("sha256")
-            if year in years and sha:
-                held[(family.name, year)] = sha
-    return held
+            if year in years:
+                found[(family.name, year)] = read_attrs(path).get("source") or {}
+    return found
+
+
+def held_versions(io_manager: ParquetIOManager, instance: dg.DagsterInstance) -> dict[tuple[str, str], str]:
+    """(family, school year) -> SHA-256 of the export the warehouse holds now (what ``is_latest`` means)."""
+    return {key: source["sha256"] for key, source in stored_sources(io_manager, instance).items() if source.get("sha256")}
 
 
 def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:

@@ -16,7 +16,8 @@ from pydantic import Field
 
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.checks import EAGER, POOL
-from alliance_pipeline.defs.common.io_manager import ParquetIOManager, read_attrs
+from alliance_pipeline.defs.common.io_manager import ParquetIOManager
+from alliance_pipeline.defs.ingest.assets import stored_sources
 from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.reporting.appendix_b import ReportTable, appendix_b_report as build_report
@@ -40,15 +41,11 @@ def export_sources(io_manager: ParquetIOManager, references: dict[str, pd.DataFr
     """Provenance of every stored raw partition of the instance's school years (file, SHA-256, year),
     read from the Parquet footers (a file of a year the instance no longer has is not cited), and of the
     reference tables."""
-    sources = []
-    for family in FAMILIES.values():
-        key = dg.AssetKey(family.asset_name)
-        years = set(instance.get_dynamic_partitions(family.partitions_name))
-        for year, path in io_manager.stored_partitions(key).items():
-            if year not in years:
-                continue
-            source = read_attrs(path).get("source") or {"file": "(not recorded; re-materialize)", "sha256": "", "title": ""}
-            sources.append({"asset": key.to_user_string(), "school_year": year, **source})
+    sources = [
+        {"asset": FAMILIES[family].asset_name, "school_year": year,
+         **(source or {"file": "(not recorded; re-materialize)", "sha256": "", "title": ""})}
+        for (family, year), source in stored_sources(io_manager, instance).items()
+    ]
     for name, reference in references.items():
         if reference.attrs.get("source"):
             sources.append({"asset": name, **reference.attrs["source"]})
