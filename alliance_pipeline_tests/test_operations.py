@@ -9,6 +9,7 @@ from alliance_pipeline import paths
 from alliance_pipeline.archive import archive_export, list_versions
 from alliance_pipeline.definitions import defs
 from alliance_pipeline.defs.common.io_manager import read_parquet
+from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.edsight import read_export
 from alliance_pipeline.methods import sbac
 from alliance_pipeline.refresh import refresh
@@ -22,29 +23,30 @@ DOWNSTREAM_OF_SBAC = {
 NOT_DOWNSTREAM_OF_SBAC = {"growth_rankings", "alliance_identification", "opportunity_districts", "alliance_cohort"}
 
 
-def _sensor(name: str, instance):
-    context = dg.build_sensor_context(instance=instance, resources={"edsight": defs.resources["edsight"]}, definitions=defs)
+def _sensor(name: str, instance, cursor: str | None = None):
+    context = dg.build_sensor_context(instance=instance, resources={"edsight": defs.resources["edsight"]},
+                                      definitions=defs, cursor=cursor)
     return defs.resolve_sensor_def(name)(context)
 
 
-def _execute(instance, request: dg.RunRequest) -> None:
+def _execute(instance, request: dg.RunRequest, success: bool = True) -> dg.ExecuteInProcessResult:
     job = defs.resolve_job_def(request.job_name)
-    result = job.execute_in_process(partition_key=request.partition_key, instance=instance, tags=request.tags)
-    assert result.success
+    result = job.execute_in_process(partition_key=request.partition_key, instance=instance, tags=request.tags,
+                                    asset_selection=request.asset_selection, raise_on_error=False)
+    assert result.success == success
+    return result
 
 
-def _automation(instance, cursor):
-    """One tick of the automation sensor; materializes what it requests (all unpartitioned) in one run."""
-    result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
-    graph = defs.resolve_asset_graph()
-    requested = {key.to_user_string() for key in graph.get_all_asset_keys() if result.get_num_requested(key)}
-    if requested:
-        run = dg.materialize(list(defs.assets), selection=sorted(requested), instance=instance, resources=dict(defs.resources))
-        assert run.success
-        # The next tick sees those materializations and asks for nothing more (no loops).
-        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
-        assert result.total_requested == 0
-    return requested, result.cursor
+def _cross_year(instance) -> set[str]:
+    """One tick of cross_year_tables_sensor: runs what it requests in one run; the next tick asks for nothing."""
+    request = _sensor("cross_year_tables_sensor", instance)
+    if isinstance(request, dg.SkipReason):
+        return set()
+    assert request.job_name == "cross_year_tables" and request.tags["alliance_pipeline/inputs"]
+    _execute(instance, request)
+    again = _sensor("cross_year_tables_sensor", instance)
+    assert isinstance(again, dg.SkipReason) and "current" in again.skip_message, again
+    return {key.to_user_string() for key in request.asset_selection}
 
 
 def _materialized_partitions(instance, asset: str) -> list[str]:
@@ -52,45 +54,52 @@ def _materialized_partitions(instance, asset: str) -> list[str]:
     return sorted(record.partition_key for record in records)
 
 
+def _materializations(instance, asset: str) -> int:
+    return len(instance.fetch_materializations(dg.AssetKey(asset), limit=1000).records)
+
+
 def test_new_year_and_republished_export_flow_through_the_graph(instance, env, sample_copy):
     env.source(sample_copy)
     assert refresh(defs, instance, progress=lambda message: None).success
-    requested, cursor = _automation(instance, None)
-    assert requested == set()  # everything is current after the first load
-    assert _sensor("republished_export_sensor", instance).skip_message.startswith("every materialized export")
+    assert _cross_year(instance) == set()  # everything is current after the first load
+    assert "current" in _sensor("cross_year_tables_sensor", instance).skip_message
+    assert _sensor("republished_export_sensor", instance).skip_reason.skip_message.startswith("no export changed")
 
-    # CSDE publishes 2017-18: the sensor adds the partition and asks for that year of SBAC only.
+    # CSDE publishes 2017-18: the partition is registered, the new-year sensor asks for that year of SBAC only.
     write_export(sample_copy, "sbac_district", "2017-18", SEED)
-    result = _sensor("new_school_year_sensor", instance)
+    result = _sensor("school_year_partitions", instance)
     assert [(r.partitions_def_name, r.partition_keys) for r in result.dynamic_partitions_requests] == [
-        ("sbac_district_years", ["2017-18"])]
-    assert [(r.job_name, r.partition_key) for r in result.run_requests] == [("single_year_sbac_district", "2017-18")]
+        ("sbac_district_years", ["2017-18"])] and not result.run_requests
     instance.add_dynamic_partitions("sbac_district_years", ["2017-18"])
-    _execute(instance, result.run_requests[0])
+    assert "still running" not in _sensor("cross_year_tables_sensor", instance).skip_message
+    [request] = _sensor("new_school_year_sensor", instance)
+    assert (request.job_name, request.partition_key) == ("single_year_sbac_district", "2017-18")
+    assert request.tags["alliance_pipeline/family"] == "sbac_district" and request.tags["alliance_pipeline/school_year"] == "2017-18"
+    _execute(instance, request)
     assert set(defs.resolve_job_def("single_year_sbac_district").asset_layer.executable_asset_keys) == {
         dg.AssetKey(name) for name in SBAC_GROUP}
-    requested, cursor = _automation(instance, cursor)
+    requested = _cross_year(instance)
     assert DOWNSTREAM_OF_SBAC <= requested and not (requested & NOT_DOWNSTREAM_OF_SBAC), requested
     yearly = read_parquet(env.warehouse_dir / "sbac_yearly_changes.parquet")
     pairs = set(map(tuple, yearly[["start_year", "end_year"]].drop_duplicates().to_numpy()))
     assert pairs == {("2014-15", "2015-16"), ("2015-16", "2016-17"), ("2016-17", "2017-18")}
     assert yearly.loc[yearly["end_year"] == "2017-18", "rank_cohort"].notna().sum() > 0
 
-    # CSDE republishes 2015-16 with changed numbers: a run for that year only, then its downstream.
+    # CSDE republishes 2015-16 with changed numbers: a run for that year only, then its downstream in one run.
     before = read_parquet(env.warehouse_dir / "sbac_score_changes.parquet")
     old_path = write_export(sample_copy, "sbac_district", "2015-16", SEED)  # same path, same content as loaded
     old_sha = read_export(old_path).sha256
     write_export(sample_copy, "sbac_district", "2015-16", SEED, revision=1)
-    assert _sensor("new_school_year_sensor", instance).skip_message
+    assert isinstance(_sensor("new_school_year_sensor", instance), dg.SkipReason)
     result = _sensor("republished_export_sensor", instance)
     assert [(r.job_name, r.partition_key) for r in result.run_requests] == [("single_year_sbac_district", "2015-16")]
     assert result.run_requests[0].tags["alliance_pipeline/trigger"] == "republished"
     _execute(instance, result.run_requests[0])
     assert _materialized_partitions(instance, "raw_sbac_district") == ["2014-15", "2015-16", "2015-16", "2016-17", "2017-18"]
     assert _materialized_partitions(instance, "raw_sbac_growth") == ["2015-16", "2016-17"]  # untouched
-    requested, cursor = _automation(instance, cursor)
+    requested = _cross_year(instance)
     assert DOWNSTREAM_OF_SBAC <= requested and not (requested & NOT_DOWNSTREAM_OF_SBAC), requested
-    assert _sensor("republished_export_sensor", instance).skip_message  # refreshed once, not again
+    assert not _sensor("republished_export_sensor", instance).run_requests  # refreshed once, not again
 
     # Both versions stay in the archive, listed by raw_export_versions.
     versions = read_parquet(env.warehouse_dir / "raw_export_versions.parquet")
@@ -106,6 +115,50 @@ def test_new_year_and_republished_export_flow_through_the_graph(instance, env, s
     got = after.set_index(["district_code", "subject"])["score_end"].dropna()
     assert (got - expected.reindex(got.index)).abs().max() < 1e-9
     assert not after["score_end"].equals(before["score_end"])
+
+
+def test_the_report_waits_for_a_settled_set_of_exports_and_identical_bytes_cascade_nothing(instance, env, sample_copy):
+    """A republished year whose run fails leaves the last report in place (the sensor waits, a manual report run is
+    refused); fixed, one run rebuilds the report from one set of versions. Re-loading identical bytes (a backfill of
+    two enrollment years) gives the same data versions: no downstream run, no automation request."""
+    env.source(sample_copy)
+    assert refresh(defs, instance, progress=lambda message: None).success
+    report = env.reports_dir / "latest" / "appendix-b.html"
+    html = report.read_bytes()
+    built = consistency.built_from(instance)
+    assert built and built["raw_sbac_district[2015-16]"] == read_export(
+        next((sample_copy / "sbac-district").glob("*2015-16*"))).sha256[:16]
+    counts = {name: _materializations(instance, name) for name in ("alliance_identification", "opportunity_districts",
+                                                                   "raw_export_versions", "appendix_b_report")}
+
+    # Identical bytes, two enrollment years: same data versions, nothing downstream.
+    for year in ("2014-15", "2015-16"):
+        _execute(instance, dg.RunRequest(job_name="single_year_enrollment", partition_key=year))
+    assert _cross_year(instance) == set()
+    assert dg.evaluate_automation_conditions(defs=defs, instance=instance).total_requested == 0
+    assert {name: _materializations(instance, name) for name in counts} == counts and report.read_bytes() == html
+
+    # A republished 2016-17 that fails validation: the year is not settled, so nothing after it is rebuilt.
+    path = next((sample_copy / "sbac-district").glob("*2016-17*"))
+    good = path.read_bytes()
+    assert b"Assessments, 2016-17" in good
+    path.write_bytes(good.replace(b"Assessments, 2016-17", b"Assessments, 2015-16", 1))  # names the wrong year
+    [request] = _sensor("republished_export_sensor", instance).run_requests
+    _execute(instance, request, success=False)
+    skip = _sensor("cross_year_tables_sensor", instance)
+    assert "last run failed: raw_sbac_district[2016-17]" in skip.skip_message and "stays in place" in skip.skip_message
+    refused = defs.resolve_job_def("report_only").execute_in_process(instance=instance, raise_on_error=False)
+    assert not refused.success and report.read_bytes() == html
+    assert "not built from a mix of export versions" in str(refused.all_events)
+
+    # Fixed (CSDE republishes again): the year loads, and one run rebuilds its downstream and the report.
+    write_export(sample_copy, "sbac_district", "2016-17", SEED, revision=1)
+    [request] = _sensor("republished_export_sensor", instance).run_requests
+    _execute(instance, request)
+    requested = _cross_year(instance)
+    assert DOWNSTREAM_OF_SBAC <= requested and "opportunity_districts" not in requested
+    assert consistency.built_from(instance)["raw_sbac_district[2016-17]"] == read_export(path).sha256[:16]
+    assert report.read_bytes() != html
 
 
 def test_archive_keeps_each_version_once_with_its_first_seen_time(tmp_path):
@@ -132,8 +185,8 @@ def test_archive_keeps_each_version_once_with_its_first_seen_time(tmp_path):
 def test_jobs_schedules_and_sensors_are_named_for_their_purpose():
     jobs = {job.name for job in defs.jobs}
     assert {"single_year_sbac_district", "single_year_enrollment", "cross_year_tables", "report_only"} <= jobs
-    assert {s.name for s in defs.sensors} == {"new_school_year_sensor", "republished_export_sensor", "keep_tables_current",
-                                              "alert_on_run_failure"}
+    assert {s.name for s in defs.sensors} == {"school_year_partitions", "new_school_year_sensor", "republished_export_sensor",
+                                              "cross_year_tables_sensor", "keep_tables_current", "alert_on_run_failure"}
     assert all(job.tags.get("dagster/max_runtime") == "3600" for job in defs.jobs)
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():  # owners, tags and the concurrency pool on every asset
@@ -147,8 +200,8 @@ def test_jobs_schedules_and_sensors_are_named_for_their_purpose():
         node = graph.get(key)
         assert node.code_version, key
         name = key.to_user_string()
-        follows_exports = name.startswith("raw_") and name != "raw_export_versions"
-        assert (node.automation_condition is None) == follows_exports, name
+        # Yearly tables follow their raw partition; raw ones follow the exports; cross-year ones the consistency sensor.
+        assert (node.automation_condition is not None) == (node.partitions_def is not None and not name.startswith("raw_")), name
 
 
 def test_annual_schedule_adds_new_years_and_requests_the_latest(instance, env, sample_copy):

@@ -62,8 +62,16 @@ class LocalExports:
         names = [entry.name for entry in folder.iterdir() if entry.is_file()]
         return {year: str(folder / name) for year, name in _by_year(family, names).items()}
 
-    def fetch(self, family_name: str, year: str) -> Path:
-        found = self.discover(family_name)
+    def validator(self, family_name: str, year: str, found: dict[str, str] | None = None) -> str | None:
+        """Size and modification time of the file: equal validators, unchanged file (no need to read it)."""
+        found = self.discover(family_name) if found is None else found
+        if year not in found:
+            return None
+        stat = os.stat(found[year])
+        return f"size={stat.st_size};mtime_ns={stat.st_mtime_ns}"
+
+    def fetch(self, family_name: str, year: str, found: dict[str, str] | None = None) -> Path:
+        found = self.discover(family_name) if found is None else found
         if year not in found:
             raise SourceError(
                 f"no {family_name} export for {year} in {self.directory / _family(family_name).folder}"
@@ -158,11 +166,32 @@ class HttpExports:
         names = [unquote(Path(urlparse(link).path).name) for link in parser.links]
         return {year: urljoin(url, name) for year, name in _by_year(family, names).items()}
 
-    def fetch(self, family_name: str, year: str) -> Path:
+    def validator(self, family_name: str, year: str, found: dict[str, str] | None = None) -> str | None:
+        """The export's ETag, or its Last-Modified and size, from a HEAD request (no body is downloaded);
+        None when the server gives neither (then only the bytes can tell)."""
+        import requests
+
+        found = self.discover(family_name) if found is None else found
+        if year not in found:
+            return None
+        try:
+            response = self.session.head(found[year], timeout=self.timeout, allow_redirects=True)
+        except requests.RequestException as exc:
+            raise SourceUnavailable(f"cannot reach {found[year]}: {exc}") from exc
+        if not response.ok:
+            return None
+        headers = response.headers
+        if headers.get("ETag"):
+            return f"etag={headers['ETag']}"
+        if headers.get("Last-Modified") and headers.get("Content-Length"):
+            return f"size={headers['Content-Length']};modified={headers['Last-Modified']}"
+        return None
+
+    def fetch(self, family_name: str, year: str, found: dict[str, str] | None = None) -> Path:
         import requests
 
         family = _family(family_name)
-        found = self.discover(family_name)
+        found = self.discover(family_name) if found is None else found
         if year not in found:
             raise SourceError(f"no {family_name} export for {year} under {self._folder_url(family)}")
         url = found[year]

@@ -9,13 +9,18 @@ nothing downstream runs on the bad data.
 import dagster as dg
 import pandas as pd
 
+from alliance_pipeline.defs.common.io_manager import frame_version
 from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.validation import ValidationReport, validate_frame
 
 CHECK_NAME = "expectations"
-# Dynamic (school-year) partitions have no "latest time window", so eager() follows
-# every year, including a republished historical one.
-EAGER = dg.AutomationCondition.eager()
+# A yearly table (sbac_district_scores) follows its raw partition, for any year: dynamic partitions have no "latest
+# time window", so eager() follows a republished historical year too. The cross-year tables have no condition: they
+# are rebuilt together, from one settled set of yearly versions, by cross_year_tables_sensor (defs/operations).
+# Only a new data version counts as an update: re-reading identical bytes changes nothing downstream.
+EAGER = dg.AutomationCondition.eager().replace("any_deps_updated", dg.AutomationCondition.any_deps_match(
+    dg.AutomationCondition.data_version_changed() & ~dg.AutomationCondition.executed_with_root_target(),
+).with_label("any_deps_data_changed"))
 # One pool for every step: the instance limits it to the machine's cores (deploy/dagster-local.yaml).
 POOL = "alliance_cpu"
 
@@ -31,11 +36,11 @@ def expectation_checks(name: str) -> list[dg.AssetCheckSpec]:
 def table_asset(group: str, description: str, code_version: str, **kwargs):
     """``@dg.asset`` for a pandas table stored as Parquet and checked by expectations/<name>.json.
 
-    The project's automation policy is set here once: a table updates when what it
-    reads was updated (``AutomationCondition.eager()``); raw assets pass
-    ``automation_condition=None`` because they follow the exports, not a parent.
+    The project's automation policy is set here once: a yearly table updates when its raw partition was updated
+    (``AutomationCondition.eager()``); raw assets pass ``automation_condition=None`` because they follow the
+    exports; cross-year tables have none (``cross_year_tables_sensor`` rebuilds them together).
     """
-    kwargs.setdefault("automation_condition", EAGER)
+    kwargs.setdefault("automation_condition", EAGER if "partitions_def" in kwargs else None)
 
     def wrap(fn):
         return dg.asset(
@@ -123,4 +128,5 @@ def finish(context, name: str, frame: pd.DataFrame, metadata: dict, preview_colu
     else:
         yield from validated(dg.AssetKey(name), frame, name, f"the {name} table", {})
         meta["preview"] = preview(frame, columns=preview_columns)
-    yield dg.Output(frame, metadata=meta)
+    # Equal tables get equal data versions: a re-run that changes nothing does not look like news downstream.
+    yield dg.Output(frame, metadata=meta, data_version=dg.DataVersion(frame_version(frame)))

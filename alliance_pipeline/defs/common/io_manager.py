@@ -13,6 +13,7 @@ partitions, it arrives as the one DataFrame of that partition.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -25,7 +26,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from alliance_pipeline import paths
-from alliance_pipeline.edsight.families import sort_years
+from alliance_pipeline.edsight.families import FAMILIES, sort_years
 
 
 ATTRS_KEY = b"alliance_pipeline.attrs"
@@ -42,6 +43,15 @@ def to_arrow(frame: pd.DataFrame) -> pa.Table:
     metadata.pop(b"PANDAS_ATTRS", None)
     metadata[ATTRS_KEY] = json.dumps(frame.attrs, default=str).encode()
     return table.replace_schema_metadata(metadata)
+
+
+def frame_version(frame: pd.DataFrame) -> str:
+    """A data version of a table: SHA-256 of its Arrow serialization (equal tables, equal versions)."""
+    sink = pa.BufferOutputStream()
+    table = to_arrow(frame)
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue()).hexdigest()[:16]
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
@@ -73,6 +83,10 @@ def read_attrs(path: Path) -> dict:
     """``frame.attrs`` of a stored table, from the Parquet footer only (no data read)."""
     stored = (pq.read_schema(path).metadata or {}).get(ATTRS_KEY)
     return json.loads(stored) if stored else {}
+
+
+def _any_school_years(context: dg.InputContext) -> bool:
+    return any(context.instance.get_dynamic_partitions(family.partitions_name) for family in FAMILIES.values())
 
 
 class ParquetIOManager(dg.ConfigurableIOManager):
@@ -112,6 +126,12 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         if not context.has_asset_partitions:
             return self._read(self.path_for(key), key, None)
         keys = sort_years(context.asset_partition_keys)
+        if not keys and not _any_school_years(context):
+            raise dg.Failure(
+                description=f"{key.to_user_string()}: this Dagster instance has no school years registered yet, so there "
+                "is nothing to read. The school_year_partitions sensor (Automation, on by default) registers them from "
+                "the export source within a minute of the daemon starting (`alliance-pipeline refresh` does it too); "
+                "then Materialize all again.", allow_retries=False)
         if context.has_partition_key and len(keys) == 1:
             return self._read(self.path_for(key, keys[0]), key, keys[0])
         # An asset over all years reads the years that have been materialized; each such

@@ -35,6 +35,8 @@ class YearChanges:
     vanished: dict[str, list[str]] = field(default_factory=dict)  # partitions whose export is gone
     refused: list[str] = field(default_factory=list)  # one message per file not registered
     kept: list[str] = field(default_factory=list)  # one message per family whose source listed nothing
+    # "family/year" -> validator of each refused file, so a caller can skip re-reading it while it is unchanged
+    refused_validators: dict[str, str] = field(default_factory=dict)
 
     def messages(self) -> list[str]:
         gone = [f"{FAMILIES[name].asset_name} {year}: the export is no longer in the source; partition removed "
@@ -55,8 +57,11 @@ def confirmed_year(source, family: str, year: str) -> str | None:
     return None
 
 
-def year_changes(instance: dg.DagsterInstance, source, families=None) -> YearChanges:
-    """Compare each family's partitions with the exports in ``source`` (raises SourceError if it cannot be listed)."""
+def year_changes(instance: dg.DagsterInstance, source, families=None, refused_before: dict[str, str] | None = None) -> YearChanges:
+    """Compare each family's partitions with the exports in ``source`` (raises SourceError if it cannot be listed).
+
+    ``refused_before`` ("family/year" -> validator, from an earlier call's ``refused_validators``): a file refused
+    then and unchanged since (same size and time, or ETag) is not read again."""
     changes = YearChanges()
     for name in families or FAMILIES:
         found = source.discover(name)
@@ -72,9 +77,17 @@ def year_changes(instance: dg.DagsterInstance, source, families=None) -> YearCha
         for year in found:
             if year in existing:
                 continue
+            validator = source.validator(name, year, found) if refused_before is not None else None
+            if validator and refused_before.get(f"{name}/{year}") == validator:
+                changes.refused.append(f"{FAMILIES[name].asset_name} {year}: still not registered (the file is "
+                                       "unchanged since it was refused)")
+                changes.refused_validators[f"{name}/{year}"] = validator
+                continue
             refusal = confirmed_year(source, name, year)
             if refusal:
                 changes.refused.append(refusal)
+                if validator:
+                    changes.refused_validators[f"{name}/{year}"] = validator
             else:
                 changes.added.setdefault(name, []).append(year)
     return changes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -34,14 +35,23 @@ class EdSightSource(dg.ConfigurableResource):
         url = self.base_url or os.environ.get(paths.ENV_EDSIGHT_URL)
         if url:
             download = Path(self.download_dir) if self.download_dir else paths.downloads_dir()
-            return HttpExports(url, download, timeout=self.timeout_seconds, retries=self.retries)
+            return _http_exports(url, download, self.timeout_seconds, self.retries)
         return LocalExports(Path(self.directory) if self.directory else paths.edsight_dir())
 
     def discover(self, family: str) -> dict[str, str]:
         return self.exports().discover(family)
 
-    def fetch(self, family: str, year: str) -> Path:
-        return self.exports().fetch(family, year)
+    def validator(self, family: str, year: str, found: dict[str, str] | None = None) -> str | None:
+        return self.exports().validator(family, year, found)
+
+    def fetch(self, family: str, year: str, found: dict[str, str] | None = None) -> Path:
+        return self.exports().fetch(family, year, found)
+
+
+@functools.lru_cache(maxsize=8)
+def _http_exports(url: str, download: Path, timeout: float, retries: int) -> HttpExports:
+    """One HttpExports (one HTTP session, its connections reused) per source configuration in a process."""
+    return HttpExports(url, download, timeout=timeout, retries=retries)
 
 
 class SuppressionScope(StrEnum):

@@ -68,9 +68,12 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
     def raw_asset(context: dg.AssetExecutionContext, edsight: EdSightSource):
         year = context.partition_key
         archive = paths.archive_dir()
-        path = None
+        path = validator = None
         try:
-            path = edsight.fetch(family.name, year)
+            found = edsight.discover(family.name)  # listed once
+            # Before the bytes: a change between the two is then seen by the republish sensor, never hidden.
+            validator = edsight.validator(family.name, year, found)
+            path = edsight.fetch(family.name, year, found)
             export = read_export(path, expected_year=year)
         except (EdSightFormatError, SourceError) as exc:
             if isinstance(exc, SourceUnavailable) and context.retry_number < edsight.step_retries:
@@ -98,6 +101,8 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             metadata={
                 "source_file": dg.MetadataValue.path(export.path),
                 "source_sha256": export.sha256,
+                # Size and time (or ETag) the source reported: the republish sensor compares these, not the bytes.
+                "source_validator": validator or "",
                 "archived_copy": dg.MetadataValue.path(str(version.path)),
                 "first_seen": version.first_seen,
                 "report_title": export.title,

@@ -5,14 +5,15 @@ How the pieces fit:
 - Each export family has its own school-year partitions (see defs/common/partitions.py).
   A *year group* is a family's raw asset plus the assets partitioned like it
   (``raw_sbac_district`` + ``sbac_district_scores``); one run refreshes one year of one group.
-- ``new_school_year_sensor`` adds a partition when a new year's export appears and
-  requests that year's group; ``republished_export_sensor`` compares each export's
-  SHA-256 with the one recorded at its last materialization and requests the
-  changed (family, year) groups only.
-- Everything after the year groups (the cross-year indicators, identification,
-  report, versions list) carries ``AutomationCondition.eager()``: the automation
-  sensor ``keep_tables_current`` re-materializes exactly what is downstream of an
-  updated partition, for any year (dynamic partitions have no "latest window").
+- ``school_year_partitions`` (on by default, every 30 s) keeps the partitions equal to the
+  exports the source holds, so *Materialize all* on a fresh instance loads every year.
+- ``new_school_year_sensor`` loads each registered year never loaded; ``republished_export_sensor``
+  compares each loaded export's size and time (HEAD) with those recorded, downloads only the
+  changed ones and requests the (family, year) groups whose SHA-256 differs.
+- ``cross_year_tables_sensor`` (on by default) rebuilds everything after the year groups (the
+  cross-year indicators, identification, versions list, report) in one run, once every year is
+  settled and the yearly data versions differ from those the report was built from
+  (defs/operations/consistency.py). Identical bytes give identical versions: no run.
 - ``annual_refresh`` (cron ``ALLIANCE_REFRESH_CRON``, default 15 October 06:00
   New York time, after CSDE's late-summer release) adds new years and refreshes
   the latest ``ALLIANCE_REFRESH_LATEST_YEARS`` (default 2) of every family.
@@ -20,14 +21,17 @@ How the pieces fit:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import dagster as dg
 
 from alliance_pipeline.defs.operations.alerts import alert_on_run_failure
 from alliance_pipeline.defs.operations.freshness import NEWEST_YEAR_CHECKS
-from alliance_pipeline.defs.common.partitions import apply_year_changes, partition_requests, year_changes
+from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS, apply_year_changes, partition_requests, year_changes
+from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.reader import sha256_of
@@ -62,36 +66,121 @@ def year_job_name(family: str) -> str:
     return f"single_year_{family}"
 
 
+FAMILY_TAG = "alliance_pipeline/family"
+YEAR_TAG = "alliance_pipeline/school_year"
+INPUTS_TAG = "alliance_pipeline/inputs"
+CROSS_YEAR_JOB = "cross_year_tables"
+
+
 def _year_request(family: str, year: str, run_key: str, trigger: str) -> dg.RunRequest:
-    return dg.RunRequest(run_key=run_key, job_name=year_job_name(family), partition_key=year, tags={TRIGGER_TAG: trigger})
+    return dg.RunRequest(run_key=run_key, job_name=year_job_name(family), partition_key=year,
+                         tags={TRIGGER_TAG: trigger, FAMILY_TAG: family, YEAR_TAG: year})
 
 
-def recorded_sha256(instance: dg.DagsterInstance, family: str, year: str) -> str | None:
-    """The export's SHA-256 recorded by the last materialization of that year's raw partition."""
+def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | dg.SkipReason:
+    """One run of the cross-year tables downstream of what changed, once every school year is settled and the
+    yearly versions differ from those the report was built from; otherwise why not."""
+    state = consistency.yearly_state(instance, graph)
+    if not state.registered:
+        return dg.SkipReason("no school years are registered yet: school_year_partitions registers them from the "
+                             "export source (it runs every 30 s while the daemon runs)")
+    if not state.versions:
+        return dg.SkipReason("no school year has been loaded yet: Materialize all (Assets), or turn on "
+                             "new_school_year_sensor, or run `alliance-pipeline refresh`")
+    running = consistency.active_runs(instance)
+    if running:
+        return dg.SkipReason(f"waiting: {len(running)} run(s) queued or running ({', '.join(running[:5])})")
+    waiting = state.unsettled()
+    if waiting:
+        return dg.SkipReason(f"waiting, the last complete report stays in place: {waiting}")
+    built = consistency.built_from(instance)
+    if built == state.versions:
+        return dg.SkipReason(f"the cross-year tables and the report are current ({len(state.versions)} yearly "
+                             "partitions, one set of export versions)")
+    fingerprint = state.fingerprint()[:16]
+    failed = instance.get_run_records(dg.RunsFilter(tags={INPUTS_TAG: fingerprint},
+                                                    statuses=[dg.DagsterRunStatus.FAILURE]), limit=1)
+    if failed:
+        return dg.SkipReason(f"the cross-year run for these export versions failed (run "
+                             f"{failed[0].dagster_run.run_id[:8]}); the last complete report stays in place. Fix the "
+                             f"cause and launch the {CROSS_YEAR_JOB} job")
+    selection = consistency.downstream_cross_year(graph, consistency.changed_assets(built, state.versions))
+    selection.add(consistency.REPORT)
+    return dg.RunRequest(
+        run_key=f"cross-year:{fingerprint}", job_name=CROSS_YEAR_JOB, asset_selection=sorted(selection),
+        tags={TRIGGER_TAG: "settled_yearly_versions", INPUTS_TAG: fingerprint},
+    )
+
+
+def last_load(instance: dg.DagsterInstance, family: str, year: str) -> dict | None:
+    """SHA-256 and source validator recorded by the last materialization of that year's raw partition."""
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(FAMILIES[family].asset_name), asset_partitions=[year]), limit=1
     ).records
     if not records:
         return None
-    value = records[0].asset_materialization.metadata.get("source_sha256")
-    return value.value if value is not None else None
+    metadata = records[0].asset_materialization.metadata
+    return {name: metadata[name].value if name in metadata else "" for name in ("source_sha256", "source_validator")}
 
 
-def republished(instance: dg.DagsterInstance, source: EdSightSource) -> list[tuple[str, str, str, str]]:
-    """(family, year, recorded sha, current sha) for every materialized export whose file changed."""
-    changed = []
+@dataclass
+class RepublishCheck:
+    changed: list[tuple[str, str, str, str]] = field(default_factory=list)  # family, year, recorded sha, current sha
+    seen: dict[str, list[str]] = field(default_factory=dict)  # "family/year" -> [validator, sha256]: the new cursor
+    checked: int = 0
+    downloaded: int = 0
+
+    def summary(self) -> str:
+        return (f"{self.checked} loaded exports checked by their size and time (or ETag); {self.downloaded} "
+                f"downloaded to compare bytes; {len(self.changed)} changed")
+
+
+def republished(instance: dg.DagsterInstance, source: EdSightSource, cursor: dict[str, list[str]] | None = None) -> RepublishCheck:
+    """Which loaded exports changed since they were loaded.
+
+    Each family's folder is listed once; each export is compared by its validator (HEAD: ETag or Last-Modified and
+    size; a local file: size and mtime) with the one recorded when it was loaded or last seen (``cursor``). Only an
+    export whose validator changed is downloaded, and it counts as republished only if its SHA-256 differs."""
+    check = RepublishCheck()
+    cursor = cursor or {}
     for name, family in FAMILIES.items():
-        available = source.discover(name)
-        for year in sort_years(instance.get_dynamic_partitions(family.partitions_name)):
-            if year not in available:
+        years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
+        loads = {year: last_load(instance, name, year) for year in years}
+        loads = {year: load for year, load in loads.items() if load}  # never loaded: the new-year sensor's job
+        if not loads:
+            continue
+        found = source.discover(name)
+        for year, load in loads.items():
+            if year not in found:
                 continue
-            recorded = recorded_sha256(instance, name, year)
-            if recorded is None:
-                continue  # never materialized: the new-year sensor or a refresh loads it
-            current = sha256_of(source.fetch(name, year))
-            if current != recorded:
-                changed.append((name, year, recorded, current))
-    return changed
+            key = f"{name}/{year}"
+            check.checked += 1
+            validator = source.validator(name, year, found)
+            seen = cursor.get(key)
+            if validator and validator == load["source_validator"]:
+                current = load["source_sha256"]
+            elif validator and seen and seen[0] == validator:
+                current = seen[1]
+            else:
+                current = sha256_of(source.fetch(name, year, found))
+                check.downloaded += 1
+            check.seen[key] = [validator or "", current]
+            if current != load["source_sha256"]:
+                check.changed.append((name, year, load["source_sha256"], current))
+    return check
+
+
+def never_loaded(instance: dg.DagsterInstance) -> list[tuple[str, str]]:
+    """(family, year) registered but never materialized and not running now."""
+    found = []
+    for name, family in FAMILIES.items():
+        years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
+        if not years:
+            continue
+        key = dg.AssetKey(family.asset_name)
+        status = instance.get_status_by_partition(key, years, YEAR_PARTITIONS[name]) or {}
+        found += [(name, year) for year in years if status.get(year) is None]
+    return found
 
 
 def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
@@ -128,51 +217,79 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
     ]
 
     @dg.sensor(
-        name="new_school_year_sensor",
-        minimum_interval_seconds=300,
-        default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Adds a school-year partition for every new EdSight export and requests that year's refresh.",
-        jobs=list(year_jobs.values()),
+        name="school_year_partitions",
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Keeps each family's school-year partitions equal to the exports the source holds (a new year is "
+        "registered once its export reads as that year; a withdrawn one is removed). Launches nothing: loading is "
+        "Materialize all, new_school_year_sensor or the annual schedules.",
     )
-    def new_school_year_sensor(context: dg.SensorEvaluationContext, edsight: EdSightSource):
+    def school_year_partitions(context: dg.SensorEvaluationContext, edsight: EdSightSource):
+        refused_before = json.loads(context.cursor) if context.cursor else {}
         try:
-            changes = year_changes(context.instance, edsight)
+            changes = year_changes(context.instance, edsight, refused_before=refused_before)
         except SourceError as exc:
             return dg.SkipReason(f"export source unavailable: {exc}")
         for message in changes.messages():
             context.log.warning(message)
+        cursor = json.dumps(changes.refused_validators, sort_keys=True)
         if not changes.added and not changes.vanished:
-            return dg.SkipReason("; ".join(["no new school years in the export source", *changes.messages()]))
-        return dg.SensorResult(
-            dynamic_partitions_requests=partition_requests(changes),
-            run_requests=[
-                _year_request(name, year, f"new:{FAMILIES[name].asset_name}:{year}", "new_school_year")
-                for name, years in changes.added.items() for year in years
-            ],
-        )
+            return dg.SensorResult(cursor=cursor, skip_reason=dg.SkipReason(
+                "; ".join(["every export in the source is registered", *changes.messages()])))
+        return dg.SensorResult(dynamic_partitions_requests=partition_requests(changes), cursor=cursor)
+
+    @dg.sensor(
+        name="new_school_year_sensor",
+        minimum_interval_seconds=300,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Loads every registered school year that has never been loaded (a new export), one run per "
+        "family and year; the cross-year tables and the report follow once every year is settled.",
+        jobs=list(year_jobs.values()),
+    )
+    def new_school_year_sensor(context: dg.SensorEvaluationContext):
+        new = never_loaded(context.instance)
+        if not new:
+            return dg.SkipReason("every registered school year has been loaded")
+        return [_year_request(name, year, f"new:{FAMILIES[name].asset_name}:{year}", "new_school_year")
+                for name, year in new]
 
     @dg.sensor(
         name="republished_export_sensor",
         minimum_interval_seconds=3600,
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Requests a refresh of exactly the (family, school year) whose export's SHA-256 differs from the "
-        "one recorded at its last materialization (CSDE republished it).",
+        description="Requests a refresh of exactly the (family, school year) CSDE republished: each loaded export is "
+        "checked by its size and time (HEAD: ETag or Last-Modified) and downloaded only when those changed; it is "
+        "refreshed when its SHA-256 differs from the one loaded.",
         jobs=list(year_jobs.values()),
     )
     def republished_export_sensor(context: dg.SensorEvaluationContext, edsight: EdSightSource):
         try:
-            changed = republished(context.instance, edsight)
+            check = republished(context.instance, edsight, json.loads(context.cursor) if context.cursor else None)
         except SourceError as exc:
             return dg.SkipReason(f"export source unavailable: {exc}")
-        if not changed:
-            return dg.SkipReason("every materialized export matches its recorded SHA-256")
-        for name, year, old, new in changed:
+        context.log.info(check.summary())
+        cursor = json.dumps(check.seen, sort_keys=True)
+        for name, year, old, new in check.changed:
             context.log.info(f"{FAMILIES[name].asset_name} {year}: republished ({old[:12]} -> {new[:12]})")
-        return dg.SensorResult(run_requests=[
+        if not check.changed:
+            return dg.SensorResult(cursor=cursor, skip_reason=dg.SkipReason(f"no export changed: {check.summary()}"))
+        return dg.SensorResult(cursor=cursor, run_requests=[
             # The run key includes the new hash: each new version is refreshed once.
             _year_request(name, year, f"republish:{FAMILIES[name].asset_name}:{year}:{new[:16]}", "republished")
-            for name, year, _, new in changed
+            for name, year, _, new in check.changed
         ])
+
+    @dg.sensor(
+        name="cross_year_tables_sensor",
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Rebuilds the cross-year tables and the report in one run once every school year is settled "
+        "(nothing running, no failed year) and the yearly data versions differ from those the report was built from; "
+        "only the tables downstream of what changed. Identical bytes request nothing.",
+        jobs=[job for job in jobs if job.name == CROSS_YEAR_JOB],
+    )
+    def cross_year_tables_sensor(context: dg.SensorEvaluationContext):
+        return cross_year_request(context.instance, context.repository_def.asset_graph)
 
     schedules = [annual_schedule(name, job) for name, job in year_jobs.items()]
     schedules.append(dg.ScheduleDefinition(
@@ -184,10 +301,12 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
         target=dg.AssetSelection.all(),
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=60,
-        description="Materializes the cross-year tables and the report when a yearly partition they read was updated.",
+        description="Updates a yearly table (sbac_district_scores, cmt_district_scores) when its raw partition got a "
+        "new data version outside a year job (e.g. one raw partition launched from its asset page).",
     )
     return {"jobs": jobs, "schedules": schedules, "asset_checks": NEWEST_YEAR_CHECKS,
-            "sensors": [new_school_year_sensor, republished_export_sensor, automation, alert_on_run_failure]}
+            "sensors": [school_year_partitions, new_school_year_sensor, republished_export_sensor,
+                        cross_year_tables_sensor, automation, alert_on_run_failure]}
 
 
 def annual_schedule(family: str, job) -> dg.ScheduleDefinition:

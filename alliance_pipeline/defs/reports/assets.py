@@ -15,10 +15,11 @@ import pandas as pd
 from pydantic import Field
 
 from alliance_pipeline import paths
-from alliance_pipeline.defs.common.checks import EAGER, POOL
+from alliance_pipeline.defs.common.checks import POOL
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
 from alliance_pipeline.defs.ingest.assets import stored_sources
 from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings
+from alliance_pipeline.defs.operations.consistency import BUILT_FROM, yearly_state
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.reporting.appendix_b import ReportTable, appendix_b_report as build_report
 from alliance_pipeline.reporting.render import markdown_table, write_report
@@ -69,7 +70,6 @@ def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
     code_version=CODE_VERSION,
     kinds={"html", "csv"},
     deps=RAW_KEYS,
-    automation_condition=EAGER,
     pool=POOL,
     description="Section 7: the report for policy analysts: a plain-language summary with the study's findings beside "
     "this run's, caveats and citations, the study's Appendix B tables, every later year, robustness, equity, the "
@@ -98,6 +98,15 @@ def appendix_b_report(
     io_manager: dg.ResourceParam[ParquetIOManager],
     report_settings: ReportSettings,
 ) -> dg.MaterializeResult:
+    from alliance_pipeline.definitions import defs  # the whole graph (a run's own graph holds only its selection)
+
+    state = yearly_state(context.instance, defs.resolve_asset_graph())
+    waiting = state.unsettled()
+    if waiting:
+        raise dg.Failure(
+            description=f"appendix_b_report was not rendered, so it is not built from a mix of export versions: {waiting}. "
+            "The last complete report stays in place; cross_year_tables_sensor rebuilds it once every school year is settled.",
+            allow_retries=False)
     tables = {
         "sbac_score_changes": sbac_score_changes,
         "sbac_yearly_changes": sbac_yearly_changes,
@@ -144,5 +153,8 @@ def appendix_b_report(
             "opportunity_districts": _headline(report.opportunity),
             "designated": int(alliance_identification["designated"].sum()),
             "sources": len(next(t for t in report.tables() if t.key == "data_sources").rows),
+            # The yearly partitions (asset[year] -> data version) this report and its tables were built from.
+            BUILT_FROM: dg.MetadataValue.json(state.versions),
+            "built_from_fingerprint": state.fingerprint()[:16],
         }
     )

@@ -1,0 +1,134 @@
+"""One set of exports: when the cross-year tables and the report may be rebuilt, and from what.
+
+The yearly partitions (raw exports and the tables partitioned with them) each
+carry a data version: the export's SHA-256 for a raw partition, a hash of the
+stored table for the others (``checks.finish``). The *yearly state* is the map
+``asset[year] -> data version`` of every registered school year, plus what is
+not settled: partitions still running, whose last run failed, or a derived
+partition older than the raw partition it reads.
+
+- ``cross_year_tables_sensor`` requests one run of the cross-year tables (only
+  those downstream of what changed) when the state is settled and differs from
+  the map the report was last built from. Identical bytes give identical data
+  versions, so an identical-bytes backfill requests nothing.
+- ``appendix_b_report`` refuses to render from an unsettled state (the last
+  complete report stays in place) and records the map it was built from as
+  ``built_from``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+DATA_VERSION_TAG = "dagster/data_version"
+BUILT_FROM = "built_from"
+REPORT = dg.AssetKey("appendix_b_report")
+ACTIVE_RUNS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def label(key: dg.AssetKey, year: str) -> str:
+    return f"{key.to_user_string()}[{year}]"
+
+
+@dataclass
+class YearlyState:
+    versions: dict[str, str] = field(default_factory=dict)  # "asset[year]" -> data version, materialized ones
+    registered: int = 0  # school-year partitions the instance holds, over every family
+    in_progress: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    behind: list[str] = field(default_factory=list)  # "derived[year] is older than raw[year]"
+
+    def unsettled(self) -> str | None:
+        """Why the cross-year tables must wait, or None."""
+        parts = []
+        if self.in_progress:
+            parts.append(f"still running: {_some(self.in_progress)}")
+        if self.failed:
+            parts.append(f"last run failed: {_some(self.failed)} (fix the export or the setting and materialize "
+                         "that year again)")
+        if self.behind:
+            parts.append(f"not yet updated: {_some(self.behind)}")
+        return "; ".join(parts) or None
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.versions, sort_keys=True).encode()).hexdigest()
+
+
+def _some(items: list[str], shown: int = 6) -> str:
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+
+def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, year: str):
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=[year]), limit=1)
+    return records.records[0] if records.records else None
+
+
+def yearly_state(instance: dg.DagsterInstance, graph) -> YearlyState:
+    """The yearly partitions' data versions and what is not settled, read from the instance."""
+    state = YearlyState()
+    partitioned = [graph.get(key) for key in graph.materializable_asset_keys if graph.get(key).partitions_def]
+    for node in sorted(partitioned, key=lambda n: n.key.to_user_string()):
+        partitions = node.partitions_def
+        years = list(instance.get_dynamic_partitions(partitions.name))
+        if not node.parent_keys & {n.key for n in partitioned}:
+            state.registered += len(years)
+        if not years:
+            continue
+        status = instance.get_status_by_partition(node.key, years, partitions) or {}
+        for year in years:
+            name = label(node.key, year)
+            if status.get(year) == dg.AssetPartitionStatus.IN_PROGRESS:
+                state.in_progress.append(name)
+            elif status.get(year) == dg.AssetPartitionStatus.FAILED:
+                state.failed.append(name)
+            record = _latest(instance, node.key, year)
+            if record is None:
+                continue
+            state.versions[name] = record.asset_materialization.tags.get(DATA_VERSION_TAG) or str(record.storage_id)
+            for parent in sorted(node.parent_keys):
+                if graph.get(parent).partitions_def == partitions:
+                    upstream = _latest(instance, parent, year)
+                    if upstream is not None and upstream.storage_id > record.storage_id:
+                        state.behind.append(f"{name} (older than {label(parent, year)})")
+    return state
+
+
+def active_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Runs queued or running, as "job (run id)"."""
+    records = instance.get_run_records(dg.RunsFilter(statuses=ACTIVE_RUNS), limit=20)
+    return [f"{record.dagster_run.job_name} ({record.dagster_run.run_id[:8]})" for record in records]
+
+
+def built_from(instance: dg.DagsterInstance) -> dict[str, str] | None:
+    """The yearly map the last report was built from (None if there is no report or it predates the record)."""
+    event = instance.get_latest_materialization_event(REPORT)
+    if event is None or event.asset_materialization is None:
+        return None
+    value = event.asset_materialization.metadata.get(BUILT_FROM)
+    return dict(value.value) if value is not None else None
+
+
+def changed_assets(old: dict[str, str] | None, new: dict[str, str]) -> set[dg.AssetKey]:
+    """The yearly assets with a partition added, removed or of another data version."""
+    if old is None:
+        return {dg.AssetKey.from_user_string(name.split("[")[0]) for name in new}
+    names = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+    return {dg.AssetKey.from_user_string(name.split("[")[0]) for name in names}
+
+
+def downstream_cross_year(graph, changed: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
+    """Every unpartitioned asset downstream of ``changed`` (the report included)."""
+    found: set[dg.AssetKey] = set()
+    stack = list(changed)
+    while stack:
+        for child in graph.get(stack.pop()).child_keys:
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return {key for key in found if graph.get(key).partitions_def is None}
