@@ -1,31 +1,25 @@
 """The Dagster UI as an engineer uses it: `dagster dev` on 127.0.0.1, driven in headless Chromium.
 
-Finds the asset groups and every asset name, launches one partition of a raw
-asset from its page, and waits until the run shows success. Screenshots go to
-artifacts/screenshots/ (dagster-asset-groups.png, dagster-run-success.png).
+On a fresh instance, *Materialize all* loads every school year and builds the report
+(dagster-materialize-all-report.png); finds the asset groups and every asset name;
+launches one partition of a raw asset from its page and waits until the run shows
+success (dagster-asset-groups.png, dagster-run-success.png); a rejected export shows
+as a failed check (dagster-check-failed.png). Screenshots go to artifacts/screenshots/.
 """
 
 from __future__ import annotations
 
 import gzip
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from alliance_pipeline import paths
 from alliance_pipeline.definitions import defs
 from alliance_pipeline.defs.common.resources import EdSightSource
-from alliance_pipeline.refresh import register_years
+from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
+from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev as start_dagster_dev, dismiss_welcome,
+                                                launch_partition, materialize_all, registered_years, wait_until)
 
 pytestmark = pytest.mark.browser
 
@@ -33,83 +27,41 @@ GROUPS = ("ingest", "indicators", "identification", "every_year", "robustness", 
 YEAR = "2015-16"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"dagster dev exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(1)
-    pytest.fail(f"dagster dev did not answer at {url} within {seconds}s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def dagster_dev(tmp_path_factory):
-    """`dagster dev -w workspace.yaml` on a free port with a temporary DAGSTER_HOME; stopped afterwards."""
-    root = tmp_path_factory.mktemp("dagster-dev")
-    home = root / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    source = root / "edsight"  # a copy: a test corrupts one file, as an operator's folder might be
-    shutil.copytree(paths.SAMPLE_EDSIGHT_DIR, source)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_")}
-    env.update(DAGSTER_HOME=str(home), ALLIANCE_WAREHOUSE_DIR=str(root / "warehouse"),
-               ALLIANCE_REPORTS_DIR=str(root / "reports"), ALLIANCE_EDSIGHT_DIR=str(source),
-               ALLIANCE_ARCHIVE_DIR=str(root / "archive"))
+    """`dagster dev` on a free port with a fresh DAGSTER_HOME (deploy/dagster-local.yaml) and a copy of the sample."""
+    with start_dagster_dev(tmp_path_factory.mktemp("dagster-dev")) as dev:
+        yield dev
+
+
+def test_materialize_all_on_a_fresh_instance_loads_every_year_and_the_report(dagster_dev):
+    """What an operator tries first: nothing registered by hand; the always-on school_year_partitions sensor registers
+    the sample's years, and Materialize all loads every one of them, then the cross-year tables and the report. After
+    it the consistency sensor finds the report current (no second build)."""
+    home, base = dagster_dev["home"], dagster_dev["url"]
+    expected = {name: list(years) for name, years in
+                ((name, EdSightSource(directory=str(dagster_dev["source"])).discover(name)) for name in FAMILIES)}
+    wait_until(lambda: registered_years(home) == expected, 240, "school_year_partitions registers the sample's years", poll=2)
+    with chromium_page(1600, 1000) as page:
+        materialize_all(page, base)
+        backfill = wait_until(lambda: backfill_done(home), 1800, "the Materialize all backfill ends")
+        assert backfill.status.value == "COMPLETED_SUCCESS", backfill.status
+        page.goto(f"{base}/assets/appendix_b_report")
+        dismiss_welcome(page)
+        page.get_by_text("built_from").first.wait_for(timeout=60000)
+        page.screenshot(path=screenshot_path("dagster-materialize-all-report.png"))
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        register_years(instance, EdSightSource(directory=str(source)))
-    port = _free_port()
-    log = root / "dagster-dev.log"
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=paths.PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/server_info", process, log)
-        yield {"url": f"http://127.0.0.1:{port}", "home": home, "warehouse": root / "warehouse", "log": log,
-               "source": source}
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _dismiss_welcome(page) -> None:
-    """The first visit may show Dagster's 'Join the community' dialog; skip it if it is there."""
-    button = page.get_by_role("button", name="Skip")
-    try:
-        button.click(timeout=3000)
-    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: no dialog this time
-        pass
-
-
-def _launch(page, base: str, asset: str, year: str) -> str:
-    """Materialize one partition of ``asset`` from its page, as an operator does; returns the run id."""
-    page.goto(f"{base}/assets/{asset}")
-    _dismiss_welcome(page)
-    page.get_by_role("button", name="Materialize").first.click()
-    page.locator("[role=dialog] [class*=TagSelector_tagSelectorContainer]").click()
-    page.get_by_placeholder("Filter partitions").fill(year)
-    page.locator(f"text={year} >> visible=true").first.click()
-    page.keyboard.press("Escape")
-    page.get_by_role("button", name="Launch 1 run").click()
-    page.get_by_role("link", name="View", exact=True).click()
-    page.wait_for_url("**/runs/**")
-    return page.url.rstrip("/").split("/runs/")[1].split("?")[0]
+        for name, family in FAMILIES.items():
+            loaded = instance.get_materialized_partitions(dg.AssetKey(family.asset_name))
+            assert loaded == set(expected[name]), (name, loaded)
+        report = instance.get_latest_materialization_event(dg.AssetKey("appendix_b_report")).asset_materialization
+        built = report.metadata["built_from"].value
+        assert {k.split("[")[0] for k in built} >= {family.asset_name for family in FAMILIES.values() if expected[family.name]}
+    assert (dagster_dev["reports"] / "latest" / "appendix-b.html").is_file()
+    wait_until(lambda: "cross_year_tables_sensor skipped: the cross-year tables and the report are current"
+               in dagster_dev["log"].read_text(), 180, "the consistency sensor finds the report current")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert not instance.get_run_records(dg.RunsFilter(job_name="cross_year_tables"))
 
 
 def test_asset_groups_and_a_partition_launched_from_the_ui(dagster_dev):
@@ -121,18 +73,18 @@ def test_asset_groups_and_a_partition_launched_from_the_ui(dagster_dev):
     base = dagster_dev["url"]
     with chromium_page(1600, 1000) as page:
         page.goto(f"{base}/asset-groups")
-        _dismiss_welcome(page)
+        dismiss_welcome(page)
         for group in GROUPS:
             page.locator(f'text="{group}" >> visible=true').first.wait_for(timeout=60000)
         page.screenshot(path=screenshot_path("dagster-asset-groups.png"))
 
         for group in GROUPS:
             page.goto(f"{base}/locations/alliance_pipeline/asset-groups/{group}/list")
-            _dismiss_welcome(page)
+            dismiss_welcome(page)
             for name in sorted(by_group[group]):
                 page.locator(f'text="{name}" >> visible=true').first.wait_for(timeout=60000)
 
-        run_id = _launch(page, base, "raw_enrollment", YEAR)
+        run_id = launch_partition(page, base, "raw_enrollment", YEAR)
         page.get_by_text("Success", exact=True).first.wait_for(timeout=300000)
         page.get_by_text(f"partition: {YEAR}").first.wait_for(timeout=10000)
         page.screenshot(path=screenshot_path("dagster-run-success.png"))
@@ -152,10 +104,10 @@ def test_a_rejected_export_shows_as_a_failed_check_in_the_ui(dagster_dev):
     path.write_bytes(gzip.compress(original))
     try:
         with chromium_page(1600, 1000) as page:
-            run_id = _launch(page, base, "raw_sbac_district", YEAR)
+            run_id = launch_partition(page, base, "raw_sbac_district", YEAR)
             page.get_by_text("Failure", exact=True).first.wait_for(timeout=300000)
             page.goto(f"{base}/assets/raw_sbac_district?view=checks")
-            _dismiss_welcome(page)
+            dismiss_welcome(page)
             page.get_by_text("expectations").first.wait_for(timeout=60000)
             page.get_by_text("Failed", exact=True).first.wait_for(timeout=60000)
             assert page.get_by_text("Not evaluated", exact=True).count() == 0

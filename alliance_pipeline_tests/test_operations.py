@@ -315,3 +315,63 @@ def test_misconfigured_settings_fail_before_any_asset_computes(instance, env, sa
     text = " ".join(str(e.event_specific_data) for e in failures) + " ".join(e.message or "" for e in failures)
     assert "growth_year = '2051-52' is not a school year of raw_sbac_growth (it has 2015-16, 2016-17)" in text, text
     assert not result.get_asset_materialization_events()  # nothing computed
+
+
+def test_an_hourly_republish_tick_downloads_no_unchanged_export(instance, env, sample_copy, monkeypatch):
+    """Exports served by http.server on 127.0.0.1, counting the export bytes it sends: with nothing changed a tick
+    sends none (HEAD only); a touched but identical file is downloaded once, then remembered in the cursor; a
+    republished one is downloaded and requested, its run named by family and year."""
+    import functools
+    import http.server
+    import os
+    import threading
+
+    served: list[tuple[str, int]] = []
+
+    class Counting(http.server.SimpleHTTPRequestHandler):
+        def copyfile(self, source, outputfile):
+            body = source.read()
+            served.append((self.path, len(body)))
+            outputfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Counting, directory=str(sample_copy)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv(paths.ENV_EDSIGHT_URL, f"http://127.0.0.1:{server.server_address[1]}/")
+        from alliance_pipeline.refresh import register_years
+
+        register_years(instance, defs.resources["edsight"])
+        for year in ("2014-15", "2015-16", "2016-17"):
+            _execute(instance, dg.RunRequest(job_name="single_year_sbac_district", partition_key=year))
+
+        def tick(cursor):
+            served.clear()
+            result = _sensor("republished_export_sensor", instance, cursor)
+            exports = [(path, size) for path, size in served if path.endswith(".csv")]
+            return result, exports, sum(size for _, size in exports)
+
+        result, exports, sent = tick(None)
+        assert sent == 0 and not result.run_requests, exports
+        assert "3 loaded exports checked" in result.skip_reason.skip_message
+
+        # Touched, same bytes: one download to compare, then the cursor remembers it.
+        path = next((sample_copy / "sbac-district").glob("*2015-16*"))
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 120))
+        result, exports, sent = tick(result.cursor)
+        assert [p for p, _ in exports] == [f"/sbac-district/{path.name}"] and not result.run_requests
+        result, exports, sent = tick(result.cursor)
+        assert sent == 0 and not result.run_requests
+
+        # Republished: downloaded once and requested, the run named by family and year.
+        write_export(sample_copy, "sbac_district", "2015-16", SEED, revision=1)
+        result, exports, sent = tick(result.cursor)
+        assert [p for p, _ in exports] == [f"/sbac-district/{path.name}"] and sent == path.stat().st_size
+        [request] = result.run_requests
+        assert (request.partition_key, request.tags["alliance_pipeline/family"], request.tags["alliance_pipeline/school_year"]) == (
+            "2015-16", "sbac_district", "2015-16") and request.run_key.startswith("republish:raw_sbac_district:2015-16:")
+    finally:
+        server.shutdown()
+        server.server_close()
