@@ -19,7 +19,8 @@ from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev as start_dagster_dev, dismiss_welcome,
-                                                launch_partition, materialize_all, registered_years, wait_until)
+                                                launch_partition, materialize_all, registered_years, run_seconds,
+                                                wait_until)
 
 pytestmark = pytest.mark.browser
 
@@ -106,9 +107,10 @@ def test_a_rejected_export_shows_as_a_failed_check_in_the_ui(dagster_dev):
         with chromium_page(1600, 1000) as page:
             run_id = launch_partition(page, base, "raw_sbac_district", YEAR)
             page.get_by_text("Failure", exact=True).first.wait_for(timeout=300000)
+            wait_until(lambda: run_seconds(dagster_dev["home"], run_id)[0] == "FAILURE", 300, "the run fails", poll=2)
             page.goto(f"{base}/assets/raw_sbac_district?view=checks")
             dismiss_welcome(page)
-            page.get_by_text("expectations").first.wait_for(timeout=60000)
+            page.get_by_text("expectations", exact=True).first.click(timeout=60000)
             page.get_by_text("Failed", exact=True).first.wait_for(timeout=60000)
             # (The freshness check of the same asset is not part of this run: it may show "Not evaluated".)
             page.get_by_text("gzip archive").first.wait_for(timeout=60000)
