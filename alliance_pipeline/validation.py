@@ -24,6 +24,11 @@ import pandas as pd
 from alliance_pipeline.paths import EXPECTATIONS_DIR
 
 SAMPLE_ROWS = 5
+TEXT_KINDS = {"string", "empty", "integer", "floating", "mixed-integer-float", "boolean", "decimal"}
+# A batch that passes needs only each expectation's success; the rows of a failure are asked for only then.
+PASS_FORMAT = {"result_format": "BOOLEAN_ONLY"}
+FAIL_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["source_row"],
+               "partial_unexpected_count": SAMPLE_ROWS}
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,9 @@ def _gx_batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole_frame")
 
 
+@lru_cache(maxsize=None)
 def _suite(name: str):
+    """The suite as a GX object, built once per process from its file."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
@@ -131,7 +138,9 @@ def _gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """GX-friendly copy: list cells are not hashable, so they become text."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object and out[column].map(lambda v: isinstance(v, (list, tuple))).any():
+        # infer_dtype (C) tells text and number columns apart from mixed ones; only those are looked at cell by cell
+        if out[column].dtype == object and pd.api.types.infer_dtype(out[column], skipna=True) not in TEXT_KINDS \
+                and out[column].map(lambda v: isinstance(v, (list, tuple))).any():
             out[column] = out[column].map(lambda v: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
     if "source_row" not in out:
         out["source_row"] = pd.array(range(1, len(out) + 1), dtype="Int64")
@@ -188,14 +197,9 @@ def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationReport:
     suite = _suite(suite_name)
     data = _gx_frame(frame)
     batch = _gx_batch_definition().get_batch(batch_parameters={"dataframe": data})
-    result = batch.validate(
-        suite,
-        result_format={
-            "result_format": "COMPLETE",
-            "unexpected_index_column_names": ["source_row"],
-            "partial_unexpected_count": SAMPLE_ROWS,
-        },
-    )
+    result = batch.validate(suite, result_format=PASS_FORMAT)
+    if not result.success:  # again, with the failing rows (the message names them)
+        result = batch.validate(suite, result_format=FAIL_FORMAT)
     failures = [_failure(item) for item in result.results if not item.success]
     rules = load_suite_definition(suite_name).get("meta", {}).get("rank_columns", [])
     for rule in rules:
@@ -216,14 +220,15 @@ def rank_problem(frame: pd.DataFrame, rank: str, value: str, by: str | None = No
     if rank not in frame or value not in frame:
         return None
     ranked = frame[frame[rank].notna()]
-    bad: list[dict] = []
-    for _, group in (ranked.groupby(by) if by else [(None, ranked)]):
-        values = group[value].astype(float)
-        for index, row in group.iterrows():
-            expected = 1 + int((values > float(row[value])).sum())
-            if int(row[rank]) != expected:
-                bad.append({"source_row": row.get("source_row", index), "value": int(row[rank]),
-                            "key": f"{by}={row[by]}" if by else ""})
+    values = ranked[value].astype(float)
+    # rank "min", descending: 1 + the number of larger values in the group (a missing value ranks first)
+    expected = (values.groupby(ranked[by]) if by else values).rank(method="min", ascending=False).fillna(1)
+    wrong = ranked[ranked[rank].astype(float) != expected]
+    if by:
+        wrong = wrong.sort_values(by, kind="stable")  # reported group by group, as groupby orders them
+    rows = wrong["source_row"] if "source_row" in wrong else pd.Series(wrong.index, index=wrong.index)
+    bad = [{"source_row": row, "value": int(got), "key": f"{by}={key}" if by else ""}
+           for row, got, key in zip(rows, wrong[rank], wrong[by] if by else [None] * len(wrong))]
     if not bad:
         return None
     return ExpectationFailure(

@@ -1,0 +1,132 @@
+"""Side-by-side performance figures (issue 15): ratios, not verdicts.
+
+    .venv/bin/python benchmarks/bench_perf.py [--rows N] [--repeat K] [--exports DIR]
+
+Prints, each measured in child processes interleaved K times (min and median):
+
+- import of the code location vs a bare ``import dagster, pandas, pyarrow`` (wall and CPU);
+- the EdSight reader vs ``pyarrow.csv.read_csv`` on a synthetic EdSight-format SBAC export of N rows
+  (default 1,000,000) built from the real 2015-16 export's rows with new district codes (CPU, peak RSS);
+- a full ``alliance-pipeline refresh`` on the real exports (CPU of the whole process tree, wall, peak RSS), each in
+  fresh temporary folders and a fresh Dagster instance.
+
+Not yet here (see the issue): the bare-pandas refresh and the 10x/100x district scaling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def measure(args: list[str], env: dict | None = None, cwd: Path = ROOT) -> dict:
+    """Wall seconds, CPU seconds (user + system of the child and the children it waited for) and peak RSS (MiB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {process.stderr.read().decode()[-2000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
+
+
+def interleaved(cases: dict[str, callable], repeat: int) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {name: [] for name in cases}
+    for _ in range(repeat):
+        for name, run in cases.items():
+            results[name].append(run())
+    return results
+
+
+def summary(results: dict[str, list[dict]], baseline: str) -> None:
+    base = {key: statistics.median(r[key] for r in results[baseline]) for key in ("wall", "cpu", "rss")}
+    print(f"  {'':<34} {'wall min/med s':>16} {'CPU min/med s':>16} {'peak MiB':>9} {'CPU ratio':>10}")
+    for name, runs in results.items():
+        wall = [r["wall"] for r in runs]
+        cpu = [r["cpu"] for r in runs]
+        rss = max(r["rss"] for r in runs)
+        print(f"  {name:<34} {min(wall):7.2f}/{statistics.median(wall):7.2f} {min(cpu):7.2f}/{statistics.median(cpu):7.2f} "
+              f"{rss:9.0f} {statistics.median(cpu) / base['cpu']:9.2f}x")
+
+
+def synthetic_sbac(source: Path, rows: int, target: Path) -> int:
+    """An EdSight-format SBAC export of about ``rows`` data rows: the real file's title and header rows, then its
+    district rows repeated with fresh 7-digit codes and names (one name per code, as EdSight writes)."""
+    lines = source.read_text(encoding="utf-8-sig").splitlines()
+    header_at = next(i for i, line in enumerate(lines) if line.startswith('"District"'))
+    head, body = lines[: header_at + 1], [line for line in lines[header_at + 1:] if line.strip()]
+    parsed = list(csv.reader(body))
+    districts = [r for r in parsed if r[1].strip('="') not in ("", "0000000")]
+    written = 0
+    with open(target, "w", encoding="utf-8", newline="") as out:
+        out.write("\n".join(head) + "\n")
+        writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        copy = 0
+        while written < rows:
+            copy += 1
+            for row in districts:
+                number = (int(row[1].strip('="')) + copy * 1000) % 10_000_000
+                code = f"{number:07d}"
+                writer.writerow([f"{row[0]} {copy}", f'="{code}"', *row[2:]])
+                written += 1
+                if written >= rows:
+                    break
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--exports", default=str(ROOT.parent / "shared" / "edsight"))
+    args = parser.parse_args()
+    exports = Path(args.exports)
+
+    print("Import of the code location vs a bare import (interleaved):")
+    results = interleaved({
+        "import dagster, pandas, pyarrow": lambda: measure([PYTHON, "-c", "import dagster, pandas, pyarrow"]),
+        "import alliance_pipeline.definitions": lambda: measure([PYTHON, "-c", "import alliance_pipeline.definitions"]),
+    }, max(args.repeat, 5))
+    summary(results, "import dagster, pandas, pyarrow")
+
+    with tempfile.TemporaryDirectory(prefix="bench-perf-") as tmp:
+        tmp = Path(tmp)
+        synthetic = tmp / "smarter-balanced__2015-16_ela-and-math_all-students_all-grades.csv"
+        source = next((exports / "sbac-district").glob("*2015-16*"))
+        count = synthetic_sbac(source, args.rows, synthetic)
+        size = synthetic.stat().st_size / 2**20
+        print(f"\nReader vs pyarrow.csv on a synthetic EdSight SBAC export: {count:,} rows, {size:.0f} MiB:")
+        header_row = next(i for i, line in enumerate(synthetic.open(encoding="utf-8")) if line.startswith('"District"'))
+        results = interleaved({
+            "pyarrow.csv.read_csv": lambda: measure([PYTHON, "-c", (
+                "import pyarrow.csv as c; c.read_csv(%r, read_options=c.ReadOptions(skip_rows=%d))" % (str(synthetic), header_row))]),
+            "alliance reader (read_export)": lambda: measure([PYTHON, "-c", (
+                "from alliance_pipeline.edsight import read_export; read_export(%r, expected_year='2015-16')" % str(synthetic))]),
+        }, 1 if args.rows >= 500_000 else args.repeat)
+        summary(results, "pyarrow.csv.read_csv")
+
+        print(f"\nFull refresh on {exports} (fresh instance and folders each time):")
+
+        def refresh_once() -> dict:
+            run = Path(tempfile.mkdtemp(dir=tmp))
+            env = {**os.environ, "DAGSTER_HOME": str(run / "home"), "ALLIANCE_WAREHOUSE_DIR": str(run / "warehouse"),
+                   "ALLIANCE_REPORTS_DIR": str(run / "reports"), "ALLIANCE_ARCHIVE_DIR": str(run / "archive"),
+                   "ALLIANCE_EDSIGHT_DIR": str(exports)}
+            return measure([str(Path(PYTHON).parent / "alliance-pipeline"), "refresh"], env=env)
+
+        results = interleaved({"alliance-pipeline refresh": refresh_once}, max(1, args.repeat - 1))
+        summary(results, "alliance-pipeline refresh")
+
+
+if __name__ == "__main__":
+    main()
