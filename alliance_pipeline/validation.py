@@ -211,7 +211,7 @@ def validate_frame(frame: pd.DataFrame, suite_name: str) -> ValidationReport:
     )
 
 
-def rank_problem(frame: pd.DataFrame, rank: str, value: str, by: str | None = None) -> ExpectationFailure | None:
+def rank_problem(frame: pd.DataFrame, rank: str, value: str, by: str | list[str] | None = None) -> ExpectationFailure | None:
     """Ranks must be 1..k without gaps except after ties ("min" method, descending values).
 
     The suite names these rules in ``meta.rank_columns``: GX has no expectation
@@ -221,14 +221,18 @@ def rank_problem(frame: pd.DataFrame, rank: str, value: str, by: str | None = No
         return None
     ranked = frame[frame[rank].notna()]
     values = ranked[value].astype(float)
+    keys = [by] if isinstance(by, str) else list(by or [])
     # rank "min", descending: 1 + the number of larger values in the group (a missing value ranks first)
-    expected = (values.groupby(ranked[by]) if by else values).rank(method="min", ascending=False).fillna(1)
+    grouped = values.groupby([ranked[key] for key in keys]) if keys else values
+    expected = grouped.rank(method="min", ascending=False).fillna(1)
     wrong = ranked[ranked[rank].astype(float) != expected]
-    if by:
-        wrong = wrong.sort_values(by, kind="stable")  # reported group by group, as groupby orders them
+    if keys:
+        wrong = wrong.sort_values(keys, kind="stable")  # reported group by group, as groupby orders them
     rows = wrong["source_row"] if "source_row" in wrong else pd.Series(wrong.index, index=wrong.index)
-    bad = [{"source_row": row, "value": int(got), "key": f"{by}={key}" if by else ""}
-           for row, got, key in zip(rows, wrong[rank], wrong[by] if by else [None] * len(wrong))]
+    labels = (wrong[keys[0]] if len(keys) == 1 else pd.Series(list(zip(*(wrong[k] for k in keys))), index=wrong.index)) \
+        if keys else pd.Series([None] * len(wrong), index=wrong.index)
+    bad = [{"source_row": row, "value": int(got), "key": f"{by}={label}" if keys else ""}
+           for row, got, label in zip(rows, wrong[rank], labels)]
     if not bad:
         return None
     return ExpectationFailure(

@@ -34,13 +34,13 @@ def test_a_gap_that_is_not_after_a_tie_is_reported_with_its_row():
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["ELA", "Math"]), st.integers(0, 5), st.one_of(st.none(), st.integers(1, 8))),
                 min_size=1, max_size=30),
-       st.booleans())
-def test_rank_rule_matches_its_brute_force_reading(rows, grouped):
+       st.sampled_from([None, "subject", ["year", "subject"]]))
+def test_rank_rule_matches_its_brute_force_reading(rows, by):
     frame = pd.DataFrame(rows, columns=["subject", "value", "rank"])
     frame["value"] = frame["value"].astype(float)
     frame["rank"] = frame["rank"].astype("Int64")
     frame.insert(0, "source_row", range(5, 5 + len(frame)))
-    by = "subject" if grouped else None
+    frame["year"] = ["2015-16" if i % 3 else "2016-17" for i in range(len(frame))]
     expected = brute_force(frame, by)
     problem = rank_problem(frame, "rank", "value", by)
     if not expected:
