@@ -19,18 +19,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
+from alliance_pipeline.atomic import atomic_path
 from alliance_pipeline.edsight.reader import sha256_of
 
 VERSION_COLUMNS = [
     "family", "school_year", "sha256", "first_seen", "original_name", "size_bytes", "archive_path", "status",
-    "reason", "last_outcome_at", "is_latest",
+    "reason", "last_outcome_at", "is_latest", "title", "rows",
 ]
 LOADED, REJECTED = "loaded", "rejected"
 
@@ -46,20 +46,6 @@ class ArchivedVersion:
     path: Path
     new: bool  # archived by this call
     status: str = LOADED
-
-
-def _write_once(target: Path, write) -> None:
-    """Write through a temporary file and rename; never replaces an existing file."""
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o444)
-        os.link(tmp, target)  # fails if the target exists: first writer wins
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
 
 
 def archive_export(
@@ -82,7 +68,9 @@ def archive_export(
     at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
     new = not record.exists()
     if new:
-        _write_once(data, lambda tmp: shutil.copyfile(path, tmp))
+        with atomic_path(data, replace=False) as tmp:  # written once, read-only; never replaced
+            shutil.copyfile(path, tmp)
+            os.chmod(tmp, 0o444)
         info = {"family": family, "school_year": school_year, "sha256": sha, "first_seen": at,
                 "original_name": path.name, "size_bytes": path.stat().st_size, "archive_file": data.name, "outcomes": []}
     else:
@@ -92,19 +80,18 @@ def archive_export(
         return ArchivedVersion(family, school_year, sha, info["first_seen"], info["original_name"], info["size_bytes"],
                                folder / info["archive_file"], new, status)
     outcomes.append({"at": at, "status": status, "reason": reason})
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{record.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(info, out, indent=1)
-    os.replace(tmp, record)
+    with atomic_path(record) as tmp:
+        tmp.write_text(json.dumps(info, indent=1), encoding="utf-8")
     return ArchivedVersion(family, school_year, sha, info["first_seen"], info["original_name"], info["size_bytes"],
                            folder / info["archive_file"], new, status)
 
 
-def list_versions(root: Path, held: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
+def list_versions(root: Path, held: dict[tuple[str, str], dict] | None = None) -> pd.DataFrame:
     """Every archived version, oldest first per (family, year), with its last outcome.
 
-    ``held`` maps (family, school year) to the SHA-256 the warehouse holds now; ``is_latest``
-    marks that version (so at most one per export, and none for a year never loaded).
+    ``held`` maps (family, school year) to the provenance of the file the warehouse holds now (``sha256``,
+    ``title``, ``rows``); ``is_latest`` marks that version (so at most one per export, and none for a year never
+    loaded), and it alone carries the title and row count.
     """
     records = []
     for record in sorted(root.glob("*/*/*.json")) if root.is_dir() else []:
@@ -112,13 +99,17 @@ def list_versions(root: Path, held: dict[tuple[str, str], str] | None = None) ->
         last = (info.get("outcomes") or [{"at": info["first_seen"], "status": LOADED, "reason": None}])[-1]
         records.append({**info, "archive_path": str(record.parent / info["archive_file"]), "status": last["status"],
                         "reason": last["reason"], "last_outcome_at": last["at"]})
-    frame = pd.DataFrame(records, columns=VERSION_COLUMNS[:-1])
+    frame = pd.DataFrame(records, columns=VERSION_COLUMNS[:-3])
     frame = frame.sort_values(["family", "school_year", "first_seen", "sha256"]).reset_index(drop=True)
     frame["size_bytes"] = frame["size_bytes"].astype("Int64")
     held = held or {}
-    frame["is_latest"] = pd.Series(
-        [held.get((family, year)) == sha for family, year, sha in zip(frame["family"], frame["school_year"], frame["sha256"])],
-        index=frame.index, dtype=bool)
+    latest = [held.get((family, year), {}).get("sha256") == sha
+              for family, year, sha in zip(frame["family"], frame["school_year"], frame["sha256"])]
+    frame["is_latest"] = pd.Series(latest, index=frame.index, dtype=bool)
+    source = [held[(family, year)] if is_latest else {}
+              for family, year, is_latest in zip(frame["family"], frame["school_year"], latest)]
+    frame["title"] = pd.Series([s.get("title") for s in source], index=frame.index, dtype="string")
+    frame["rows"] = pd.Series([s.get("rows") for s in source], index=frame.index, dtype="Int64")
     for column in ("family", "school_year", "sha256", "first_seen", "original_name", "archive_path", "status", "reason",
                    "last_outcome_at"):
         frame[column] = frame[column].astype("string")

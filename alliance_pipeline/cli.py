@@ -13,36 +13,33 @@ DEFAULT_DAGSTER_HOME = paths.PROJECT_ROOT / ".dagster_home"
 
 
 def _instance():
+    """The Dagster instance in $DAGSTER_HOME, or the embedded default (SQLite under .dagster_home, with the local
+    run limits of deploy/dagster-local.yaml; deploy/dagster.yaml for PostgreSQL)."""
     from dagster import DagsterInstance
 
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        home = str(DEFAULT_DAGSTER_HOME)
-        os.environ["DAGSTER_HOME"] = home
-        DEFAULT_DAGSTER_HOME.mkdir(parents=True, exist_ok=True)
-        config = DEFAULT_DAGSTER_HOME / "dagster.yaml"
-        if not config.exists():  # the embedded default: SQLite under .dagster_home (deploy/dagster.yaml for PostgreSQL)
-            config.write_text((paths.PROJECT_ROOT / "deploy" / "dagster-local.yaml").read_text(encoding="utf-8"))
-    Path(home).mkdir(parents=True, exist_ok=True)
-    return DagsterInstance.get()
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if home == DEFAULT_DAGSTER_HOME and not config.exists():
+        config.write_text((paths.PROJECT_ROOT / "deploy" / "dagster-local.yaml").read_text(encoding="utf-8"))
+    return DagsterInstance.from_config(str(home)), home
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    if args.source:
-        os.environ[paths.ENV_EDSIGHT_DIR] = str(Path(args.source).resolve())
-    if args.url:
-        os.environ[paths.ENV_EDSIGHT_URL] = args.url
-    if args.warehouse:
-        os.environ[paths.ENV_WAREHOUSE_DIR] = str(Path(args.warehouse).resolve())
-
-    from alliance_pipeline.definitions import defs
+    from alliance_pipeline.definitions import build_defs, from_environment, resolved
+    from alliance_pipeline.defs.common.resources import EdSightSource, Storage
     from alliance_pipeline.edsight.sources import SourceError
     from alliance_pipeline.refresh import refresh
 
-    instance = _instance()
-    source = os.environ.get(paths.ENV_EDSIGHT_URL) or str(paths.edsight_dir())
-    print(f"alliance-pipeline refresh\n  exports:   {source}\n  warehouse: {paths.warehouse_dir()}")
-    print(f"  dagster:   {os.environ['DAGSTER_HOME']} ({type(instance.run_storage).__name__})")
+    # The options become resources (the same ones the UI shows); unset ones come from the environment as in the UI.
+    storage = Storage(**from_environment("storage", warehouse_dir=_absolute(args.warehouse)))
+    source = EdSightSource(storage=storage, **from_environment("edsight", directory=_absolute(args.source),
+                                                                base_url=args.url))
+    defs = build_defs(storage=storage, edsight=source)
+    instance, home = _instance()
+    storage, source = resolved(storage), resolved(source)
+    print(f"alliance-pipeline refresh\n  exports:   {source.describe()}\n  warehouse: {storage.warehouse()}")
+    print(f"  dagster:   {home} ({type(instance.run_storage).__name__})")
     try:
         result = refresh(defs, instance, log_level="CRITICAL")  # the message once, here; the full log is in the UI
     except SourceError as exc:  # the listing itself failed: nothing was run or changed
@@ -55,15 +52,19 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         failed = result.failure
         print(f"\nRefresh stopped: {failed.label} failed (run {failed.run_id}).", file=sys.stderr)
         print(failed.message, file=sys.stderr)
-        print(f"The run's full log: DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev, Runs, {failed.run_id[:8]}.",
+        print(f"The run's full log: DAGSTER_HOME={home} dagster dev, Runs, {failed.run_id[:8]}.",
               file=sys.stderr)
         return 1
     print(f"\nDone: {len(result.runs)} runs succeeded.")
-    print(f"  Parquet assets: {paths.warehouse_dir()}")
-    if paths.reports_dir().exists():
-        print(f"  Report:         {paths.reports_dir() / 'latest' / 'appendix-b.html'}")
-    print(f"  Run history:    DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev")
+    print(f"  Parquet assets: {storage.warehouse()}")
+    if storage.reports().exists():
+        print(f"  Report:         {storage.reports() / 'latest' / 'appendix-b.html'}")
+    print(f"  Run history:    DAGSTER_HOME={home} dagster dev")
     return 0
+
+
+def _absolute(folder: str | None) -> str | None:
+    return str(Path(folder).resolve()) if folder else None
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -78,9 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alliance-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     refresh = commands.add_parser("refresh", help="materialize every asset for every available school year")
-    refresh.add_argument("--source", help=f"folder of EdSight exports (default ${paths.ENV_EDSIGHT_DIR} or the sample)")
-    refresh.add_argument("--url", help=f"HTTP(S) base URL of the exports (default ${paths.ENV_EDSIGHT_URL})")
-    refresh.add_argument("--warehouse", help=f"Parquet output folder (default ${paths.ENV_WAREHOUSE_DIR} or data/warehouse)")
+    refresh.add_argument("--source", help="folder of EdSight exports (default $ALLIANCE_EDSIGHT_DIR or the sample)")
+    refresh.add_argument("--url", help="HTTP(S) base URL of the exports (default $ALLIANCE_EDSIGHT_URL)")
+    refresh.add_argument("--warehouse", help="Parquet output folder (default $ALLIANCE_WAREHOUSE_DIR or data/warehouse)")
     refresh.set_defaults(func=cmd_refresh)
     sample = commands.add_parser("sample", help="write the deterministic sample exports")
     sample.add_argument("--out", default=str(paths.SAMPLE_EDSIGHT_DIR))

@@ -1,78 +1,103 @@
-"""The one Definitions object of the code location, its jobs, schedules and sensors.
+"""The one Definitions object of the code location.
 
-The automation policy (eager updates of everything after the raw assets) is set
-once in ``defs/common/checks.py: table_asset`` (with the concurrency pool and
-the export source's retry policy); owners and tags are set here once, the jobs'
-maximum run time and the run-failure alert in ``defs/operations``.
+Each domain under ``defs/`` contributes its own ``definitions.py``; they are merged here, where the project-wide
+policies are applied once: owners and tags (below), and, in ``defs/common/checks.py: table_asset``, the automation
+policy, the concurrency pool and the export source's retries. The operations (jobs, schedules, sensors, freshness
+checks) are built for the merged assets.
+
+This is also the one place configuration comes from: every setting is a field of a resource, and the fields an
+operator sets from the environment are read with ``dg.EnvVar`` (resolved when a run or tick starts; the UI shows
+which variable). ``build_defs`` takes resources for a CLI run or a test, so nothing sets environment variables.
 """
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
-from alliance_pipeline.defs.beyond_study import assets as beyond
+from alliance_pipeline.defs.beyond_study import definitions as beyond_study
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
-from alliance_pipeline.defs.common.resources import EdSightSource, IdentificationSettings, MethodSettings
-from alliance_pipeline.defs.identification import assets as identification
-from alliance_pipeline.defs.indicators import assets as indicators
-from alliance_pipeline.defs.ingest.assets import RAW_ASSETS, alliance_cohort, raw_export_versions, study_identified_districts
+from alliance_pipeline.defs.common.resources import (
+    EdSightSource, IdentificationSettings, MethodSettings, RefreshPolicy, Storage,
+)
+from alliance_pipeline.defs.identification import definitions as identification
+from alliance_pipeline.defs.indicators import definitions as indicators
+from alliance_pipeline.defs.ingest import definitions as ingest
 from alliance_pipeline.defs.operations.alerts import AlertSettings
-from alliance_pipeline.defs.operations.definitions import build_operations
-from alliance_pipeline.defs.reports import assets as reports
-
-ASSETS = [
-    *RAW_ASSETS,
-    alliance_cohort,
-    study_identified_districts,
-    raw_export_versions,
-    indicators.sbac_district_scores,
-    indicators.sbac_score_changes,
-    indicators.sbac_yearly_changes,
-    indicators.growth_rankings,
-    indicators.cmt_district_scores,
-    indicators.statewide_moments,
-    indicators.t_scores,
-    indicators.t_score_changes,
-    indicators.identified_districts,
-    identification.alliance_identification,
-    identification.opportunity_districts,
-    beyond.identified_by_year,
-    beyond.sbac_score_trends,
-    beyond.identification_robustness,
-    beyond.identification_margins,
-    beyond.subgroup_proficiency,
-    beyond.subgroup_gaps,
-    beyond.subgroup_gap_summary,
-    beyond.subgroup_gap_changes,
-    reports.appendix_b_report,
-]
-
+from alliance_pipeline.defs.operations.definitions import operations_defs
+from alliance_pipeline.defs.reports import definitions as reports
 
 OWNERS = ["team:alliance-data"]
+# Each domain contributes its own definitions (defs/<domain>/definitions.py); build_defs merges them.
+DOMAINS = [ingest, indicators, identification, beyond_study, reports]
+
+# resource -> field -> the environment variable an operator sets it with (unset: the field's default).
+ENVIRONMENT = {
+    "storage": {"warehouse_dir": "ALLIANCE_WAREHOUSE_DIR", "reports_dir": "ALLIANCE_REPORTS_DIR",
+                "archive_dir": "ALLIANCE_ARCHIVE_DIR", "downloads_dir": "ALLIANCE_DOWNLOADS_DIR"},
+    "edsight": {"directory": "ALLIANCE_EDSIGHT_DIR", "base_url": "ALLIANCE_EDSIGHT_URL"},
+    "alerts": {"webhook_url": "ALLIANCE_ALERT_WEBHOOK", "ui_url": "ALLIANCE_UI_URL"},
+    "refresh_policy": {"cron": "ALLIANCE_REFRESH_CRON", "latest_years": "ALLIANCE_REFRESH_LATEST_YEARS",
+                       "release_date": "ALLIANCE_RELEASE_DATE"},
+}
+RESOURCE_TYPES = {"storage": Storage, "edsight": EdSightSource, "alerts": AlertSettings, "refresh_policy": RefreshPolicy}
 
 
-def with_policies(assets: list) -> list:
-    """Every asset: its owners and tags (the domain, the stage of the method it belongs to)."""
-    return dg.map_asset_specs(
-        lambda spec: spec.merge_attributes(owners=OWNERS, tags={"domain": "education", "stage": spec.group_name or ""}),
-        assets,
-    )
+def from_environment(name: str, **values) -> dict:
+    """Field values for resource ``name``: ``values`` where given (not None), else ``dg.EnvVar`` for each variable
+    that is set, else nothing (the field's default). The annual cron is read now: a schedule's cron is part of its
+    definition."""
+    fields = RESOURCE_TYPES[name].model_fields
+    config = {}
+    for field, variable in ENVIRONMENT[name].items():
+        if values.get(field) is not None:
+            config[field] = values[field]
+        elif os.environ.get(variable):
+            if field == "cron":
+                config[field] = os.environ[variable]
+            elif fields[field].annotation in (int, "int"):
+                config[field] = dg.EnvVar.int(variable)
+            else:
+                config[field] = dg.EnvVar(variable)
+    return config
 
 
-ASSETS = with_policies(ASSETS)
+def resolved(resource: dg.ConfigurableResource) -> dg.ConfigurableResource:
+    """The resource as a run will see it: each ``dg.EnvVar`` field replaced by its value (for the CLI to print)."""
+    values = {}
+    for field in type(resource).model_fields:
+        value = getattr(resource, field)
+        if isinstance(value, dg.ConfigurableResource):
+            value = resolved(value)
+        elif hasattr(value, "get_value") and hasattr(value, "env_var_name"):
+            value = value.get_value()
+        values[field] = value
+    return type(resource)(**values)
 
 
-def build_resources(**overrides) -> dict:
+def build_resources(storage: Storage | None = None, edsight: EdSightSource | None = None, **overrides) -> dict:
+    """Every resource, from the environment where not given. ``edsight`` and the IO manager share ``storage``."""
+    storage = storage or Storage(**from_environment("storage"))
     resources = {
-        "io_manager": ParquetIOManager(),
-        "edsight": EdSightSource(),
+        "storage": storage,
+        "io_manager": ParquetIOManager(storage=storage),
+        "edsight": edsight or EdSightSource(storage=storage, **from_environment("edsight")),
         "method": MethodSettings(),
         "identification_settings": IdentificationSettings(),
-        "report_settings": reports.ReportSettings(),
-        "alerts": AlertSettings(),
+        "alerts": AlertSettings(**from_environment("alerts")),
+        "refresh_policy": RefreshPolicy(**from_environment("refresh_policy")),
     }
     resources.update(overrides)
     return resources
+
+
+def with_policies(domains: dg.Definitions) -> dg.Definitions:
+    """Every asset: its owners and tags (the domain, the stage of the method it belongs to)."""
+    return dg.Definitions(assets=dg.map_asset_specs(
+        lambda spec: spec.merge_attributes(owners=OWNERS, tags={"domain": "education", "stage": spec.group_name or ""}),
+        list(domains.assets),
+    ))
 
 
 # Each run executes its steps in its own process, one after another: a subprocess per step spent about 5 s importing
@@ -80,9 +105,16 @@ def build_resources(**overrides) -> dict:
 # two at once, deploy/dagster-local.yaml): the machine has 2 cores.
 EXECUTOR = dg.in_process_executor
 
-defs = dg.Definitions(
-    assets=ASSETS,
-    resources=build_resources(),
-    executor=EXECUTOR,
-    **build_operations(ASSETS),
-)
+
+def build_defs(**resources) -> dg.Definitions:
+    """The code location's definitions with ``build_resources(**resources)``."""
+    domains = with_policies(dg.Definitions.merge(*(domain.defs for domain in DOMAINS)))
+    bound = build_resources(**resources)
+    return dg.Definitions.merge(
+        domains,
+        operations_defs(list(domains.assets), bound["refresh_policy"]),
+        dg.Definitions(resources=bound, executor=EXECUTOR),
+    )
+
+
+defs = build_defs()

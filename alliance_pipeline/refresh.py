@@ -1,23 +1,25 @@
-"""Materialize every asset for every available school year, in dependency order.
+"""Materialize every asset for every available school year, with the jobs the UI shows.
 
-Used by ``alliance-pipeline refresh`` and by the tests. Each (partition set,
-school year) is one Dagster run on the given instance, so the runs appear in
-the UI exactly as if launched there; assets without partitions run last in one
-run. The first failed run stops the refresh, and its message (the failing
-check, file, column and rows) is returned.
+Used by ``alliance-pipeline refresh`` and by the tests. It launches the code location's own jobs on the given
+instance: ``single_year_<family>`` once per registered school year (the run is named, partitioned and tagged as
+when the UI, a schedule or a sensor launches it: ``alliance_pipeline/family``, ``alliance_pipeline/school_year``),
+then ``cross_year_tables`` once. The first failed run stops the refresh, and its message (the failing check,
+file, column and rows) is returned.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from graphlib import TopologicalSorter
 from typing import Callable
 
 import dagster as dg
 
 from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_changes, year_changes
 from alliance_pipeline.defs.common.resources import EdSightSource
+from alliance_pipeline.defs.operations.definitions import (
+    CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, year_job_name,
+)
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 
 
@@ -52,21 +54,21 @@ def register_years(instance: dg.DagsterInstance, source: EdSightSource) -> YearC
     return changes
 
 
-def run_groups(defs: dg.Definitions) -> list[tuple[str | None, list[dg.AssetKey]]]:
-    """Assets grouped by partition set, groups in dependency order (unpartitioned last when possible)."""
-    graph = defs.resolve_asset_graph()
-    group_of: dict[dg.AssetKey, str | None] = {}
-    for key in graph.materializable_asset_keys:
-        partitions = graph.get(key).partitions_def
-        group_of[key] = getattr(partitions, "name", None) if partitions else None
-    sorter: TopologicalSorter = TopologicalSorter()
-    for key, group in group_of.items():
-        sorter.add(group)
-        for parent in graph.get(key).parent_keys:
-            if parent in group_of and group_of[parent] != group:
-                sorter.add(group, group_of[parent])
-    order = list(sorter.static_order())
-    return [(group, sorted((k for k, g in group_of.items() if g == group), key=lambda k: k.to_user_string())) for group in order]
+def plan(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """(job name, school year) for every registered year of every family, then the cross-year job; and the
+    families skipped for having no school years."""
+    runs: list[tuple[str, str | None]] = []
+    skipped = []
+    jobs = {job.name for job in defs.jobs}
+    for name, family in FAMILIES.items():
+        if year_job_name(name) not in jobs:
+            continue
+        years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
+        if not years:
+            skipped.append(f"{family.asset_name}: no school years available")
+        runs.extend((year_job_name(name), year) for year in years)
+    runs.append((CROSS_YEAR_JOB, None))
+    return runs, skipped
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
@@ -90,45 +92,35 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
 def refresh(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    resources: dict | None = None,
     progress: Callable[[str], None] = print,
     log_level: str = "WARNING",
 ) -> RefreshResult:
-    resources = resources or dict(defs.resources)
-    source: EdSightSource = resources["edsight"]
+    """Register the source's school years, then launch every year job and the cross-year job (``plan``)."""
+    source: EdSightSource = defs.resources["edsight"]
     changes = register_years(instance, source)
     for name, found in changes.found.items():
         progress(f"  {FAMILIES[name].asset_name}: {', '.join(found) if found else 'no exports found'}")
     for message in changes.messages():
         progress(f"  warning: {message}")
-    assets = list(defs.assets)
-    plan: list[tuple[str, str | None, list[dg.AssetKey]]] = []
-    result = RefreshResult(notices=changes.messages())
-    for group, keys in run_groups(defs):
-        if group is None:
-            plan.append(("all years", None, keys))
-            continue
-        partitions = sort_years(instance.get_dynamic_partitions(group))
-        if not partitions:
-            result.skipped.append(f"{group}: no school years available")
-        plan.extend((year, year, keys) for year in partitions)
-    total = len(plan)
-    for number, (label, partition, keys) in enumerate(plan, start=1):
-        names = ", ".join(key.to_user_string() for key in keys)
-        progress(f"[{number}/{total}] {names} ({label}) ...")
+    runs, skipped = plan(defs, instance)
+    result = RefreshResult(notices=changes.messages(), skipped=skipped)
+    for number, (job_name, year) in enumerate(runs, start=1):
+        job = defs.resolve_job_def(job_name)
+        label = f"{job_name} ({year or 'all years'})"
+        progress(f"[{number}/{len(runs)}] {label} ...")
+        tags = {TRIGGER_TAG: "refresh"}
+        if year:
+            tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: year})
         started = time.monotonic()
-        run = dg.materialize(
-            assets,
-            selection=dg.AssetSelection.assets(*keys),
-            partition_key=partition,
+        run = job.execute_in_process(
+            partition_key=year,
             instance=instance,
-            resources=resources,
             raise_on_error=False,
-            tags={"alliance_pipeline/trigger": "refresh"},
+            tags=tags,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         outcome = RunOutcome(
-            label=f"{names} ({label})",
+            label=label,
             success=run.success,
             seconds=time.monotonic() - started,
             run_id=run.run_id,

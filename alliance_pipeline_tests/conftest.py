@@ -43,32 +43,43 @@ def instance(tmp_path: Path):
         yield test_instance
 
 
+def pipeline_defs(root: Path, source: Path | None = None, url: str | None = None, **resources) -> dg.Definitions:
+    """The code location's definitions with its outputs under ``root`` (warehouse/, reports/, archive/,
+    downloads/) and the exports from ``source`` or ``url``: resources passed in, as the CLI does."""
+    from alliance_pipeline.definitions import build_defs
+    from alliance_pipeline.defs.common.resources import EdSightSource, Storage
+
+    storage = Storage(warehouse_dir=str(root / "warehouse"), reports_dir=str(root / "reports"))
+    resources.setdefault("edsight", EdSightSource(storage=storage, directory=str(source or paths.SAMPLE_EDSIGHT_DIR),
+                                                  base_url=url, step_retries=0))
+    return build_defs(storage=storage, **resources)
+
+
+class PipelineEnv:
+    """Definitions writing under a temporary folder; ``source()`` points them at a folder or URL of exports."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.warehouse_dir = root / "warehouse"
+        self.reports_dir = root / "reports"
+        self.defs = pipeline_defs(root)
+
+    def source(self, directory: Path | None = None, url: str | None = None, **resources) -> dg.Definitions:
+        self.defs = pipeline_defs(self.root, directory, url, **resources)
+        return self.defs
+
+
 @pytest.fixture
-def env(monkeypatch, tmp_path: Path):
-    """Point the pipeline's outputs at a temporary folder; returns a setter for the source."""
-    warehouse = tmp_path / "warehouse"
-    reports = tmp_path / "reports"
-    monkeypatch.setenv(paths.ENV_WAREHOUSE_DIR, str(warehouse))
-    monkeypatch.setenv(paths.ENV_REPORTS_DIR, str(reports))
-    monkeypatch.delenv(paths.ENV_EDSIGHT_URL, raising=False)
-    monkeypatch.delenv(paths.ENV_EDSIGHT_DIR, raising=False)
-
-    class Env:
-        warehouse_dir = warehouse
-        reports_dir = reports
-
-        @staticmethod
-        def source(directory: Path) -> None:
-            monkeypatch.setenv(paths.ENV_EDSIGHT_DIR, str(directory))
-
-    return Env
+def env(tmp_path: Path) -> PipelineEnv:
+    return PipelineEnv(tmp_path)
 
 
 class Refreshed:
     """One whole refresh (every family, every year, then the cross-year tables) on its own instance."""
 
-    def __init__(self, root: Path, instance: dg.DagsterInstance, result):
+    def __init__(self, root: Path, instance: dg.DagsterInstance, result, defs: dg.Definitions):
         self.root = root
+        self.defs = defs
         self.warehouse = root / "warehouse"
         self.reports = root / "reports"
         self.instance = instance
@@ -88,7 +99,6 @@ class Refreshed:
 
 def _refreshed(tmp_path_factory, source: Path, label: str):
     """Shared by the whole session: the expensive refresh runs once per source; tests only read it."""
-    from alliance_pipeline.definitions import defs
     from alliance_pipeline.refresh import refresh
 
     root = tmp_path_factory.mktemp(label)
@@ -96,15 +106,10 @@ def _refreshed(tmp_path_factory, source: Path, label: str):
         (root / "dagster_home").mkdir()
         # set_dagster_home=False: the session-long instance must not leak DAGSTER_HOME into other tests
         instance = stack.enter_context(dg.instance_for_test(temp_dir=str(root / "dagster_home"), set_dagster_home=False))
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv(paths.ENV_WAREHOUSE_DIR, str(root / "warehouse"))
-            patch.setenv(paths.ENV_REPORTS_DIR, str(root / "reports"))
-            patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
-            patch.delenv(paths.ENV_EDSIGHT_URL, raising=False)
-            patch.delenv(paths.ENV_ARCHIVE_DIR, raising=False)
-            result = refresh(defs, instance, progress=lambda message: None)
+        defs = pipeline_defs(root, source)
+        result = refresh(defs, instance, progress=lambda message: None)
         assert result.success, result.failure.message if result.failure else ""
-        yield Refreshed(root, instance, result)
+        yield Refreshed(root, instance, result, defs)
 
 
 @pytest.fixture(scope="session")

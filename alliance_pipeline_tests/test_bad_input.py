@@ -32,7 +32,7 @@ from alliance_pipeline import paths
 from alliance_pipeline.archive import list_versions
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.refresh import refresh
-from alliance_pipeline_tests.conftest import Refreshed
+from alliance_pipeline_tests.conftest import Refreshed, pipeline_defs
 
 pytestmark = pytest.mark.real_exports
 
@@ -232,8 +232,6 @@ def _copy_of(refreshed: Refreshed, exports: Path, tmp_path_factory, label: str):
     """A private copy of a session refresh (conftest): its Parquet, reports, archive and Dagster instance, plus a copy
     of the exports it read, so the cases can corrupt files without touching what other tests read (and without a
     refresh of their own)."""
-    from alliance_pipeline.definitions import defs
-
     root = tmp_path_factory.mktemp(label)
     for name in ("warehouse", "reports", "archive", "dagster_home"):
         if (refreshed.root / name).exists():
@@ -241,7 +239,8 @@ def _copy_of(refreshed: Refreshed, exports: Path, tmp_path_factory, label: str):
     source = root / "edsight"
     shutil.copytree(exports, source)
     with dg.DagsterInstance.from_config(str(root / "dagster_home")) as instance:
-        yield Refreshed(root, instance, refreshed.result), source, defs
+        defs = pipeline_defs(root, source)
+        yield Refreshed(root, instance, refreshed.result, defs), source, defs
 
 
 @pytest.fixture(scope="module")
@@ -265,8 +264,7 @@ def export_path(source: Path, family: str, year: str) -> Path:
 def run_year(defs, instance, family: str, year: str):
     """What the UI's single_year_<family> job runs for one school year."""
     job = defs.resolve_job_def(f"single_year_{family}")
-    return job.execute_in_process(instance=instance, partition_key=year, raise_on_error=False,
-                                  resources=dict(defs.resources))
+    return job.execute_in_process(instance=instance, partition_key=year, raise_on_error=False)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -292,11 +290,7 @@ def check_rejected(good, case: Case) -> None:
     assert corrupted != original
     try:
         path.write_bytes(corrupted)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv(paths.ENV_WAREHOUSE_DIR, str(refreshed.warehouse))
-            patch.setenv(paths.ENV_ARCHIVE_DIR, str(refreshed.root / "archive"))
-            patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
-            result = run_year(defs, refreshed.instance, family, year)
+        result = run_year(defs, refreshed.instance, family, year)
     finally:
         path.write_bytes(original)
     assert not result.success
@@ -325,11 +319,8 @@ def check_rejected(good, case: Case) -> None:
 
 def _versions(refreshed, defs) -> pd.DataFrame:
     """raw_export_versions as the asset stores it now (materialized on the refreshed instance)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(paths.ENV_WAREHOUSE_DIR, str(refreshed.warehouse))
-        patch.setenv(paths.ENV_ARCHIVE_DIR, str(refreshed.root / "archive"))
-        done = dg.materialize(list(defs.assets), selection=dg.AssetSelection.assets("raw_export_versions"),
-                              instance=refreshed.instance, resources=dict(defs.resources))
+    done = dg.materialize(list(defs.assets), selection=dg.AssetSelection.assets("raw_export_versions"),
+                          instance=refreshed.instance, resources=dict(defs.resources))
     assert done.success
     return refreshed.table("raw_export_versions")
 
@@ -347,11 +338,7 @@ def test_the_archive_says_which_bytes_the_warehouse_holds(good):
     try:
         for content, succeeds in ((bad, False), (original, True), (good_again, True), (original, True)):
             path.write_bytes(content)
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv(paths.ENV_WAREHOUSE_DIR, str(refreshed.warehouse))
-                patch.setenv(paths.ENV_ARCHIVE_DIR, str(refreshed.root / "archive"))
-                patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
-                assert run_year(defs, refreshed.instance, family, year).success == succeeds
+            assert run_year(defs, refreshed.instance, family, year).success == succeeds
     finally:
         path.write_bytes(original)
     versions = _versions(refreshed, defs)
@@ -368,10 +355,9 @@ def test_the_archive_says_which_bytes_the_warehouse_holds(good):
 def test_partitions_follow_the_source(good):
     """A file named for a year its title does not say is never registered; a year whose file is gone is removed
     (and said so), and the next refresh succeeds without any manual cleanup."""
-    from alliance_pipeline.definitions import defs
     from alliance_pipeline.refresh import register_years
 
-    refreshed, source, _ = good
+    refreshed, source, defs = good
     instance = refreshed.instance
     stray = source / "sbac-district" / "smarter-balanced__2099-00_ela-and-math_all-students_all-grades.csv"
     stray.write_bytes(export_path(source, *SBAC).read_bytes())  # its title says 2015-16
@@ -379,28 +365,21 @@ def test_partitions_follow_the_source(good):
     kept = gone.read_bytes()
     gone.unlink()
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
-            changes = register_years(instance, dict(defs.resources)["edsight"])
-            assert "2099-00" not in instance.get_dynamic_partitions(FAMILIES["sbac_district"].partitions_name)
-            assert "2012-13" not in instance.get_dynamic_partitions(FAMILIES["enrollment"].partitions_name)
-            messages = "\n".join(changes.messages())
-            assert f"{stray} is named for 2099-00 but its title says 2015-16" in messages
-            assert "raw_enrollment 2012-13: the export is no longer in the source; partition removed" in messages
-            stray.unlink()
-            patch.setenv(paths.ENV_WAREHOUSE_DIR, str(refreshed.warehouse))
-            patch.setenv(paths.ENV_REPORTS_DIR, str(refreshed.reports))
-            patch.setenv(paths.ENV_ARCHIVE_DIR, str(refreshed.root / "archive"))
-            result = refresh(defs, instance, progress=lambda message: None)
-            assert result.success, result.failure.message
-            cited = refreshed.table("raw_export_versions")
-            assert not cited[(cited["family"] == "enrollment") & (cited["school_year"] == "2012-13")]["is_latest"].any()
+        changes = register_years(instance, defs.resources["edsight"])
+        assert "2099-00" not in instance.get_dynamic_partitions(FAMILIES["sbac_district"].partitions_name)
+        assert "2012-13" not in instance.get_dynamic_partitions(FAMILIES["enrollment"].partitions_name)
+        messages = "\n".join(changes.messages())
+        assert f"{stray} is named for 2099-00 but its title says 2015-16" in messages
+        assert "raw_enrollment 2012-13: the export is no longer in the source; partition removed" in messages
+        stray.unlink()
+        result = refresh(defs, instance, progress=lambda message: None)
+        assert result.success, result.failure.message
+        cited = refreshed.table("raw_export_versions")
+        assert not cited[(cited["family"] == "enrollment") & (cited["school_year"] == "2012-13")]["is_latest"].any()
     finally:
         gone.write_bytes(kept)
         stray.unlink(missing_ok=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(paths.ENV_EDSIGHT_DIR, str(source))
-        back = register_years(instance, dict(defs.resources)["edsight"])
+    back = register_years(instance, defs.resources["edsight"])
     assert back.added == {"enrollment": ["2012-13"]}  # the file is back: so is its year
 
 
@@ -484,23 +463,20 @@ def test_http_fault_is_reported_and_changes_nothing(good, fault_server, name):
     refreshed, source, defs = good
     server, url, downloads = fault_server
     fault, expected = HTTP_FAULTS[name]
-    http = EdSightSource(base_url=url, download_dir=str(downloads), timeout_seconds=1.0, retries=1, step_retries=0)
+    storage = defs.resources["storage"]
+    http = EdSightSource(storage=storage, base_url=url, timeout_seconds=1.0, retries=1, step_retries=0)
+    assert storage.downloads() == downloads
     family, year = SBAC
-    resources = {**dict(defs.resources), "edsight": http}
-    job = defs.resolve_job_def(f"single_year_{family}")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(paths.ENV_WAREHOUSE_DIR, str(refreshed.warehouse))
-        patch.setenv(paths.ENV_ARCHIVE_DIR, str(refreshed.root / "archive"))
-        server.fault = None  # a good download first: the cached copy the fault must not replace
-        assert job.execute_in_process(instance=refreshed.instance, partition_key=year, resources=resources).success
-        roots = (refreshed.warehouse, refreshed.reports, refreshed.root / "archive", downloads)
-        before = snapshot(*roots)
-        server.fault = fault
-        try:
-            result = job.execute_in_process(instance=refreshed.instance, partition_key=year, resources=resources,
-                                            raise_on_error=False)
-        finally:
-            server.fault = None
+    job = pipeline_defs(refreshed.root, edsight=http).resolve_job_def(f"single_year_{family}")
+    server.fault = None  # a good download first: the cached copy the fault must not replace
+    assert job.execute_in_process(instance=refreshed.instance, partition_key=year).success
+    roots = (refreshed.warehouse, refreshed.reports, refreshed.root / "archive", downloads)
+    before = snapshot(*roots)
+    server.fault = fault
+    try:
+        result = job.execute_in_process(instance=refreshed.instance, partition_key=year, raise_on_error=False)
+    finally:
+        server.fault = None
     assert not result.success
     message = _failure_message(result)
     assert url in message and all(text in message for text in expected), message

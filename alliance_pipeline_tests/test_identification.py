@@ -6,7 +6,6 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from alliance_pipeline.definitions import defs
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.methods.identification import alliance_identification, opportunity_districts, organization_type
 from alliance_pipeline.reference import load_cohort
@@ -98,10 +97,10 @@ def test_opportunity_districts_are_the_lowest_designated():
 
 @pytest.mark.real_exports
 def test_identification_on_the_real_inputs_keeps_the_rules_guarantees(instance, env, shared_edsight):
-    env.source(shared_edsight)
+    defs = env.source(shared_edsight)
     from alliance_pipeline.refresh import register_years
 
-    register_years(instance, dict(defs.resources)["edsight"])
+    register_years(instance, defs.resources["edsight"])
     for asset, year in (("raw_enrollment", "2015-16"), ("raw_accountability", "2015-16")):
         done = dg.materialize(list(defs.assets), selection=dg.AssetSelection.assets(asset), partition_key=year,
                               instance=instance, resources=dict(defs.resources))

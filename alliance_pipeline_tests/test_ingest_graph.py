@@ -5,7 +5,6 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from alliance_pipeline.definitions import defs
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.refresh import register_years
 
@@ -45,7 +44,7 @@ def test_all_raw_assets_and_checks_on_the_real_exports(real_refresh):
     assert len(metadata["source_sha256"].value) == 64
 
 
-def _materialize_partition(instance, family: str, year: str):
+def _materialize_partition(defs, instance, family: str, year: str):
     return dg.materialize(
         list(defs.assets),
         selection=dg.AssetSelection.assets(FAMILIES[family].asset_name),
@@ -64,9 +63,9 @@ def _failure_text(result) -> str:
 
 
 def test_negative_count_fails_its_check_and_keeps_the_last_good_parquet(instance, env, sample_copy):
-    env.source(sample_copy)
-    register_years(instance, dict(defs.resources)["edsight"])
-    assert _materialize_partition(instance, "sbac_district", "2015-16").success
+    defs = env.source(sample_copy)
+    register_years(instance, defs.resources["edsight"])
+    assert _materialize_partition(env.defs, instance, "sbac_district", "2015-16").success
     stored = env.warehouse_dir / "raw_sbac_district" / "2015-16.parquet"
     good = stored.read_bytes()
 
@@ -77,7 +76,7 @@ def test_negative_count_fails_its_check_and_keeps_the_last_good_parquet(instance
     lines[9] = b",".join(cells)
     path.write_bytes(b"\r\n".join(lines))
 
-    result = _materialize_partition(instance, "sbac_district", "2015-16")
+    result = _materialize_partition(env.defs, instance, "sbac_district", "2015-16")
     assert not result.success
     message = _failure_text(result)
     assert str(path) in message
@@ -91,11 +90,11 @@ def test_negative_count_fails_its_check_and_keeps_the_last_good_parquet(instance
 
 
 def test_renamed_column_fails_with_the_column_named(instance, env, sample_copy):
-    env.source(sample_copy)
-    register_years(instance, dict(defs.resources)["edsight"])
+    defs = env.source(sample_copy)
+    register_years(instance, defs.resources["edsight"])
     path = next((sample_copy / "sbac-district").glob("*2016-17*"))
     path.write_bytes(path.read_bytes().replace(b'"AverageVSS"', b'"Average Score"'))
-    result = _materialize_partition(instance, "sbac_district", "2016-17")
+    result = _materialize_partition(env.defs, instance, "sbac_district", "2016-17")
     assert not result.success
     message = _failure_text(result)
     assert "required column 'average_vss' is missing" in message and str(path) in message
@@ -103,14 +102,14 @@ def test_renamed_column_fails_with_the_column_named(instance, env, sample_copy):
 
 
 def test_export_for_another_year_is_rejected(instance, env, sample_copy):
-    env.source(sample_copy)
+    defs = env.source(sample_copy)
     folder = sample_copy / "sbac-district"
     wrong = folder / "smarter-balanced__2013-14_ela-and-math_all-students_all-grades.csv"
     wrong.write_bytes(next(folder.glob("*2015-16*")).read_bytes())  # a 2015-16 report filed as 2013-14
-    changes = register_years(instance, dict(defs.resources)["edsight"])
+    changes = register_years(instance, defs.resources["edsight"])
     assert f"{wrong} is named for 2013-14 but its title says 2015-16" in "\n".join(changes.refused)  # not registered
     instance.add_dynamic_partitions("sbac_district_years", ["2013-14"])  # added by hand in the UI: still rejected
-    result = _materialize_partition(instance, "sbac_district", "2013-14")
+    result = _materialize_partition(env.defs, instance, "sbac_district", "2013-14")
     assert not result.success
     message = _failure_text(result)
     assert "school year 2015-16" in message and "loaded for 2013-14" in message and str(wrong) in message

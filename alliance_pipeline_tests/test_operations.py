@@ -23,13 +23,13 @@ DOWNSTREAM_OF_SBAC = {
 NOT_DOWNSTREAM_OF_SBAC = {"growth_rankings", "alliance_identification", "opportunity_districts", "alliance_cohort"}
 
 
-def _sensor(name: str, instance, cursor: str | None = None):
-    context = dg.build_sensor_context(instance=instance, resources={"edsight": defs.resources["edsight"]},
-                                      definitions=defs, cursor=cursor)
-    return defs.resolve_sensor_def(name)(context)
+def _sensor(defs, name: str, instance, cursor: str | None = None):
+    with dg.build_sensor_context(instance=instance, resources=dict(defs.resources), definitions=defs,
+                                 cursor=cursor) as context:
+        return defs.resolve_sensor_def(name)(context)
 
 
-def _execute(instance, request: dg.RunRequest, success: bool = True) -> dg.ExecuteInProcessResult:
+def _execute(defs, instance, request: dg.RunRequest, success: bool = True) -> dg.ExecuteInProcessResult:
     job = defs.resolve_job_def(request.job_name)
     result = job.execute_in_process(partition_key=request.partition_key, instance=instance, tags=request.tags,
                                     asset_selection=request.asset_selection, raise_on_error=False)
@@ -37,14 +37,14 @@ def _execute(instance, request: dg.RunRequest, success: bool = True) -> dg.Execu
     return result
 
 
-def _cross_year(instance) -> set[str]:
+def _cross_year(defs, instance) -> set[str]:
     """One tick of cross_year_tables_sensor: runs what it requests in one run; the next tick asks for nothing."""
-    request = _sensor("cross_year_tables_sensor", instance)
+    request = _sensor(defs, "cross_year_tables_sensor", instance)
     if isinstance(request, dg.SkipReason):
         return set()
     assert request.job_name == "cross_year_tables" and request.tags["alliance_pipeline/inputs"]
-    _execute(instance, request)
-    again = _sensor("cross_year_tables_sensor", instance)
+    _execute(defs, instance, request)
+    again = _sensor(defs, "cross_year_tables_sensor", instance)
     assert isinstance(again, dg.SkipReason) and "current" in again.skip_message, again
     return {key.to_user_string() for key in request.asset_selection}
 
@@ -59,26 +59,26 @@ def _materializations(instance, asset: str) -> int:
 
 
 def test_new_year_and_republished_export_flow_through_the_graph(instance, env, sample_copy):
-    env.source(sample_copy)
+    defs = env.source(sample_copy)
     assert refresh(defs, instance, progress=lambda message: None).success
-    assert _cross_year(instance) == set()  # everything is current after the first load
-    assert "current" in _sensor("cross_year_tables_sensor", instance).skip_message
-    assert _sensor("republished_export_sensor", instance).skip_reason.skip_message.startswith("no export changed")
+    assert _cross_year(defs, instance) == set()  # everything is current after the first load
+    assert "current" in _sensor(defs, "cross_year_tables_sensor", instance).skip_message
+    assert _sensor(defs, "republished_export_sensor", instance).skip_reason.skip_message.startswith("no export changed")
 
     # CSDE publishes 2017-18: the partition is registered, the new-year sensor asks for that year of SBAC only.
     write_export(sample_copy, "sbac_district", "2017-18", SEED)
-    result = _sensor("school_year_partitions", instance)
+    result = _sensor(defs, "school_year_partitions", instance)
     assert [(r.partitions_def_name, r.partition_keys) for r in result.dynamic_partitions_requests] == [
         ("sbac_district_years", ["2017-18"])] and not result.run_requests
     instance.add_dynamic_partitions("sbac_district_years", ["2017-18"])
-    assert "still running" not in _sensor("cross_year_tables_sensor", instance).skip_message
-    [request] = _sensor("new_school_year_sensor", instance)
+    assert "still running" not in _sensor(defs, "cross_year_tables_sensor", instance).skip_message
+    [request] = _sensor(defs, "new_school_year_sensor", instance)
     assert (request.job_name, request.partition_key) == ("single_year_sbac_district", "2017-18")
     assert request.tags["alliance_pipeline/family"] == "sbac_district" and request.tags["alliance_pipeline/school_year"] == "2017-18"
-    _execute(instance, request)
+    _execute(defs, instance, request)
     assert set(defs.resolve_job_def("single_year_sbac_district").asset_layer.executable_asset_keys) == {
         dg.AssetKey(name) for name in SBAC_GROUP}
-    requested = _cross_year(instance)
+    requested = _cross_year(defs, instance)
     assert DOWNSTREAM_OF_SBAC <= requested and not (requested & NOT_DOWNSTREAM_OF_SBAC), requested
     yearly = read_parquet(env.warehouse_dir / "sbac_yearly_changes.parquet")
     pairs = set(map(tuple, yearly[["start_year", "end_year"]].drop_duplicates().to_numpy()))
@@ -90,16 +90,16 @@ def test_new_year_and_republished_export_flow_through_the_graph(instance, env, s
     old_path = write_export(sample_copy, "sbac_district", "2015-16", SEED)  # same path, same content as loaded
     old_sha = read_export(old_path).sha256
     write_export(sample_copy, "sbac_district", "2015-16", SEED, revision=1)
-    assert isinstance(_sensor("new_school_year_sensor", instance), dg.SkipReason)
-    result = _sensor("republished_export_sensor", instance)
+    assert isinstance(_sensor(defs, "new_school_year_sensor", instance), dg.SkipReason)
+    result = _sensor(defs, "republished_export_sensor", instance)
     assert [(r.job_name, r.partition_key) for r in result.run_requests] == [("single_year_sbac_district", "2015-16")]
     assert result.run_requests[0].tags["alliance_pipeline/trigger"] == "republished"
-    _execute(instance, result.run_requests[0])
+    _execute(defs, instance, result.run_requests[0])
     assert _materialized_partitions(instance, "raw_sbac_district") == ["2014-15", "2015-16", "2015-16", "2016-17", "2017-18"]
     assert _materialized_partitions(instance, "raw_sbac_growth") == ["2015-16", "2016-17"]  # untouched
-    requested = _cross_year(instance)
+    requested = _cross_year(defs, instance)
     assert DOWNSTREAM_OF_SBAC <= requested and not (requested & NOT_DOWNSTREAM_OF_SBAC), requested
-    assert not _sensor("republished_export_sensor", instance).run_requests  # refreshed once, not again
+    assert not _sensor(defs, "republished_export_sensor", instance).run_requests  # refreshed once, not again
 
     # Both versions stay in the archive, listed by raw_export_versions.
     versions = read_parquet(env.warehouse_dir / "raw_export_versions.parquet")
@@ -121,7 +121,7 @@ def test_the_report_waits_for_a_settled_set_of_exports_and_identical_bytes_casca
     """A republished year whose run fails leaves the last report in place (the sensor waits, a manual report run is
     refused); fixed, one run rebuilds the report from one set of versions. Re-loading identical bytes (a backfill of
     two enrollment years) gives the same data versions: no downstream run, no automation request."""
-    env.source(sample_copy)
+    defs = env.source(sample_copy)
     assert refresh(defs, instance, progress=lambda message: None).success
     report = env.reports_dir / "latest" / "appendix-b.html"
     html = report.read_bytes()
@@ -133,8 +133,8 @@ def test_the_report_waits_for_a_settled_set_of_exports_and_identical_bytes_casca
 
     # Identical bytes, two enrollment years: same data versions, nothing downstream.
     for year in ("2014-15", "2015-16"):
-        _execute(instance, dg.RunRequest(job_name="single_year_enrollment", partition_key=year))
-    assert _cross_year(instance) == set()
+        _execute(defs, instance, dg.RunRequest(job_name="single_year_enrollment", partition_key=year))
+    assert _cross_year(defs, instance) == set()
     assert dg.evaluate_automation_conditions(defs=defs, instance=instance).total_requested == 0
     assert {name: _materializations(instance, name) for name in counts} == counts and report.read_bytes() == html
 
@@ -143,9 +143,9 @@ def test_the_report_waits_for_a_settled_set_of_exports_and_identical_bytes_casca
     good = path.read_bytes()
     assert b"Assessments, 2016-17" in good
     path.write_bytes(good.replace(b"Assessments, 2016-17", b"Assessments, 2015-16", 1))  # names the wrong year
-    [request] = _sensor("republished_export_sensor", instance).run_requests
-    _execute(instance, request, success=False)
-    skip = _sensor("cross_year_tables_sensor", instance)
+    [request] = _sensor(defs, "republished_export_sensor", instance).run_requests
+    _execute(defs, instance, request, success=False)
+    skip = _sensor(defs, "cross_year_tables_sensor", instance)
     assert "last run failed: raw_sbac_district[2016-17]" in skip.skip_message and "stays in place" in skip.skip_message
     refused = defs.resolve_job_def("report_only").execute_in_process(instance=instance, raise_on_error=False)
     assert not refused.success and report.read_bytes() == html
@@ -153,9 +153,9 @@ def test_the_report_waits_for_a_settled_set_of_exports_and_identical_bytes_casca
 
     # Fixed (CSDE republishes again): the year loads, and one run rebuilds its downstream and the report.
     write_export(sample_copy, "sbac_district", "2016-17", SEED, revision=1)
-    [request] = _sensor("republished_export_sensor", instance).run_requests
-    _execute(instance, request)
-    requested = _cross_year(instance)
+    [request] = _sensor(defs, "republished_export_sensor", instance).run_requests
+    _execute(defs, instance, request)
+    requested = _cross_year(defs, instance)
     assert DOWNSTREAM_OF_SBAC <= requested and "opportunity_districts" not in requested
     assert consistency.built_from(instance)["raw_sbac_district[2016-17]"] == read_export(path).sha256[:16]
     assert report.read_bytes() != html
@@ -171,7 +171,7 @@ def test_archive_keeps_each_version_once_with_its_first_seen_time(tmp_path):
     export.write_text("a,b\n1,3\n")
     second = archive_export(export, "enrollment", "2015-16", root)
     assert second.new and second.sha256 != first.sha256 and first.path.read_text() == "a,b\n1,2\n"
-    versions = list_versions(root, {("enrollment", "2015-16"): first.sha256})  # the warehouse holds the first
+    versions = list_versions(root, {("enrollment", "2015-16"): {"sha256": first.sha256, "title": "t", "rows": 3}})  # the warehouse holds the first
     assert len(versions) == 2 and list(versions["is_latest"]) == [True, False]
     assert list(versions["status"]) == ["loaded", "loaded"]
     rejected = archive_export(export, "enrollment", "2015-16", root, status="rejected", reason="row 2: bad")
@@ -205,12 +205,12 @@ def test_jobs_schedules_and_sensors_are_named_for_their_purpose():
 
 
 def test_annual_schedule_adds_new_years_and_requests_the_latest(instance, env, sample_copy):
-    env.source(sample_copy)
+    defs = env.source(sample_copy)
     schedule = defs.resolve_schedule_def("annual_refresh_sbac_district")
-    context = dg.build_schedule_context(instance=instance, resources={"edsight": defs.resources["edsight"]},
-                                        repository_def=defs.get_repository_def(),
-                                        scheduled_execution_time=pd.Timestamp("2027-10-15T06:00", tz="America/New_York"))
-    requests = schedule.evaluate_tick(context).run_requests
+    resources = {name: defs.resources[name] for name in ("edsight", "refresh_policy")}
+    with dg.build_schedule_context(instance=instance, resources=resources, repository_def=defs.get_repository_def(),
+                                   scheduled_execution_time=pd.Timestamp("2027-10-15T06:00", tz="America/New_York")) as context:
+        requests = schedule.evaluate_tick(context).run_requests
     assert [(r.job_name, r.partition_key) for r in requests] == [
         ("single_year_sbac_district", "2015-16"), ("single_year_sbac_district", "2016-17")]
     assert instance.get_dynamic_partitions("sbac_district_years") == ["2014-15", "2015-16", "2016-17"]
@@ -237,7 +237,7 @@ def test_a_failed_run_posts_one_alert_to_the_webhook(instance, env, sample_copy)
         def log_message(self, *args):
             pass
 
-    env.source(sample_copy)
+    defs = env.source(sample_copy)
     register_years(instance, defs.resources["edsight"])
     path = next((sample_copy / "enrollment-district").glob("*2015-16*"))
     path.write_text(path.read_text().replace('"=""0640011""",', '"=""0640011""",-', 1))
@@ -285,7 +285,7 @@ def test_freshness_checks_warn_when_the_newest_year_is_old(instance, env, sample
     from alliance_pipeline.defs.operations.freshness import CURRENT_FAMILIES
     from alliance_pipeline.refresh import register_years
 
-    env.source(sample_copy)
+    defs = env.source(sample_copy)
     register_years(instance, defs.resources["edsight"])
     result = defs.resolve_job_def("check_freshness").execute_in_process(instance=instance, raise_on_error=False)
     assert result.success  # WARN checks do not fail the run
@@ -303,7 +303,7 @@ def test_misconfigured_settings_fail_before_any_asset_computes(instance, env, sa
 
     from alliance_pipeline.refresh import register_years
 
-    env.source(sample_copy)
+    defs = env.source(sample_copy)
     register_years(instance, defs.resources["edsight"])
     job = defs.resolve_job_def("cross_year_tables")
     with pytest.raises(dg.DagsterInvalidConfigError, match="suppression_scope"):
@@ -317,7 +317,7 @@ def test_misconfigured_settings_fail_before_any_asset_computes(instance, env, sa
     assert not result.get_asset_materialization_events()  # nothing computed
 
 
-def test_an_hourly_republish_tick_downloads_no_unchanged_export(instance, env, sample_copy, monkeypatch):
+def test_an_hourly_republish_tick_downloads_no_unchanged_export(instance, env, sample_copy):
     """Exports served by http.server on 127.0.0.1, counting the export bytes it sends: with nothing changed a tick
     sends none (HEAD only); a touched but identical file is downloaded once, then remembered in the cursor; a
     republished one is downloaded and requested, its run named by family and year."""
@@ -340,16 +340,16 @@ def test_an_hourly_republish_tick_downloads_no_unchanged_export(instance, env, s
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Counting, directory=str(sample_copy)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        monkeypatch.setenv(paths.ENV_EDSIGHT_URL, f"http://127.0.0.1:{server.server_address[1]}/")
+        defs = env.source(url=f"http://127.0.0.1:{server.server_address[1]}/")
         from alliance_pipeline.refresh import register_years
 
         register_years(instance, defs.resources["edsight"])
         for year in ("2014-15", "2015-16", "2016-17"):
-            _execute(instance, dg.RunRequest(job_name="single_year_sbac_district", partition_key=year))
+            _execute(defs, instance, dg.RunRequest(job_name="single_year_sbac_district", partition_key=year))
 
         def tick(cursor):
             served.clear()
-            result = _sensor("republished_export_sensor", instance, cursor)
+            result = _sensor(defs, "republished_export_sensor", instance, cursor)
             exports = [(path, size) for path, size in served if path.endswith(".csv")]
             return result, exports, sum(size for _, size in exports)
 

@@ -11,11 +11,11 @@ retries with backoff.
 from __future__ import annotations
 
 import os
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
+from alliance_pipeline.atomic import atomic_path
 from alliance_pipeline.edsight.families import FAMILIES, ExportFamily, sort_years
 from alliance_pipeline.edsight.reader import looks_like_html, not_text
 
@@ -196,10 +196,8 @@ class HttpExports:
             raise SourceError(f"no {family_name} export for {year} under {self._folder_url(family)}")
         url = found[year]
         target = self.download_dir / family.folder / Path(urlparse(url).path).name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         try:
-            with os.fdopen(handle, "wb") as out:
+            with atomic_path(target, suffix=".part") as partial, open(partial, "wb") as out:
                 with self.session.get(url, timeout=self.timeout, stream=True) as response:
                     if not response.ok:
                         raise (SourceUnavailable if response.status_code >= 500 else SourceError)(
@@ -212,8 +210,8 @@ class HttpExports:
                     if expected is not None and written != int(expected):
                         raise SourceUnavailable(f"download of {url} stopped after {written} of {expected} bytes")
                     content_type = response.headers.get("Content-Type", "")
-            _check_download(url, partial, content_type, target)
-            os.replace(partial, target)
+                out.flush()
+                _check_download(url, str(partial), content_type, target)  # a web page or binary never replaces it
         except requests.exceptions.ChunkedEncodingError as exc:
             raise SourceUnavailable(f"cannot download {url}: the download stopped before the end ({exc})") from exc
         except requests.exceptions.RetryError as exc:
@@ -221,7 +219,4 @@ class HttpExports:
                                     f"({self.retries + 1} attempts)") from exc
         except requests.RequestException as exc:
             raise SourceUnavailable(f"cannot download {url}: {exc}") from exc
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
         return target

@@ -1,35 +1,35 @@
-"""Parquet IO manager on pyarrow.
+"""Parquet IO manager on Dagster's ``UPathIOManager``.
 
-Layout under the warehouse directory: ``<asset name>/<partition key>.parquet``
-for partitioned assets and ``<asset name>.parquet`` otherwise. Every write goes
-to a temporary file in the same folder and is renamed into place, so a failed
-run never leaves a half-written file and the last good output stays.
+Layout under the ``storage`` resource's warehouse directory: ``<asset name>/<partition key>.parquet`` for
+partitioned assets and ``<asset name>.parquet`` otherwise (UPathIOManager's paths). Every write goes to a
+temporary file in the same folder and is renamed into place (``alliance_pipeline.atomic``), so a failed run never
+leaves a half-written file and the last good output stays.
 
-A partitioned asset read by an unpartitioned one arrives as a dict
-``{partition key: DataFrame}`` in school-year order, of the partitions that
-have been materialized (the rest are logged); read by an asset with the same
-partitions, it arrives as the one DataFrame of that partition.
+A partitioned asset read by an unpartitioned one arrives as a dict ``{partition key: DataFrame}`` in school-year
+order, of the partitions that have been materialized (the rest are logged), even when there is only one; read by
+an asset with the same partitions, it arrives as the one DataFrame of that partition. An input whose metadata has
+``provenance_only: True`` gets each file's ``frame.attrs`` from the Parquet footer instead (no data read).
+
+This module is the only one that opens Parquet files.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import Field
 
-from alliance_pipeline import paths
+from alliance_pipeline.atomic import atomic_path
+from alliance_pipeline.defs.common.resources import Storage
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 
-
 ATTRS_KEY = b"alliance_pipeline.attrs"
+PROVENANCE_ONLY = "provenance_only"
 
 
 def to_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -56,15 +56,8 @@ def frame_version(frame: pd.DataFrame) -> str:
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     """Write atomically: temporary file in the target folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(to_arrow(frame), tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
@@ -89,62 +82,63 @@ def _any_school_years(context: dg.InputContext) -> bool:
     return any(context.instance.get_dynamic_partitions(family.partitions_name) for family in FAMILIES.values())
 
 
-class ParquetIOManager(dg.ConfigurableIOManager):
-    """Stores DataFrames as Parquet under the warehouse directory."""
+class ParquetFiles(dg.UPathIOManager):
+    """pandas DataFrames as Parquet files under ``base_path`` (see the module's docstring)."""
 
-    base_dir: str | None = Field(
-        default=None, description="Warehouse directory; default ALLIANCE_WAREHOUSE_DIR or data/warehouse."
-    )
+    extension = ".parquet"
 
-    def root(self) -> Path:
-        return Path(self.base_dir) if self.base_dir else paths.warehouse_dir()
+    def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame, path) -> None:
+        write_parquet(obj, Path(path))
 
-    def path_for(self, asset_key: dg.AssetKey, partition_key: str | None = None) -> Path:
-        folder = self.root().joinpath(*asset_key.path[:-1])
-        name = asset_key.path[-1]
-        if partition_key is None:
-            return folder / f"{name}.parquet"
-        return folder / name / f"{partition_key}.parquet"
+    def load_from_path(self, context: dg.InputContext, path):
+        path = Path(path)
+        if not path.exists():
+            what = context.asset_key.to_user_string() if context.has_asset_key else "input"
+            raise FileNotFoundError(f"{what} has not been materialized: {path} does not exist")
+        if (context.definition_metadata or {}).get(PROVENANCE_ONLY):
+            return read_attrs(path)
+        return read_parquet(path)
 
-    def stored_partitions(self, asset_key: dg.AssetKey) -> dict[str, Path]:
-        """The partitions of a partitioned asset that have a Parquet file, in school-year order."""
-        folder = self.path_for(asset_key, "_").parent
-        found = {path.stem: path for path in folder.glob("*.parquet")} if folder.is_dir() else {}
-        return {year: found[year] for year in sort_years(found)}
+    def get_metadata(self, context: dg.OutputContext, obj: pd.DataFrame) -> dict:
+        return {"dagster/row_count": len(obj)}
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
         if obj is None:
             return
         if not isinstance(obj, pd.DataFrame):
             raise TypeError(f"{context.asset_key.to_user_string()}: expected a pandas DataFrame, got {type(obj).__name__}")
-        partition = context.partition_key if context.has_partition_key else None
-        path = write_parquet(obj, self.path_for(context.asset_key, partition))
-        context.add_output_metadata({"parquet": dg.MetadataValue.path(str(path)), "dagster/row_count": len(obj)})
+        super().handle_output(context, obj)
 
     def load_input(self, context: dg.InputContext):
-        key = context.asset_key
         if not context.has_asset_partitions:
-            return self._read(self.path_for(key), key, None)
-        keys = sort_years(context.asset_partition_keys)
-        if not keys and not _any_school_years(context):
+            return super().load_input(context)
+        key = context.asset_key
+        years = sort_years(context.asset_partition_keys)
+        if not years and not _any_school_years(context):
             raise dg.Failure(
                 description=f"{key.to_user_string()}: this Dagster instance has no school years registered yet, so there "
                 "is nothing to read. The school_year_partitions sensor (Automation, on by default) registers them from "
                 "the export source within a minute of the daemon starting (`alliance-pipeline refresh` does it too); "
                 "then Materialize all again.", allow_retries=False)
-        if context.has_partition_key and len(keys) == 1:
-            return self._read(self.path_for(key, keys[0]), key, keys[0])
-        # An asset over all years reads the years that have been materialized; each such
-        # asset names the years it needs and reports them unavailable when absent.
-        present = [p for p in keys if self.path_for(key, p).exists()]
-        missing = [p for p in keys if p not in present]
+        paths = self._get_paths_for_partitions(context)
+        if context.has_partition_key and len(years) == 1:  # an asset partitioned like its input: that one year
+            return self.load_from_path(context, paths[years[0]])
+        # An asset over all years reads the years that have been materialized; each such asset names the years it
+        # needs and reports them unavailable when absent.
+        present = [year for year in years if paths[year].exists()]
+        missing = [year for year in years if year not in present]
         if missing:
-            context.log.warning(f"{key.to_user_string()}: not materialized for {', '.join(missing)}; reading {', '.join(present) or 'none'}")
-        return {partition: self._read(self.path_for(key, partition), key, partition) for partition in present}
+            context.log.warning(f"{key.to_user_string()}: not materialized for {', '.join(missing)}; "
+                                f"reading {', '.join(present) or 'none'}")
+        return {year: self.load_from_path(context, paths[year]) for year in present}
 
-    @staticmethod
-    def _read(path: Path, key: dg.AssetKey, partition: str | None) -> pd.DataFrame:
-        if not path.exists():
-            what = key.to_user_string() + (f" [{partition}]" if partition else "")
-            raise FileNotFoundError(f"{what} has not been materialized: {path} does not exist")
-        return read_parquet(path)
+
+class ParquetIOManager(dg.ConfigurableIOManagerFactory):
+    """Stores DataFrames as Parquet under the storage resource's warehouse directory."""
+
+    storage: Storage
+
+    def create_io_manager(self, context) -> ParquetFiles:
+        from upath import UPath
+
+        return ParquetFiles(base_path=UPath(self.storage.warehouse()))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -15,28 +14,58 @@ from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports
 
 
-class EdSightSource(dg.ConfigurableResource):
-    """EdSight exports, from a folder (default: the bundled sample) or an HTTP(S) base URL.
+class Storage(dg.ConfigurableResource):
+    """Where the project writes: the Parquet warehouse, the archive of every export read, HTTP downloads, reports.
 
-    Unset fields fall back to ``ALLIANCE_EDSIGHT_URL`` / ``ALLIANCE_EDSIGHT_DIR`` at
-    run time, then to the project's sample data.
+    The one place these folders are set: the IO manager, the raw assets (archive), the export source (downloads)
+    and the report all take this resource. ``definitions.py`` configures it from ``ALLIANCE_*_DIR`` (``dg.EnvVar``).
     """
 
-    directory: str | None = Field(default=None, description="Folder with one sub-folder per export family.")
-    base_url: str | None = Field(default=None, description="HTTP(S) base URL laid out like the folder.")
-    download_dir: str | None = Field(default=None, description="Where HTTP downloads are kept.")
+    warehouse_dir: str = Field(default=str(paths.DATA_DIR / "warehouse"),
+                               description="Parquet output: <asset>/<school year>.parquet, or <asset>.parquet.")
+    reports_dir: str = Field(default=str(paths.DATA_DIR / "reports"), description="Report output (latest/ is the newest).")
+    archive_dir: str | None = Field(default=None, description="Every raw export version by SHA-256; default: "
+                                    "archive/ beside the warehouse.")
+    downloads_dir: str | None = Field(default=None, description="Exports fetched over HTTP; default: downloads/ "
+                                      "beside the warehouse.")
+
+    def warehouse(self) -> Path:
+        return _resolved(self.warehouse_dir)
+
+    def reports(self) -> Path:
+        return _resolved(self.reports_dir)
+
+    def archive(self) -> Path:
+        return _resolved(self.archive_dir) if self.archive_dir else self.warehouse().parent / "archive"
+
+    def downloads(self) -> Path:
+        return _resolved(self.downloads_dir) if self.downloads_dir else self.warehouse().parent / "downloads"
+
+
+def _resolved(folder: str) -> Path:
+    return Path(folder).expanduser().resolve()
+
+
+class EdSightSource(dg.ConfigurableResource):
+    """EdSight exports, from a folder (default: the bundled sample) or an HTTP(S) base URL (wins when set)."""
+
+    directory: str = Field(default=str(paths.SAMPLE_EDSIGHT_DIR), description="Folder with one sub-folder per export family.")
+    base_url: str | None = Field(default=None, description="HTTP(S) base URL laid out like the folder; downloads are "
+                                 "kept in the storage resource's downloads folder.")
+    storage: Storage
     timeout_seconds: float = Field(default=30.0, description="HTTP timeout per request.")
     retries: int = Field(default=3, description="HTTP retries per request, with exponential backoff.")
     step_retries: int = Field(default=3, description="When the source cannot be reached (or answers 5xx), run the "
                               "raw asset's step again this many times (never for a bad file).")
     retry_delay_seconds: float = Field(default=10.0, description="First wait before a step retry; doubles each time.")
 
+    def describe(self) -> str:
+        return self.base_url or str(_resolved(self.directory))
+
     def exports(self) -> LocalExports | HttpExports:
-        url = self.base_url or os.environ.get(paths.ENV_EDSIGHT_URL)
-        if url:
-            download = Path(self.download_dir) if self.download_dir else paths.downloads_dir()
-            return _http_exports(url, download, self.timeout_seconds, self.retries)
-        return LocalExports(Path(self.directory) if self.directory else paths.edsight_dir())
+        if self.base_url:
+            return _http_exports(self.base_url, self.storage.downloads(), self.timeout_seconds, self.retries)
+        return LocalExports(_resolved(self.directory))
 
     def discover(self, family: str) -> dict[str, str]:
         return self.exports().discover(family)
@@ -120,3 +149,22 @@ class IdentificationSettings(dg.ConfigurableResource):
     prior_last_year: str = Field(default="2016-17", description="Step 4: last year of prior designation.")
     opportunity_count: int = Field(default=10, description="Opportunity Districts: how many.")
     opportunity_index_year: str = Field(default="2015-16", description="Opportunity Districts: index year.")
+
+
+class RefreshPolicy(dg.ConfigurableResource):
+    """When CSDE's exports are refreshed and when a new school year is expected (annual schedules, freshness checks).
+
+    ``cron`` is the annual schedules' cron: a schedule's cron is part of its definition, so it takes effect when the
+    code location loads (``ALLIANCE_REFRESH_CRON``); the other fields are read when a tick or a check runs.
+    """
+
+    cron: str = Field(default="0 6 15 10 *", description="When the annual schedules run (New York time); "
+                      "default 15 October 06:00, after CSDE's late-summer release.")
+    latest_years: int = Field(default=2, description="How many of each family's latest school years the annual "
+                              "schedules refresh.")
+    release_date: str = Field(default="10-15", description="Month-day after which last spring's results are expected "
+                              "(freshness checks).")
+
+    def release(self) -> tuple[int, int]:
+        month, day = self.release_date.split("-")
+        return int(month), int(day)

@@ -9,13 +9,12 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from alliance_pipeline import paths
 from alliance_pipeline.archive import LOADED, REJECTED, archive_export, list_versions
 from alliance_pipeline.defs.common.checks import rejected, table_asset, validated
-from alliance_pipeline.defs.common.io_manager import ParquetIOManager, read_attrs
+from alliance_pipeline.defs.common.io_manager import PROVENANCE_ONLY
 from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
-from alliance_pipeline.defs.common.resources import EdSightSource
+from alliance_pipeline.defs.common.resources import EdSightSource, Storage
 from alliance_pipeline.edsight import EdSightExport, EdSightFormatError, read_export
 from alliance_pipeline.edsight.families import FAMILIES, ExportFamily
 from alliance_pipeline.edsight.sources import SourceError, SourceUnavailable
@@ -44,30 +43,21 @@ def raw_frame(export: EdSightExport) -> pd.DataFrame:
     return frame
 
 
-def stored_sources(io_manager: ParquetIOManager, instance: dg.DagsterInstance) -> dict[tuple[str, str], dict]:
+def stored_sources(provenance: dict[str, dict[str, dict]]) -> dict[tuple[str, str], dict]:
     """(family, school year) -> the provenance (file, SHA-256, title, rows) recorded in the warehouse's raw Parquet
-    file, for the school years the instance has ({} when a file predates provenance). The one truth the versions
-    table's ``is_latest`` and the report's sources are both read from."""
-    found = {}
-    for family in FAMILIES.values():
-        years = set(instance.get_dynamic_partitions(family.partitions_name))
-        for year, path in io_manager.stored_partitions(dg.AssetKey(family.asset_name)).items():
-            if year in years:
-                found[(family.name, year)] = read_attrs(path).get("source") or {}
-    return found
-
-
-def held_versions(io_manager: ParquetIOManager, instance: dg.DagsterInstance) -> dict[tuple[str, str], str]:
-    """(family, school year) -> SHA-256 of the export the warehouse holds now (what ``is_latest`` means)."""
-    return {key: source["sha256"] for key, source in stored_sources(io_manager, instance).items() if source.get("sha256")}
+    file ({} when a file predates provenance). ``provenance``: each raw asset's ``{school year: frame.attrs}``, as the
+    IO manager loads it for a ``provenance_only`` input (only the school years the instance has)."""
+    family_of = {family.asset_name: family.name for family in FAMILIES.values()}
+    return {(family_of[asset], year): attrs.get("source") or {}
+            for asset, years in provenance.items() for year, attrs in years.items()}
 
 
 def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
     key = dg.AssetKey(family.asset_name)
 
-    def raw_asset(context: dg.AssetExecutionContext, edsight: EdSightSource):
+    def raw_asset(context: dg.AssetExecutionContext, edsight: EdSightSource, storage: Storage):
         year = context.partition_key
-        archive = paths.archive_dir()
+        archive = storage.archive()
         path = validator = None
         try:
             found = edsight.discover(family.name)  # listed once
@@ -174,13 +164,13 @@ study_identified_districts = reference_asset(
     "ingest",
     "Every version of every raw export the pipeline has read, archived by SHA-256 with the time it was first seen, "
     "loaded or rejected (with why); is_latest marks the version the warehouse holds now (a republished year shows "
-    "two rows).",
-    "versions-2",
-    deps=[family.asset_name for family in FAMILIES.values()],
+    "two rows), with the title and rows of that file.",
+    "versions-3",
+    ins={family.asset_name: dg.AssetIn(metadata={PROVENANCE_ONLY: True}) for family in FAMILIES.values()},
 )
-def raw_export_versions(context: dg.AssetExecutionContext, io_manager: dg.ResourceParam[ParquetIOManager]):
-    root = paths.archive_dir()
-    frame = list_versions(root, held_versions(io_manager, context.instance))
+def raw_export_versions(context: dg.AssetExecutionContext, storage: Storage, **provenance: dict[str, dict]):
+    root = storage.archive()
+    frame = list_versions(root, stored_sources(provenance))
     yield from validated(dg.AssetKey("raw_export_versions"), frame, "raw_export_versions", str(root), {})
     republished = frame[~frame["is_latest"] & (frame["status"] == LOADED)][["family", "school_year"]].drop_duplicates()
     rejections = frame[frame["status"] == REJECTED]

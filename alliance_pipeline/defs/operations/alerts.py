@@ -1,12 +1,10 @@
 """Run-failure alerts: a JSON message to a webhook (Slack, Teams, a ticketing system's intake URL).
 
-The webhook is the ``alerts`` resource's ``webhook_url`` (environment variable
-``ALLIANCE_ALERT_WEBHOOK``); without one the sensor logs and sends nothing.
+The webhook is the ``alerts`` resource's ``webhook_url`` (``definitions.py`` sets it from the environment
+variable ``ALLIANCE_ALERT_WEBHOOK``); without one the sensor logs and sends nothing.
 """
 
 from __future__ import annotations
-
-import os
 
 import dagster as dg
 from pydantic import Field
@@ -18,17 +16,15 @@ ENV_UI_URL = "ALLIANCE_UI_URL"
 class AlertSettings(dg.ConfigurableResource):
     """Where run-failure alerts go."""
 
-    webhook_url: str | None = Field(default=None, description=f"Webhook for run-failure alerts; default {ENV_WEBHOOK}.")
-    ui_url: str | None = Field(default=None, description=f"The Dagster UI's address, for run links; default {ENV_UI_URL} "
-                               "or http://127.0.0.1:3000.")
+    webhook_url: str | None = Field(default=None, description=f"Webhook for run-failure alerts ({ENV_WEBHOOK}).")
+    ui_url: str = Field(default="http://127.0.0.1:3000", description=f"The Dagster UI's address, for run links ({ENV_UI_URL}).")
     timeout_seconds: float = Field(default=10.0, description="HTTP timeout for one alert.")
 
     def webhook(self) -> str | None:
-        return self.webhook_url or os.environ.get(ENV_WEBHOOK) or None
+        return self.webhook_url or None
 
     def run_url(self, run_id: str) -> str:
-        base = self.ui_url or os.environ.get(ENV_UI_URL) or "http://127.0.0.1:3000"
-        return f"{base.rstrip('/')}/runs/{run_id}"
+        return f"{self.ui_url.rstrip('/')}/runs/{run_id}"
 
 
 def alert_payload(context: dg.RunFailureSensorContext, settings: AlertSettings) -> dict:

@@ -14,15 +14,14 @@ How the pieces fit:
   cross-year indicators, identification, versions list, report) in one run, once every year is
   settled and the yearly data versions differ from those the report was built from
   (defs/operations/consistency.py). Identical bytes give identical versions: no run.
-- ``annual_refresh`` (cron ``ALLIANCE_REFRESH_CRON``, default 15 October 06:00
+- ``annual_refresh_<family>`` (the ``refresh_policy`` resource: cron, default 15 October 06:00
   New York time, after CSDE's late-summer release) adds new years and refreshes
-  the latest ``ALLIANCE_REFRESH_LATEST_YEARS`` (default 2) of every family.
+  the latest ``latest_years`` (default 2) of every family.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,14 +31,11 @@ from alliance_pipeline.defs.operations.alerts import alert_on_run_failure
 from alliance_pipeline.defs.operations.freshness import NEWEST_YEAR_CHECKS
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS, apply_year_changes, partition_requests, year_changes
 from alliance_pipeline.defs.operations import consistency
-from alliance_pipeline.defs.common.resources import EdSightSource
+from alliance_pipeline.defs.common.resources import EdSightSource, RefreshPolicy
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.reader import sha256_of
 from alliance_pipeline.edsight.sources import SourceError
 
-ENV_CRON = "ALLIANCE_REFRESH_CRON"
-ENV_LATEST_YEARS = "ALLIANCE_REFRESH_LATEST_YEARS"
-DEFAULT_CRON = "0 6 15 10 *"
 TIMEZONE = "America/New_York"
 TRIGGER_TAG = "alliance_pipeline/trigger"
 
@@ -183,8 +179,8 @@ def never_loaded(instance: dg.DagsterInstance) -> list[tuple[str, str]]:
     return found
 
 
-def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
-    """Jobs, schedules and sensors for the given assets, as keyword arguments of ``dg.Definitions``."""
+def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy) -> dg.Definitions:
+    """Jobs, schedules, sensors and freshness checks for the given assets (the annual schedules on ``policy.cron``)."""
     groups = year_groups(assets)
     year_jobs = {
         name: dg.define_asset_job(
@@ -291,7 +287,7 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
     def cross_year_tables_sensor(context: dg.SensorEvaluationContext):
         return cross_year_request(context.instance, context.repository_def.asset_graph)
 
-    schedules = [annual_schedule(name, job) for name, job in year_jobs.items()]
+    schedules = [annual_schedule(name, job, policy.cron) for name, job in year_jobs.items()]
     schedules.append(dg.ScheduleDefinition(
         name="daily_freshness_check", job_name="check_freshness", cron_schedule="0 7 * * *", execution_timezone=TIMEZONE,
         default_status=dg.DefaultScheduleStatus.STOPPED,
@@ -304,26 +300,25 @@ def build_operations(assets: Sequence[dg.AssetsDefinition]) -> dict:
         description="Updates a yearly table (sbac_district_scores, cmt_district_scores) when its raw partition got a "
         "new data version outside a year job (e.g. one raw partition launched from its asset page).",
     )
-    return {"jobs": jobs, "schedules": schedules, "asset_checks": NEWEST_YEAR_CHECKS,
-            "sensors": [school_year_partitions, new_school_year_sensor, republished_export_sensor,
-                        cross_year_tables_sensor, automation, alert_on_run_failure]}
+    return dg.Definitions(jobs=jobs, schedules=schedules, asset_checks=NEWEST_YEAR_CHECKS,
+                          sensors=[school_year_partitions, new_school_year_sensor, republished_export_sensor,
+                                   cross_year_tables_sensor, automation, alert_on_run_failure])
 
 
-def annual_schedule(family: str, job) -> dg.ScheduleDefinition:
-    """One schedule per family (each targets its partitioned job), all on the same configurable cron."""
-    latest = int(os.environ.get(ENV_LATEST_YEARS, "2"))
+def annual_schedule(family: str, job, cron: str) -> dg.ScheduleDefinition:
+    """One schedule per family (each targets its partitioned job), all on the same cron."""
     partitions_name = FAMILIES[family].partitions_name
 
     @dg.schedule(
         name=f"annual_refresh_{family}",
-        cron_schedule=os.environ.get(ENV_CRON, DEFAULT_CRON),
+        cron_schedule=cron,
         execution_timezone=TIMEZONE,
         default_status=dg.DefaultScheduleStatus.STOPPED,
-        description=f"Yearly: adds new {FAMILIES[family].asset_name} school years and refreshes the latest {latest}; "
-        "the cross-year tables and the report follow by automation.",
+        description=f"Yearly: adds new {FAMILIES[family].asset_name} school years and refreshes the latest few "
+        "(refresh_policy resource: latest_years); the cross-year tables and the report follow.",
         job=job,
     )
-    def annual_refresh(context: dg.ScheduleEvaluationContext, edsight: EdSightSource):
+    def annual_refresh(context: dg.ScheduleEvaluationContext, edsight: EdSightSource, refresh_policy: RefreshPolicy):
         try:
             changes = year_changes(context.instance, edsight, families=[family])
         except SourceError as exc:
@@ -332,7 +327,7 @@ def annual_schedule(family: str, job) -> dg.ScheduleDefinition:
         for message in changes.messages():
             context.log.warning(message)
         stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
-        years = sort_years(context.instance.get_dynamic_partitions(partitions_name))[-latest:]
+        years = sort_years(context.instance.get_dynamic_partitions(partitions_name))[-refresh_policy.latest_years:]
         if not years:
             return dg.SkipReason(f"no {FAMILIES[family].asset_name} school years yet")
         return [_year_request(family, year, f"annual:{stamp}:{family}:{year}", "annual") for year in years]

@@ -4,18 +4,16 @@
 on the raw assets, run by the ``check_freshness`` job that a daily schedule launches.
 """
 
-from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from alliance_pipeline.defs.common.resources import RefreshPolicy
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.reader import school_year_label
 
-ENV_RELEASE_DATE = "ALLIANCE_RELEASE_DATE"  # month-day after which last spring's results are expected, e.g. 10-15
 # Families CSDE still publishes every year (the CMT ended in 2012-13).
 CURRENT_FAMILIES = [name for name in FAMILIES if name != "cmt_district"]
 
@@ -27,20 +25,15 @@ def expected_newest_year(today: date, release: tuple[int, int] = (10, 15)) -> st
     return school_year_label(spring - 1)
 
 
-def _release() -> tuple[int, int]:
-    month, day = os.environ.get(ENV_RELEASE_DATE, "10-15").split("-")
-    return int(month), int(day)
-
-
 def _newest_year_check(family: str) -> dg.AssetChecksDefinition:
     asset = FAMILIES[family].asset_name
 
     @dg.asset_check(asset=asset, name="newest_year_is_current", blocking=False,
                     description=f"Warns when the newest school year of {asset} is older than the one CSDE has "
-                    f"published by now (release date {ENV_RELEASE_DATE}, default 10-15).")
-    def check(context) -> dg.AssetCheckResult:  # (a string annotation would not be recognised)
+                    f"published by now (the refresh_policy resource's release_date, default 10-15).")
+    def check(context, refresh_policy: RefreshPolicy) -> dg.AssetCheckResult:  # (a string annotation would not be recognised)
         years = sort_years(context.instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
-        expected = expected_newest_year(datetime.now(ZoneInfo("America/New_York")).date(), _release())
+        expected = expected_newest_year(datetime.now(ZoneInfo("America/New_York")).date(), refresh_policy.release())
         newest = years[-1] if years else None
         current = newest is not None and int(newest[:4]) >= int(expected[:4])
         return dg.AssetCheckResult(

@@ -2,8 +2,8 @@
 
     appendix_b_report -> reporting.appendix_b.appendix_b_report (tables), reporting.render (files)
 
-It reads only stored Parquet tables (through the IO manager) and the raw
-assets' recorded provenance, and writes HTML, Markdown and CSV files to the
+It reads only its inputs (stored Parquet tables, through the IO manager; the sources it cites
+from ``raw_export_versions``) and writes HTML, Markdown and CSV files to the
 reports directory; the headline tables are attached as metadata for the UI.
 """
 
@@ -12,40 +12,27 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from pydantic import Field
 
-from alliance_pipeline import paths
 from alliance_pipeline.defs.common.checks import POOL
-from alliance_pipeline.defs.common.io_manager import ParquetIOManager
-from alliance_pipeline.defs.ingest.assets import stored_sources
-from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings
+from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings, Storage
 from alliance_pipeline.defs.operations.consistency import BUILT_FROM, yearly_state
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.reporting.appendix_b import ReportTable, appendix_b_report as build_report
 from alliance_pipeline.reporting.render import markdown_table, write_report
 
 GROUP = "reports"
-CODE_VERSION = "report-2"
-RAW_KEYS = [dg.AssetKey(family.asset_name) for family in FAMILIES.values()]
+CODE_VERSION = "report-3"
 
 
-class ReportSettings(dg.ConfigurableResource):
-    """Where reports are written."""
-
-    output_dir: str | None = Field(default=None, description="Reports directory; default ALLIANCE_REPORTS_DIR or data/reports.")
-
-    def root(self) -> Path:
-        return Path(self.output_dir) if self.output_dir else paths.reports_dir()
-
-
-def export_sources(io_manager: ParquetIOManager, references: dict[str, pd.DataFrame], instance: dg.DagsterInstance) -> list[dict]:
-    """Provenance of every stored raw partition of the instance's school years (file, SHA-256, year),
-    read from the Parquet footers (a file of a year the instance no longer has is not cited), and of the
-    reference tables."""
+def export_sources(versions: pd.DataFrame, references: dict[str, pd.DataFrame]) -> list[dict]:
+    """Provenance of every export the warehouse holds (``raw_export_versions``' latest rows: file, SHA-256, year,
+    title, rows), and of the reference tables."""
+    latest = versions[versions["is_latest"]]
     sources = [
-        {"asset": FAMILIES[family].asset_name, "school_year": year,
-         **(source or {"file": "(not recorded; re-materialize)", "sha256": "", "title": ""})}
-        for (family, year), source in stored_sources(io_manager, instance).items()
+        {"asset": FAMILIES[row.family].asset_name, "school_year": row.school_year, "file": row.original_name,
+         "sha256": row.sha256, "title": "" if pd.isna(row.title) else row.title,
+         "rows": None if pd.isna(row.rows) else int(row.rows)}
+        for row in latest.itertuples(index=False)
     ]
     for name, reference in references.items():
         if reference.attrs.get("source"):
@@ -69,7 +56,6 @@ def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
     group_name=GROUP,
     code_version=CODE_VERSION,
     kinds={"html", "csv"},
-    deps=RAW_KEYS,
     pool=POOL,
     description="Section 7: the report for policy analysts: a plain-language summary with the study's findings beside "
     "this run's, caveats and citations, the study's Appendix B tables, every later year, robustness, equity, the "
@@ -93,10 +79,10 @@ def appendix_b_report(
     subgroup_gaps: pd.DataFrame,
     subgroup_gap_summary: pd.DataFrame,
     subgroup_gap_changes: pd.DataFrame,
+    raw_export_versions: pd.DataFrame,
     method: MethodSettings,
     identification_settings: IdentificationSettings,
-    io_manager: dg.ResourceParam[ParquetIOManager],
-    report_settings: ReportSettings,
+    storage: Storage,
 ) -> dg.MaterializeResult:
     from alliance_pipeline.definitions import defs  # the whole graph (a run's own graph holds only its selection)
 
@@ -127,14 +113,14 @@ def appendix_b_report(
     report = build_report(
         tables,
         alliance_cohort,
-        export_sources(io_manager, {"alliance_cohort": alliance_cohort, "study_identified_districts": study_identified_districts},
-                       context.instance),
+        export_sources(raw_export_versions,
+                       {"alliance_cohort": alliance_cohort, "study_identified_districts": study_identified_districts}),
         settings_rows(method, identification_settings),
         method.top_n,
         generated_at=datetime.now(timezone.utc),
         run_id=context.run.run_id,
     )
-    files = write_report(report, report_settings.root())
+    files = write_report(report, storage.reports())
     context.log.info(f"report written to {files.html} (latest: {files.latest})")
     unavailable = {t.title: t.unavailable for t in report.appendix_b if t.unavailable}
     return dg.MaterializeResult(
