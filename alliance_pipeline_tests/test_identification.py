@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from alliance_pipeline.defs.common.io_manager import read_parquet
-from alliance_pipeline.methods.identification import alliance_identification, opportunity_districts, organization_type
+from alliance_pipeline.methods.alliance_identification import alliance_identification, opportunity_districts, organization_type
 from alliance_pipeline.reference import load_cohort
 
 DISTRICTS = [  # code, name, enrollment (None = suppressed), index
@@ -93,6 +93,22 @@ def test_opportunity_districts_are_the_lowest_designated():
     chosen = opportunity_districts(frame, count=2)
     assert chosen["district_code"].tolist() == ["0010011", "0020011"]
     assert chosen["opportunity_rank"].tolist() == [1, 2]
+    assert set(chosen["index_year"]) == {"2015-16"}
+
+
+def test_opportunity_districts_ranked_on_another_years_index():
+    """The designation's districts, ranked on a later year's index: 0020011 (now 5.0) comes first, 0010011 (now 40.0)
+    second, the other designated districts (50.0) drop out, and a district not designated is never added however low
+    its index (0080011, 1.0)."""
+    enrollment, index, roster = inputs()
+    frame = alliance_identification(enrollment, index, roster, lowest_n=4)
+    designated = set(frame.loc[frame["designated"], "district_code"])
+    later = {code: 50.0 for code in designated} | {"0020011": 5.0, "0010011": 40.0, "0080011": 1.0}
+    chosen = opportunity_districts(frame, count=2, index=later, index_year="2016-17")
+    assert "0080011" not in designated
+    assert chosen["district_code"].tolist()[0] == "0020011" and "0010011" in chosen["district_code"].tolist()
+    assert chosen["accountability_index"].tolist() == [5.0, 40.0]
+    assert set(chosen["index_year"]) == {"2016-17"}
 
 
 @pytest.mark.real_exports

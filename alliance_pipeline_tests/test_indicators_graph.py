@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from alliance_pipeline.edsight import read_export
-from alliance_pipeline.methods.identify import INDICATORS
+from alliance_pipeline.methods.identified_districts import INDICATORS
 
 INDICATOR_ASSETS = ["sbac_score_changes", "growth_rankings", "t_score_changes"]
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alliance_pipeline.methods import growth, identify, sbac
+from alliance_pipeline.methods import growth, sbac
+from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods.ranking import add_cohort_ranks, rank_descending
 
 
@@ -151,15 +152,15 @@ def test_growth_rankings_by_hand():
 
 def test_identified_districts_top_n_with_ties_and_missing_indicator():
     ranked = growth.growth_rankings(growth_raw(), {"0010011", "0020011", "0030011", "0040011"})
-    selections, missing = identify.indicator_selections({"growth_rankings": ranked, "sbac_score_changes": None}, n=2)
+    selections, missing = section_5.indicator_selections({"growth_rankings": ranked, "sbac_score_changes": None}, n=2)
     ela = selections[selections["indicator"] == "Growth rate ELA"]
     assert sorted(ela["district_code"]) == ["0010011", "0020011", "0030011"]  # tie at the cut-off included
     assert set(missing) == {"SBAC change Math", "SBAC change ELA", "T-score change Math", "T-score change ELA",
                             "Growth rate Math"}
-    table = identify.identified_districts(selections).set_index("district_code")
+    table = section_5.identified_districts(selections).set_index("district_code")
     assert table.loc["0020011", "indicators"] == ["Growth rate ELA"] and table.loc["0020011", "ranks"] == [2]
     with pytest.raises(ValueError):
-        identify.indicator_selections({}, n=0)
+        section_5.indicator_selections({}, n=0)
 
 
 def test_a_district_in_several_indicators_lists_each():
@@ -168,7 +169,7 @@ def test_a_district_in_several_indicators_lists_each():
         {"indicator": "SBAC change Math", "district_code": "1", "district_name": "A", "rank_cohort": 1, "value": 9.0},
         {"indicator": "SBAC change ELA", "district_code": "2", "district_name": "B", "rank_cohort": 3, "value": 4.0},
     ])
-    table = identify.identified_districts(selections)
+    table = section_5.identified_districts(selections)
     assert table["district_code"].tolist() == ["1", "2"]
     assert table.iloc[0]["indicators"] == ["SBAC change Math", "Growth rate ELA"] and table.iloc[0]["ranks"] == [1, 2]
     assert table.iloc[0]["best_rank"] == 1 and table.iloc[0]["n_indicators"] == 2

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from alliance_pipeline.defs.common.io_manager import read_parquet
-from alliance_pipeline.methods.identify import INDICATORS
+from alliance_pipeline.methods.identified_districts import INDICATORS
 from alliance_pipeline.reporting.appendix_b import ORDER
 from alliance_pipeline.reporting.beyond import GAP_ORDER, SCOPES
 from alliance_pipeline.reporting.render import HTML_NAME, LATEST, fmt

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from alliance_pipeline.methods.identify import INDICATORS
+from alliance_pipeline.methods.identified_districts import INDICATORS
 from alliance_pipeline.reporting import render
 from alliance_pipeline.reporting.appendix_b import (
     EXCLUDED, RANKED, appendix_b_report, appendix_table, excluded_table, indicator_rows, yearly_table,

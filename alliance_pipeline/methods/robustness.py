@@ -13,7 +13,7 @@
   units and in standard deviations of the indicator over the cohort (sample sd).
 
 Every variant runs the same section 1-5 functions (``sbac``, ``tscores``, ``growth``,
-``identify``) with other settings: there is no second implementation of a formula.
+``identified_districts``) with other settings: there is no second implementation of a formula.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from functools import lru_cache
 import pandas as pd
 
 from alliance_pipeline.edsight.families import previous_school_year
-from alliance_pipeline.methods import identify, sbac, tscores
+from alliance_pipeline.methods import sbac, tscores
+from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 from alliance_pipeline.methods.yearly import YearIndicators, end_years, identify_year, indicators_for_year
 
@@ -231,7 +232,7 @@ MARGIN_COLUMNS = [
 def indicator_margins(indicators: YearIndicators, top_n: int, analysis: Analysis) -> pd.DataFrame:
     """Section 9's margin of every ranked cohort district on every available indicator of one analysis."""
     rows = []
-    for indicator in identify.INDICATORS:
+    for indicator in section_5.INDICATORS:
         table = indicators.tables.get(indicator.asset)
         if table is None or table.empty:
             continue
@@ -277,7 +278,7 @@ def identification_margins(inputs: Inputs, default: Settings, study: Analysis) -
     frame = pd.concat(blocks, ignore_index=True)
     for column in ("value", "cutoff_value", "margin", "cohort_sd", "margin_sd"):
         frame[column] = frame[column].astype("Float64")
-    order = {indicator.name: i for i, indicator in enumerate(identify.INDICATORS)}
+    order = {indicator.name: i for i, indicator in enumerate(section_5.INDICATORS)}
     return frame.sort_values(
         ["is_study", "end_year", "indicator", "rank_cohort", "district_code"],
         ascending=[False, True, True, True, True],

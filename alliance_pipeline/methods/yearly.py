@@ -18,13 +18,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from alliance_pipeline.edsight.families import previous_school_year, sort_years
-from alliance_pipeline.methods import growth, identify, tscores
+from alliance_pipeline.methods import growth, tscores
+from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 
 
 @dataclass(frozen=True)
 class YearIndicators:
-    """The indicator tables of one end year, ready for ``identify.indicator_selections``."""
+    """The indicator tables of one end year, ready for ``section_5.indicator_selections``."""
 
     end_year: str
     tables: dict[str, pd.DataFrame | None]  # asset name -> table with rank_cohort, or None
@@ -84,7 +85,7 @@ def indicators_for_year(
 
 def identify_year(indicators: YearIndicators, top_n: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """Section 5 on one year's indicators: (selections, identified districts, unavailable indicator -> why)."""
-    return identify.select_and_identify(indicators.tables, indicators.reasons, top_n)
+    return section_5.select_and_identify(indicators.tables, indicators.reasons, top_n)
 
 
 def end_years(sbac_years: Iterable[str], growth_years: Iterable[str]) -> list[str]:
@@ -94,7 +95,7 @@ def end_years(sbac_years: Iterable[str], growth_years: Iterable[str]) -> list[st
     return sort_years(years)
 
 
-BY_YEAR_COLUMNS = ["end_year", "change_start_year", "built_from", "not_available", *identify.IDENTIFIED_COLUMNS]
+BY_YEAR_COLUMNS = ["end_year", "change_start_year", "built_from", "not_available", *section_5.IDENTIFIED_COLUMNS]
 
 
 def identified_by_year(
@@ -117,7 +118,7 @@ def identified_by_year(
             continue
         identified.insert(0, "end_year", year)
         identified.insert(1, "change_start_year", previous_school_year(year))
-        identified.insert(2, "built_from", [[i.name for i in identify.INDICATORS if i.name not in missing]] * len(identified))
+        identified.insert(2, "built_from", [[i.name for i in section_5.INDICATORS if i.name not in missing]] * len(identified))
         identified.insert(3, "not_available", [[f"{name}: {why}" for name, why in missing.items()]] * len(identified))
         blocks.append(identified)
     if not blocks:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from alliance_pipeline.methods.identify import INDICATORS, Indicator
+from alliance_pipeline.methods.identified_districts import INDICATORS, Indicator
 from alliance_pipeline.reporting import beyond, summary
 from alliance_pipeline.reporting.charts import bar_chart_svg, chart_figure, short_name
 from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section

@@ -148,7 +148,10 @@ class IdentificationSettings(dg.ConfigurableResource):
     prior_first_year: str = Field(default="2012-13", description="Step 4: first year of prior designation.")
     prior_last_year: str = Field(default="2016-17", description="Step 4: last year of prior designation.")
     opportunity_count: int = Field(default=10, description="Opportunity Districts: how many.")
-    opportunity_index_year: str = Field(default="2015-16", description="Opportunity Districts: index year.")
+    opportunity_index_year: str = Field(default="2015-16", description="Opportunity Districts: the year whose "
+                                        "Accountability Index ranks the designated districts (CSDE's published list "
+                                        "is not simply the lowest on the 2015-16 index, so this is a choice; recorded "
+                                        "in the table's index_year and the report's audit).")
 
 
 class RefreshPolicy(dg.ConfigurableResource):

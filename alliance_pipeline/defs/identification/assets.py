@@ -1,7 +1,7 @@
 """Identification assets (methodology section 6). Each calls the pure function of the same name.
 
-    alliance_identification -> methods.identification.alliance_identification
-    opportunity_districts   -> methods.identification.opportunity_districts
+    alliance_identification -> methods.section_6.alliance_identification
+    opportunity_districts   -> methods.section_6.opportunity_districts
 """
 
 import dagster as dg
@@ -10,10 +10,10 @@ import pandas as pd
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.resources import IdentificationSettings
 from alliance_pipeline.defs.common.checks import table_asset, validated
-from alliance_pipeline.methods import identification
+from alliance_pipeline.methods import alliance_identification as section_6
 
 GROUP = "identification"
-CODE_VERSION = "identification-1"
+CODE_VERSION = "identification-2"
 
 
 def _require(frames: dict[str, pd.DataFrame], year: str, what: str) -> pd.DataFrame:
@@ -32,7 +32,7 @@ def alliance_identification(
     identification_settings: IdentificationSettings,
 ):
     s = identification_settings
-    frame = identification.alliance_identification(
+    frame = section_6.alliance_identification(
         _require(raw_enrollment, s.index_year, "enrollment"),
         _require(raw_accountability, s.index_year, "accountability"),
         alliance_cohort,
@@ -64,20 +64,24 @@ def alliance_identification(
     )
 
 
-@table_asset(GROUP, "The designated Alliance Districts with the lowest Accountability Index (Opportunity Districts).", CODE_VERSION)
+@table_asset(GROUP, "The designated Alliance Districts with the lowest Accountability Index (Opportunity Districts), "
+             "ranked on the index of identification_settings.opportunity_index_year.", CODE_VERSION)
 def opportunity_districts(
-    context: dg.AssetExecutionContext, alliance_identification: pd.DataFrame, identification_settings: IdentificationSettings
+    context: dg.AssetExecutionContext,
+    alliance_identification: pd.DataFrame,
+    raw_accountability: dict[str, pd.DataFrame],
+    identification_settings: IdentificationSettings,
 ):
     s = identification_settings
-    if s.opportunity_index_year != s.index_year:
-        raise dg.Failure(
-            description=f"opportunity_index_year {s.opportunity_index_year} differs from index_year {s.index_year}: "
-            "the identification holds one index year; set both to the same year"
-        )
-    frame = identification.opportunity_districts(alliance_identification, s.opportunity_count)
+    year = s.opportunity_index_year
+    index = None
+    if year != s.index_year:  # another year's index ranks the designated districts
+        index = section_6.accountability_index(_require(raw_accountability, year, "accountability"))
+    frame = section_6.opportunity_districts(alliance_identification, s.opportunity_count, index, year)
     yield from validated(dg.AssetKey("opportunity_districts"), frame, "opportunity_districts", "the opportunity_districts table", {})
     yield dg.Output(
         frame,
-        metadata={**settings(opportunity_count=s.opportunity_count, index_year=s.opportunity_index_year),
+        metadata={**settings(opportunity_count=s.opportunity_count, opportunity_index_year=year,
+                             designation_index_year=s.index_year),
                   "districts": len(frame), "preview": preview(frame, rows=20)},
     )

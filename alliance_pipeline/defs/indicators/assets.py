@@ -8,7 +8,7 @@
     statewide_moments     -> methods.tscores.statewide_moments
     t_scores              -> methods.tscores.t_scores
     t_score_changes       -> methods.tscores.t_score_changes
-    identified_districts  -> methods.identify.identified_districts
+    identified_districts  -> methods.identified_districts.identified_districts (imported as section_5)
 
 An indicator whose inputs are absent (for example no CMT exports) is stored as
 an empty table whose ``attrs["unavailable"]`` and metadata say why; the assets
@@ -23,7 +23,8 @@ from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import MethodSettings
 from alliance_pipeline.defs.common.checks import finish, reason_unavailable, table_asset, unavailable, validated
 from alliance_pipeline.edsight.families import sort_years
-from alliance_pipeline.methods import growth, identify, sbac, tscores
+from alliance_pipeline.methods import growth, sbac, tscores
+from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 
 GROUP = "indicators"
@@ -233,7 +234,7 @@ def identified_districts(
 ):
     tables = {"sbac_score_changes": sbac_score_changes, "t_score_changes": t_score_changes, "growth_rankings": growth_rankings}
     upstream = {name: reason_unavailable(table) for name, table in tables.items()}
-    selections, frame, missing = identify.select_and_identify(
+    selections, frame, missing = section_5.select_and_identify(
         {name: (None if upstream[name] else table) for name, table in tables.items()},
         {name: why for name, why in upstream.items() if why}, method.top_n,
     )
@@ -245,7 +246,7 @@ def identified_districts(
         metadata={
             **settings(top_n=method.top_n),
             "identified": len(frame),
-            "indicators_available": ", ".join(i.name for i in identify.INDICATORS if i.name not in missing) or "none",
+            "indicators_available": ", ".join(i.name for i in section_5.INDICATORS if i.name not in missing) or "none",
             "indicators_unavailable": dg.MetadataValue.md(
                 "\n".join(f"- **{name}**: {why}" for name, why in missing.items()) or "none"
             ),

@@ -50,6 +50,14 @@ def prior_designees(roster: pd.DataFrame, first_year: str, last_year: str) -> se
     return set(roster.loc[overlaps, "district_code"]) if len(roster) else set()
 
 
+def accountability_index(accountability: pd.DataFrame) -> dict[str, float]:
+    """district code -> Accountability Index (the export's outcome rate) of one year's accountability export,
+    districts only (aggregate rows dropped; a suppressed index is NaN)."""
+    if "is_aggregate" in accountability:
+        accountability = accountability[~accountability["is_aggregate"].astype(bool)]
+    return dict(zip(accountability["district_code"], accountability["outcome_rate_pct"]))
+
+
 def alliance_identification(
     enrollment: pd.DataFrame,
     accountability: pd.DataFrame,
@@ -70,7 +78,7 @@ def alliance_identification(
     names.update({k: v for k, v in zip(accountability["district_code"], accountability["district_name"]) if k not in names})
     names.update({k: v for k, v in zip(roster["district_code"], roster["district_name"]) if k not in names})
     counts = dict(zip(enrollment["district_code"], enrollment["student_count"]))
-    index = dict(zip(accountability["district_code"], accountability["outcome_rate_pct"]))
+    index = accountability_index(accountability)
 
     rows = []
     for code in sorted(names):
@@ -147,9 +155,20 @@ def alliance_identification(
 OPPORTUNITY_COLUMNS = ["district_code", "district_name", "accountability_index", "opportunity_rank", "admitted_by", "index_year"]
 
 
-def opportunity_districts(identification: pd.DataFrame, count: int = 10) -> pd.DataFrame:
-    """The designated districts with the lowest Accountability Index (ties at the cut-off included)."""
-    designated = identification[identification["designated"] & identification["accountability_index"].notna()].copy()
+def opportunity_districts(
+    identification: pd.DataFrame, count: int = 10, index: dict[str, float] | None = None, index_year: str | None = None,
+) -> pd.DataFrame:
+    """The designated districts with the lowest Accountability Index (ties at the cut-off included).
+
+    By default the index is the one the designation used (``identification``'s index year). ``index`` (from
+    ``accountability_index``) with its ``index_year`` ranks the same designated districts by another year's index:
+    CSDE's published Opportunity list is not simply the lowest ten on the 2015-16 index, so the year is a choice."""
+    designated = identification[identification["designated"]].copy()
+    if index is not None:
+        designated["accountability_index"] = pd.array(
+            [index.get(code) for code in designated["district_code"]], dtype="Float64")
+        designated["index_year"] = index_year
+    designated = designated[designated["accountability_index"].notna()]
     designated["opportunity_rank"] = designated["accountability_index"].rank(method="min", ascending=True).astype("Int64")
     chosen = designated[designated["opportunity_rank"] <= count].sort_values(["opportunity_rank", "district_code"])
     return chosen[OPPORTUNITY_COLUMNS].reset_index(drop=True)
