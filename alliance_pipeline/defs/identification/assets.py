@@ -1,7 +1,7 @@
 """Identification assets (methodology section 6). Each calls the pure function of the same name.
 
-    alliance_identification -> methods.section_6.alliance_identification
-    opportunity_districts   -> methods.section_6.opportunity_districts
+    alliance_identification -> methods.alliance_identification.alliance_identification (imported as section_6)
+    opportunity_districts   -> methods.alliance_identification.opportunity_districts
 """
 
 import dagster as dg
