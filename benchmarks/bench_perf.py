@@ -1,6 +1,6 @@
 """Side-by-side performance figures (issue 15): ratios, not verdicts.
 
-    .venv/bin/python benchmarks/bench_perf.py [--rows N] [--repeat K] [--exports DIR]
+    .venv/bin/python benchmarks/bench_perf.py [--rows N] [--repeat K] [--exports DIR] [--part import|reader|refresh]
 
 Prints, each measured in child processes interleaved K times (min and median):
 
@@ -89,43 +89,66 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--exports", default=str(ROOT.parent / "shared" / "edsight"))
+    parser.add_argument("--part", choices=["import", "reader", "refresh"], action="append",
+                        help="measure only this part (repeatable; default: all)")
     args = parser.parse_args()
     exports = Path(args.exports)
+    parts = set(args.part or ["import", "reader", "refresh"])
+    if "import" in parts:
+        measure_import(args.repeat)
+    if parts & {"reader", "refresh"}:
+        measure_data(exports, args, parts)
 
+
+def measure_import(repeat: int) -> None:
+    # Site-packages were compiled to bytecode at install (uv's compile-bytecode); the project's own package is an
+    # editable install, so compile it too (PYTHONDONTWRITEBYTECODE may be set): both sides then load bytecode.
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "alliance_pipeline")], check=True)
     print("Import of the code location vs a bare import (interleaved):")
     results = interleaved({
         "import dagster, pandas, pyarrow": lambda: measure([PYTHON, "-c", "import dagster, pandas, pyarrow"]),
         "import alliance_pipeline.definitions": lambda: measure([PYTHON, "-c", "import alliance_pipeline.definitions"]),
-    }, max(args.repeat, 5))
+    }, max(repeat, 5))
     summary(results, "import dagster, pandas, pyarrow")
 
+
+def measure_data(exports: Path, args: argparse.Namespace, parts: set[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-perf-") as tmp:
         tmp = Path(tmp)
-        synthetic = tmp / "smarter-balanced__2015-16_ela-and-math_all-students_all-grades.csv"
-        source = next((exports / "sbac-district").glob("*2015-16*"))
-        count = synthetic_sbac(source, args.rows, synthetic)
-        size = synthetic.stat().st_size / 2**20
-        print(f"\nReader vs pyarrow.csv on a synthetic EdSight SBAC export: {count:,} rows, {size:.0f} MiB:")
-        header_row = next(i for i, line in enumerate(synthetic.open(encoding="utf-8")) if line.startswith('"District"'))
-        results = interleaved({
-            "pyarrow.csv.read_csv": lambda: measure([PYTHON, "-c", (
-                "import pyarrow.csv as c; c.read_csv(%r, read_options=c.ReadOptions(skip_rows=%d))" % (str(synthetic), header_row))]),
-            "alliance reader (read_export)": lambda: measure([PYTHON, "-c", (
-                "from alliance_pipeline.edsight import read_export; read_export(%r, expected_year='2015-16')" % str(synthetic))]),
-        }, 1 if args.rows >= 500_000 else args.repeat)
-        summary(results, "pyarrow.csv.read_csv")
+        if "reader" in parts:
+            measure_reader(exports, args, tmp)
+        if "refresh" in parts:
+            measure_refresh(exports, args, tmp)
 
-        print(f"\nFull refresh on {exports} (fresh instance and folders each time):")
 
-        def refresh_once() -> dict:
-            run = Path(tempfile.mkdtemp(dir=tmp))
-            env = {**os.environ, "DAGSTER_HOME": str(run / "home"), "ALLIANCE_WAREHOUSE_DIR": str(run / "warehouse"),
-                   "ALLIANCE_REPORTS_DIR": str(run / "reports"), "ALLIANCE_ARCHIVE_DIR": str(run / "archive"),
-                   "ALLIANCE_EDSIGHT_DIR": str(exports)}
-            return measure([str(Path(PYTHON).parent / "alliance-pipeline"), "refresh"], env=env)
+def measure_reader(exports: Path, args: argparse.Namespace, tmp: Path) -> None:
+    synthetic = tmp / "smarter-balanced__2015-16_ela-and-math_all-students_all-grades.csv"
+    source = next((exports / "sbac-district").glob("*2015-16*"))
+    count = synthetic_sbac(source, args.rows, synthetic)
+    size = synthetic.stat().st_size / 2**20
+    print(f"\nReader vs pyarrow.csv on a synthetic EdSight SBAC export: {count:,} rows, {size:.0f} MiB:")
+    header_row = next(i for i, line in enumerate(synthetic.open(encoding="utf-8")) if line.startswith('"District"'))
+    results = interleaved({
+        "pyarrow.csv.read_csv": lambda: measure([PYTHON, "-c", (
+            "import pyarrow.csv as c; c.read_csv(%r, read_options=c.ReadOptions(skip_rows=%d))" % (str(synthetic), header_row))]),
+        "alliance reader (read_export)": lambda: measure([PYTHON, "-c", (
+            "from alliance_pipeline.edsight import read_export; read_export(%r, expected_year='2015-16')" % str(synthetic))]),
+    }, 1 if args.rows >= 500_000 else args.repeat)
+    summary(results, "pyarrow.csv.read_csv")
 
-        results = interleaved({"alliance-pipeline refresh": refresh_once}, max(1, args.repeat - 1))
-        summary(results, "alliance-pipeline refresh")
+
+def measure_refresh(exports: Path, args: argparse.Namespace, tmp: Path) -> None:
+    print(f"\nFull refresh on {exports} (fresh instance and folders each time):")
+
+    def refresh_once() -> dict:
+        run = Path(tempfile.mkdtemp(dir=tmp))
+        env = {**os.environ, "DAGSTER_HOME": str(run / "home"), "ALLIANCE_WAREHOUSE_DIR": str(run / "warehouse"),
+               "ALLIANCE_REPORTS_DIR": str(run / "reports"), "ALLIANCE_ARCHIVE_DIR": str(run / "archive"),
+               "ALLIANCE_EDSIGHT_DIR": str(exports)}
+        return measure([str(Path(PYTHON).parent / "alliance-pipeline"), "refresh"], env=env)
+
+    results = interleaved({"alliance-pipeline refresh": refresh_once}, max(1, args.repeat - 1))
+    summary(results, "alliance-pipeline refresh")
 
 
 if __name__ == "__main__":

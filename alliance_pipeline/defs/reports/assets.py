@@ -8,7 +8,7 @@ reports directory; the headline tables are attached as metadata for the UI.
 """
 
 from datetime import datetime, timezone
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import pandas as pd
@@ -17,8 +17,11 @@ from alliance_pipeline.defs.common.checks import POOL
 from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings, Storage
 from alliance_pipeline.defs.operations.consistency import BUILT_FROM, yearly_state
 from alliance_pipeline.edsight.families import FAMILIES
-from alliance_pipeline.reporting.appendix_b import ReportTable, appendix_b_report as build_report
-from alliance_pipeline.reporting.render import markdown_table, write_report
+
+if TYPE_CHECKING:
+    from alliance_pipeline.reporting.appendix_b import ReportTable
+
+# reporting/ (matplotlib, Jinja2) is imported when the report is built, not when the code location loads.
 
 GROUP = "reports"
 CODE_VERSION = "report-3"
@@ -46,7 +49,9 @@ def settings_rows(method: MethodSettings, identification: IdentificationSettings
     return rows
 
 
-def _headline(table: ReportTable, rows: int = 10) -> dg.MetadataValue:
+def _headline(table: "ReportTable", rows: int = 10) -> dg.MetadataValue:
+    from alliance_pipeline.reporting.render import markdown_table
+
     if table.unavailable:
         return dg.MetadataValue.md(f"_not computed: {table.unavailable_plain or table.unavailable}_ (`{table.unavailable}`)")
     return dg.MetadataValue.md(markdown_table(table, rows))
@@ -85,6 +90,8 @@ def appendix_b_report(
     storage: Storage,
 ) -> dg.MaterializeResult:
     from alliance_pipeline.definitions import defs  # the whole graph (a run's own graph holds only its selection)
+    from alliance_pipeline.reporting.appendix_b import appendix_b_report as build_report
+    from alliance_pipeline.reporting.render import write_report
 
     state = yearly_state(context.instance, defs.resolve_asset_graph())
     waiting = state.unsettled()
