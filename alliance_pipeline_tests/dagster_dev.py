@@ -1,4 +1,4 @@
-"""`dagster dev` on 127.0.0.1 with a fresh instance, and what an operator does in its UI (headless Chromium).
+"""`dg dev` (the README's UI command) on 127.0.0.1 with a fresh instance, and what an operator does in its UI (headless Chromium).
 
 Shared by tests/test_dagster_ui.py and benchmarks/bench_ui_runs.py. The instance is configured
 from deploy/dagster-local.yaml, as the README's UI command does; nothing is registered before
@@ -38,19 +38,19 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 2
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise DagsterDevError(f"dagster dev exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            raise DagsterDevError(f"dg dev exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(1)
-    raise DagsterDevError(f"dagster dev did not answer at {url} within {seconds}s:\n{log.read_text()[-3000:]}")
+    raise DagsterDevError(f"dg dev did not answer at {url} within {seconds}s:\n{log.read_text()[-3000:]}")
 
 
 @contextlib.contextmanager
 def dagster_dev(root: Path, exports: Path = paths.SAMPLE_EDSIGHT_DIR):
-    """Start `dagster dev -w workspace.yaml` with DAGSTER_HOME, warehouse, reports and archive under ``root`` and a
+    """Start `dg dev` (the project's [tool.dg]; the same code location as `dagster dev -w workspace.yaml`) with DAGSTER_HOME, warehouse, reports and archive under ``root`` and a
     copy of ``exports`` as the source; yields a dict of those paths and the URL; stops it afterwards."""
     home = root / "home"
     home.mkdir(parents=True)
@@ -65,7 +65,7 @@ def dagster_dev(root: Path, exports: Path = paths.SAMPLE_EDSIGHT_DIR):
     log = root / "dagster-dev.log"
     with open(log, "w") as output:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            [str(Path(sys.executable).parent / "dg"), "dev", "-h", "127.0.0.1", "-p", str(port)],  # the README's command
             cwd=paths.PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_ui_runs.py [EXPORTS_DIR]   (default: the bundled sample)
 
-Starts `dagster dev` (instance from deploy/dagster-local.yaml: 2 runs, 2 steps at once), drives
+Starts `dg dev` (instance from deploy/dagster-local.yaml: 2 runs, 2 steps at once), drives
 headless Chromium, and prints: how long until the school years are registered, how long
 *Materialize all* takes to load every year and build the report, and how long single-year runs
 launched from an asset page take (queued to finished, and executing). The operator's guide quotes
