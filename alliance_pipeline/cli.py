@@ -26,8 +26,8 @@ def _instance():
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from alliance_pipeline.definitions import build_defs, from_environment, resolved
-    from alliance_pipeline.defs.common.resources import EdSightSource, Storage
+    from alliance_pipeline.definitions import build_defs, from_environment
+    from alliance_pipeline.defs.common.resources import EdSightSource, Storage, resolved
     from alliance_pipeline.edsight.sources import SourceError
     from alliance_pipeline.refresh import refresh
 

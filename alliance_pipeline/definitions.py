@@ -63,19 +63,6 @@ def from_environment(name: str, **values) -> dict:
     return config
 
 
-def resolved(resource: dg.ConfigurableResource) -> dg.ConfigurableResource:
-    """The resource as a run will see it: each ``dg.EnvVar`` field replaced by its value (for the CLI to print)."""
-    values = {}
-    for field in type(resource).model_fields:
-        value = getattr(resource, field)
-        if isinstance(value, dg.ConfigurableResource):
-            value = resolved(value)
-        elif hasattr(value, "get_value") and hasattr(value, "env_var_name"):
-            value = value.get_value()
-        values[field] = value
-    return type(resource)(**values)
-
-
 def build_resources(storage: Storage | None = None, edsight: EdSightSource | None = None, **overrides) -> dict:
     """Every resource, from the environment where not given. ``edsight`` and the IO manager share ``storage``."""
     storage = storage or Storage(**from_environment("storage"))

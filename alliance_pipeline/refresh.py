@@ -16,7 +16,7 @@ from typing import Callable
 import dagster as dg
 
 from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_changes, year_changes
-from alliance_pipeline.defs.common.resources import EdSightSource
+from alliance_pipeline.defs.common.resources import EdSightSource, resolved
 from alliance_pipeline.defs.operations.definitions import (
     CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, year_job_name,
 )
@@ -96,7 +96,7 @@ def refresh(
     log_level: str = "WARNING",
 ) -> RefreshResult:
     """Register the source's school years, then launch every year job and the cross-year job (``plan``)."""
-    source: EdSightSource = defs.resources["edsight"]
+    source: EdSightSource = resolved(defs.resources["edsight"])  # its dg.EnvVar fields read now, as a run would
     changes = register_years(instance, source)
     for name, found in changes.found.items():
         progress(f"  {FAMILIES[name].asset_name}: {', '.join(found) if found else 'no exports found'}")

@@ -44,7 +44,7 @@ def test_refresh_stops_on_a_failed_check_with_its_message(tmp_path, sample_copy)
     path.write_text(text)
     done = _run(["refresh", "--source", str(sample_copy)], tmp_path)
     assert done.returncode == 1
-    assert "Refresh stopped: raw_enrollment (2014-15) failed" in done.stderr
+    assert "Refresh stopped: single_year_enrollment (2014-15) failed" in done.stderr
     assert "'student_count'" in done.stderr and str(path) in done.stderr
     assert done.stderr.count("validation failed") == 1 and "validation failed" not in done.stdout  # said once
 

@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 
 from alliance_pipeline.definitions import defs
-from alliance_pipeline.defs.common.resources import EdSightSource
+from alliance_pipeline.edsight.sources import LocalExports
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev as start_dagster_dev, dismiss_welcome,
@@ -41,7 +41,7 @@ def test_materialize_all_on_a_fresh_instance_loads_every_year_and_the_report(dag
     it the consistency sensor finds the report current (no second build)."""
     home, base = dagster_dev["home"], dagster_dev["url"]
     expected = {name: list(years) for name, years in
-                ((name, EdSightSource(directory=str(dagster_dev["source"])).discover(name)) for name in FAMILIES)}
+                ((name, LocalExports(dagster_dev["source"]).discover(name)) for name in FAMILIES)}
     wait_until(lambda: registered_years(home) == expected, 240, "school_year_partitions registers the sample's years", poll=2)
     with chromium_page(1600, 1000) as page:
         materialize_all(page, base)

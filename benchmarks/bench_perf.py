@@ -71,11 +71,12 @@ def synthetic_sbac(source: Path, rows: int, target: Path) -> int:
     with open(target, "w", encoding="utf-8", newline="") as out:
         out.write("\n".join(head) + "\n")
         writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        index = {code: k for k, code in enumerate(dict.fromkeys(r[1].strip('="') for r in districts))}
         copy = 0
         while written < rows:
             copy += 1
             for row in districts:
-                number = (int(row[1].strip('="')) + copy * 1000) % 10_000_000
+                number = (copy * len(index) + index[row[1].strip('="')]) % 10_000_000  # one code per district copy
                 code = f"{number:07d}"
                 writer.writerow([f"{row[0]} {copy}", f'="{code}"', *row[2:]])
                 written += 1

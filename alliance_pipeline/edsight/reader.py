@@ -26,6 +26,7 @@ import pandas as pd
 
 from alliance_pipeline.edsight.columns import DISTRICT_ID_KEYS, KNOWN_COLUMNS, column_kind, compact, merge_header
 from alliance_pipeline.edsight.errors import EdSightFormatError
+from alliance_pipeline.edsight.fast_body import parse_body
 
 SUPPRESSION_MARKERS = frozenset({"*", "", "N/A", "NA", "n/a"})
 AGGREGATE_NAMES = frozenset({"total", "state of connecticut", "connecticut"})
@@ -159,6 +160,34 @@ def _read_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
+def _read_top(path: Path, text: str, count: int) -> list[tuple[int, list[str], int]]:
+    """The first ``count`` CSV rows, each with the line it starts on and the line it ends on."""
+    end = -1
+    for _ in range(count * 8):  # the first lines only (not a copy of a large file); enough for ``count`` rows
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    head = text if end < 0 else text[: end + 1]
+    reader = csv.reader(io.StringIO(head, newline=""))
+    rows = []
+    start = 1
+    try:
+        for row in reader:
+            rows.append((start, row, reader.line_num))
+            start = reader.line_num + 1
+            if len(rows) >= count:
+                break
+    except csv.Error as exc:
+        raise EdSightFormatError(path, f"not a readable CSV: {exc}", row=reader.line_num) from exc
+    return rows
+
+
+def _after_line(text: str, line: int) -> str:
+    """The text after its first ``line`` lines."""
+    parts = text.split("\n", line)
+    return parts[line] if len(parts) > line else ""
+
+
 def _is_blank(row: list[str]) -> bool:
     return all(cell.strip() == "" for cell in row)
 
@@ -205,9 +234,15 @@ def _check_one_name_per_code(path: Path, frame: pd.DataFrame, lines: list[int], 
     if "district_name" not in frame or "district_code" not in frame:
         return
     names = frame["district_name"].str.strip()
-    rows = frame[~frame["is_aggregate"] & names.notna()]
-    usual = rows.groupby("district_code")["district_name"].agg(lambda group: group.str.strip().mode().iloc[0])
-    clash = names.ne(frame["district_code"].map(usual)).fillna(False) & ~frame["is_aggregate"]
+    rows = pd.DataFrame({"district_code": frame["district_code"], "name": names})[~frame["is_aggregate"] & names.notna()]
+    # Each code's usual name: its most frequent name, the first in sort order among equally frequent ones.
+    counts = rows.value_counts(["district_code", "name"]).rename("rows").reset_index()
+    counts = counts.sort_values(["district_code", "rows", "name"], ascending=[True, False, True], kind="stable")
+    usual = counts.drop_duplicates("district_code").set_index("district_code")["name"]
+    usual_name = frame["district_code"].map(usual)
+    # Only a row with a name, whose code has a usual name, can clash (a blank name is not a second name).
+    named = (names.notna() & usual_name.notna()).astype(bool)
+    clash = named & names.ne(usual_name).fillna(False).astype(bool) & ~frame["is_aggregate"]
     if clash.any():
         row = int(clash.idxmax())
         code = frame.at[row, "district_code"]
@@ -229,36 +264,13 @@ def _looks_numeric(values: list[str]) -> bool:
     return seen
 
 
-def read_export(path: str | Path, expected_year: str | None = None) -> EdSightExport:
-    """Parse one EdSight export.
-
-    ``expected_year`` is the school year the caller loads the file for; a file
-    whose title (or ``FallOfYear`` column) names another year is rejected.
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise EdSightFormatError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    rows = _read_rows(path, _decode(path, data))
-    header_index = _find_header(path, rows)
-    header_line, header = rows[header_index]
-    header = [cell.strip() for cell in header]
-    while header and header[-1] == "" and len(header) > 1:
-        header.pop()
-
-    above = [row for _, row in rows[:header_index]]
-    group_row = None
-    if above and not _is_blank(above[-1]) and any(cell.strip() for cell in above[-1][1:]):
-        group_row = above.pop()
-    title_lines = [row[0].strip() for row in above if row and row[0].strip()]
-    title = title_lines[0] if title_lines else ""
-    names, labels = merge_header(group_row, header)
-    kinds = {name: column_kind(name) for name in names}
-
+def _parse_rows(path: Path, rows: list[tuple[int, list[str]]], names: list[str], header: list[str],
+                kinds: dict[str, str]) -> tuple[dict[str, object], list[list[str]], list[int]]:
+    """The body row by row: columns (clean name -> pandas array), each row's suppressed columns, each row's line."""
+    kinds = dict(kinds)
     records: list[list[str]] = []
     lines: list[int] = []
-    for line, row in rows[header_index + 1 :]:
+    for line, row in rows:
         if _is_blank(row):
             continue
         cells = [cell.strip() for cell in row]
@@ -296,6 +308,46 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
                 else:
                     values.append(_parse_number(path, value, kind, line, header[i]))
             out[name] = pd.array(values, dtype="Int64" if kind == "int" else "Float64")
+    return out, suppressed, lines
+
+
+def read_export(path: str | Path, expected_year: str | None = None) -> EdSightExport:
+    """Parse one EdSight export.
+
+    ``expected_year`` is the school year the caller loads the file for; a file
+    whose title (or ``FallOfYear`` column) names another year is rejected.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EdSightFormatError(path, f"cannot read file: {exc.strerror or exc}") from exc
+    text = _decode(path, data)
+    top = _read_top(path, text, HEADER_SEARCH_ROWS + 1)  # (the header row is found among the first 25)
+    header_index = _find_header(path, [(start, row) for start, row, _ in top])
+    header_line, header, header_end = top[header_index]
+    header = [cell.strip() for cell in header]
+    while header and header[-1] == "" and len(header) > 1:
+        header.pop()
+
+    above = [row for _, row, _ in top[:header_index]]
+    group_row = None
+    if above and not _is_blank(above[-1]) and any(cell.strip() for cell in above[-1][1:]):
+        group_row = above.pop()
+    title_lines = [row[0].strip() for row in above if row and row[0].strip()]
+    title = title_lines[0] if title_lines else ""
+    names, labels = merge_header(group_row, header)
+    kinds = {name: column_kind(name) for name in names}
+
+    body = None
+    rest = _after_line(text, header_end)
+    head = text[: len(text) - len(rest)]
+    if head.count("\r") == head.count("\r\n"):  # csv counts a lone CR above the body as a line: lines would differ
+        body = parse_body(rest, header_end + 1, names, kinds, SUPPRESSION_MARKERS, normalise_district_code)
+    if body is not None:  # the common, plain case, column by column
+        out, suppressed, lines = body.columns, body.suppressed, body.lines
+    else:  # anything else, row by row: the reference parser, and the one that names what is wrong and where
+        out, suppressed, lines = _parse_rows(path, _read_rows(path, text)[header_index + 1:], names, header, kinds)
     frame = pd.DataFrame(out)
 
     aggregate = pd.Series(False, index=frame.index)

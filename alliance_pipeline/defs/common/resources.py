@@ -30,19 +30,19 @@ class Storage(dg.ConfigurableResource):
                                       "beside the warehouse.")
 
     def warehouse(self) -> Path:
-        return _resolved(self.warehouse_dir)
+        return _absolute(self.warehouse_dir)
 
     def reports(self) -> Path:
-        return _resolved(self.reports_dir)
+        return _absolute(self.reports_dir)
 
     def archive(self) -> Path:
-        return _resolved(self.archive_dir) if self.archive_dir else self.warehouse().parent / "archive"
+        return _absolute(self.archive_dir) if self.archive_dir else self.warehouse().parent / "archive"
 
     def downloads(self) -> Path:
-        return _resolved(self.downloads_dir) if self.downloads_dir else self.warehouse().parent / "downloads"
+        return _absolute(self.downloads_dir) if self.downloads_dir else self.warehouse().parent / "downloads"
 
 
-def _resolved(folder: str) -> Path:
+def _absolute(folder: str) -> Path:
     return Path(folder).expanduser().resolve()
 
 
@@ -60,12 +60,12 @@ class EdSightSource(dg.ConfigurableResource):
     retry_delay_seconds: float = Field(default=10.0, description="First wait before a step retry; doubles each time.")
 
     def describe(self) -> str:
-        return self.base_url or str(_resolved(self.directory))
+        return self.base_url or str(_absolute(self.directory))
 
     def exports(self) -> LocalExports | HttpExports:
         if self.base_url:
             return _http_exports(self.base_url, self.storage.downloads(), self.timeout_seconds, self.retries)
-        return LocalExports(_resolved(self.directory))
+        return LocalExports(_absolute(self.directory))
 
     def discover(self, family: str) -> dict[str, str]:
         return self.exports().discover(family)
@@ -171,3 +171,16 @@ class RefreshPolicy(dg.ConfigurableResource):
     def release(self) -> tuple[int, int]:
         month, day = self.release_date.split("-")
         return int(month), int(day)
+
+
+def resolved(resource: dg.ConfigurableResource) -> dg.ConfigurableResource:
+    """The resource as a run will see it: each ``dg.EnvVar`` field replaced by its value (for the CLI to print)."""
+    values = {}
+    for field in type(resource).model_fields:
+        value = getattr(resource, field)
+        if isinstance(value, dg.ConfigurableResource):
+            value = resolved(value)
+        elif hasattr(value, "get_value") and hasattr(value, "env_var_name"):
+            value = value.get_value()
+        values[field] = value
+    return type(resource)(**values)
