@@ -10,7 +10,12 @@ Prints, each measured in child processes interleaved K times (min and median):
 - a full ``alliance-pipeline refresh`` on the real exports (CPU of the whole process tree, wall, peak RSS), each in
   fresh temporary folders and a fresh Dagster instance.
 
-Not yet here (see the issue): the bare-pandas refresh and the 10x/100x district scaling.
+- the same refresh beside ``benchmarks/bare_pandas.py`` (the study's core numbers in a plain pandas script, no
+  Dagster), interleaved, with a check that the numbers both produce are equal (``--part bare``).
+
+- the refresh at 1x, 10x and 100x the real districts (``--part scaling``, ``--scales``): every export of the real
+  folder with each district's rows copied under new codes (same organization type, names numbered), aggregate rows
+  once; the cohort keeps the real codes. Printed: CPU, wall, peak RSS and time per 1x.
 """
 
 from __future__ import annotations
@@ -90,14 +95,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--exports", default=str(ROOT.parent / "shared" / "edsight"))
-    parser.add_argument("--part", choices=["import", "reader", "refresh"], action="append",
+    parser.add_argument("--scales", default="1,10,100", help="district multiples for --part scaling")
+    parser.add_argument("--part", choices=["import", "reader", "refresh", "bare", "scaling"], action="append",
                         help="measure only this part (repeatable; default: all)")
     args = parser.parse_args()
     exports = Path(args.exports)
-    parts = set(args.part or ["import", "reader", "refresh"])
+    parts = set(args.part or ["import", "reader", "refresh", "bare", "scaling"])
     if "import" in parts:
         measure_import(args.repeat)
-    if parts & {"reader", "refresh"}:
+    if parts & {"reader", "refresh", "bare", "scaling"}:
         measure_data(exports, args, parts)
 
 
@@ -118,8 +124,10 @@ def measure_data(exports: Path, args: argparse.Namespace, parts: set[str]) -> No
         tmp = Path(tmp)
         if "reader" in parts:
             measure_reader(exports, args, tmp)
-        if "refresh" in parts:
-            measure_refresh(exports, args, tmp)
+        if "refresh" in parts or "bare" in parts:
+            measure_refresh(exports, args, tmp, bare="bare" in parts)
+        if "scaling" in parts:
+            measure_scaling(exports, [int(x) for x in args.scales.split(",")], tmp)
 
 
 def measure_reader(exports: Path, args: argparse.Namespace, tmp: Path) -> None:
@@ -138,18 +146,115 @@ def measure_reader(exports: Path, args: argparse.Namespace, tmp: Path) -> None:
     summary(results, "pyarrow.csv.read_csv")
 
 
-def measure_refresh(exports: Path, args: argparse.Namespace, tmp: Path) -> None:
-    print(f"\nFull refresh on {exports} (fresh instance and folders each time):")
+def measure_refresh(exports: Path, args: argparse.Namespace, tmp: Path, bare: bool) -> None:
+    print(f"\nFull refresh on {exports} (fresh instance and folders each time)"
+          + (" beside the bare pandas script:" if bare else ":"))
+    outputs: dict[str, Path] = {}
 
     def refresh_once() -> dict:
         run = Path(tempfile.mkdtemp(dir=tmp))
         env = {**os.environ, "DAGSTER_HOME": str(run / "home"), "ALLIANCE_WAREHOUSE_DIR": str(run / "warehouse"),
                "ALLIANCE_REPORTS_DIR": str(run / "reports"), "ALLIANCE_ARCHIVE_DIR": str(run / "archive"),
                "ALLIANCE_EDSIGHT_DIR": str(exports)}
+        outputs["refresh"] = run / "warehouse"
         return measure([str(Path(PYTHON).parent / "alliance-pipeline"), "refresh"], env=env)
 
-    results = interleaved({"alliance-pipeline refresh": refresh_once}, max(1, args.repeat - 1))
-    summary(results, "alliance-pipeline refresh")
+    def bare_once() -> dict:
+        run = Path(tempfile.mkdtemp(dir=tmp))
+        outputs["bare"] = run
+        return measure([PYTHON, str(ROOT / "benchmarks" / "bare_pandas.py"), str(exports), str(run)])
+
+    cases = {"bare pandas script": bare_once} if bare else {}
+    cases["alliance-pipeline refresh"] = refresh_once
+    results = interleaved(cases, max(1, args.repeat - 1))
+    summary(results, "bare pandas script" if bare else "alliance-pipeline refresh")
+    if bare:
+        compare_outputs(outputs["refresh"], outputs["bare"])
+
+
+def scaled_exports(exports: Path, copies: int, target: Path) -> int:
+    """The real export folder with ``copies`` times its districts (see the module's docstring); returns the number
+    of district codes."""
+    codes: dict[str, int] = {}
+    for source in sorted(exports.glob("*/*.csv")):
+        if source.parent.name == "variants":
+            continue
+        lines = source.read_text(encoding="utf-8-sig").splitlines()
+        out_path = target / source.parent.name / source.name
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        header_at = next((i for i, line in enumerate(lines) if "District" in line and "Code" in line), None)
+        if header_at is None:  # a statewide report: no district rows to copy
+            out_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            continue
+        header = next(csv.reader([lines[header_at]]))
+        code_at = next(i for i, cell in enumerate(header) if "Code" in cell)
+        name_at = next(i for i, cell in enumerate(header) if "District" in cell and "Code" not in cell)
+        with open(out_path, "w", encoding="utf-8", newline="") as out:
+            out.write("\n".join(lines[: header_at + 1]) + "\n")
+            writer = csv.writer(out, lineterminator="\n")
+            for row in csv.reader(line for line in lines[header_at + 1:] if line.strip()):
+                code = row[code_at].strip('="')
+                if code.strip("0") == "" or row[name_at] in ("Total", "State of Connecticut"):
+                    writer.writerow(row)
+                    continue
+                index = codes.setdefault(code, len(codes))
+                for copy in range(copies):
+                    new = code if copy == 0 else f"{(copy * 1000 + index) % 100_000:05d}{code[-2:]}"
+                    cells = list(row)
+                    cells[code_at] = f'="{new.zfill(7)}"' if row[code_at].startswith("=") else new.zfill(7)
+                    cells[name_at] = row[name_at] if copy == 0 else f"{row[name_at]} {copy}"
+                    writer.writerow(cells)
+    return len(codes) * copies
+
+
+def measure_scaling(exports: Path, scales: list[int], tmp: Path) -> None:
+    print(f"\nRefresh at several times the real districts (synthetic, from {exports}):")
+    print(f"  {'scale':>6} {'districts':>10} {'CPU s':>8} {'wall s':>8} {'peak MiB':>9} {'CPU / 1x':>9}")
+    first = None
+    for scale in scales:
+        folder = tmp / f"scaled-{scale}"
+        districts = scaled_exports(exports, scale, folder / "edsight")
+        env = {**os.environ, "DAGSTER_HOME": str(folder / "home"), "ALLIANCE_WAREHOUSE_DIR": str(folder / "warehouse"),
+               "ALLIANCE_REPORTS_DIR": str(folder / "reports"), "ALLIANCE_EDSIGHT_DIR": str(folder / "edsight")}
+        result = measure([str(Path(PYTHON).parent / "alliance-pipeline"), "refresh"], env=env)
+        first = first or result
+        print(f"  {scale:>5}x {districts:>10,} {result['cpu']:8.1f} {result['wall']:8.1f} {result['rss']:9.0f} "
+              f"{result['cpu'] / first['cpu']:8.1f}x", flush=True)
+
+
+def compare_outputs(warehouse: Path, bare: Path) -> None:
+    """Do the pipeline and the bare script give the same numbers? (Printed, with the largest difference.)"""
+    import pandas as pd
+
+    sys.path.insert(0, str(ROOT))
+    from alliance_pipeline.defs.common.io_manager import read_parquet
+
+    keys = ["district_code", "subject"]
+    renamed = {"District Code": "district_code", "Subject": "subject"}
+    scores = pd.concat([read_parquet(warehouse / "sbac_district_scores" / f"{y}.parquet") for y in ("2014-15", "2015-16")])
+    changes = read_parquet(warehouse / "sbac_score_changes.parquet")
+    growth = read_parquet(warehouse / "growth_rankings.parquet")
+    pairs = {
+        "weighted scores": (scores[scores["score"].notna()], pd.read_parquet(bare / "scores.parquet"),
+                            ["school_year", *keys], "score"),
+        "2014-15 -> 2015-16 changes": (changes[~changes["excluded"]], pd.read_parquet(bare / "changes.parquet"),
+                                       keys, "change"),
+        "growth rates": (growth, pd.read_parquet(bare / "growth.parquet"), keys, "growth_rate"),
+        "growth ranks (statewide)": (growth[growth["rank_state"].notna()], pd.read_parquet(bare / "growth.parquet"),
+                                     keys, "rank_state"),
+    }
+    print("  outputs compared (pipeline vs bare script):")
+    for what, (ours, theirs, on, column) in pairs.items():
+        theirs = theirs.rename(columns=renamed)
+        theirs = theirs[theirs[column].notna()]
+        merged = ours[[*on, column]].astype({column: "float64"}).merge(
+            theirs[[*on, column]].astype({column: "float64"}), on=on, how="outer", suffixes=("_pipeline", "_bare"),
+            indicator=True)
+        both = merged[merged["_merge"] == "both"]
+        diff = (both[f"{column}_pipeline"] - both[f"{column}_bare"]).abs().max() if len(both) else 0.0
+        only = (merged["_merge"] != "both").sum()
+        verdict = "equal" if only == 0 and diff == 0 else f"DIFFER: max |diff| {diff:.3g}, {only} rows on one side only"
+        print(f"    {what:<30} {len(both):5d} rows  {verdict}")
 
 
 if __name__ == "__main__":
