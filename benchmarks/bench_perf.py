@@ -240,13 +240,12 @@ def compare_outputs(warehouse: Path, bare: Path) -> None:
         "2014-15 -> 2015-16 changes": (changes[~changes["excluded"]], pd.read_parquet(bare / "changes.parquet"),
                                        keys, "change"),
         "growth rates": (growth, pd.read_parquet(bare / "growth.parquet"), keys, "growth_rate"),
-        "growth ranks (statewide)": (growth[growth["rank_state"].notna()], pd.read_parquet(bare / "growth.parquet"),
-                                     keys, "rank_state"),
+        "growth ranks (statewide)": (growth, pd.read_parquet(bare / "growth.parquet"), keys, "rank_state"),
     }
     print("  outputs compared (pipeline vs bare script):")
     for what, (ours, theirs, on, column) in pairs.items():
         theirs = theirs.rename(columns=renamed)
-        theirs = theirs[theirs[column].notna()]
+        ours, theirs = ours[ours[column].notna()], theirs[theirs[column].notna()]  # published values on both sides
         merged = ours[[*on, column]].astype({column: "float64"}).merge(
             theirs[[*on, column]].astype({column: "float64"}), on=on, how="outer", suffixes=("_pipeline", "_bare"),
             indicator=True)
