@@ -199,7 +199,8 @@ def scaled_exports(exports: Path, copies: int, target: Path) -> int:
                     continue
                 index = codes.setdefault(code, len(codes))
                 for copy in range(copies):
-                    new = code if copy == 0 else f"{(copy * 1000 + index) % 100_000:05d}{code[-2:]}"
+                    # copy (2 digits), district (3 digits, never ending in 00: real codes are town + 00 + type)
+                    new = code if copy == 0 else f"{copy:02d}{index + 1 + index // 99:03d}{code[-2:]}"
                     cells = list(row)
                     cells[code_at] = f'="{new.zfill(7)}"' if row[code_at].startswith("=") else new.zfill(7)
                     cells[name_at] = row[name_at] if copy == 0 else f"{row[name_at]} {copy}"
@@ -208,6 +209,8 @@ def scaled_exports(exports: Path, copies: int, target: Path) -> int:
 
 
 def measure_scaling(exports: Path, scales: list[int], tmp: Path) -> None:
+    if max(scales) > 100:
+        raise SystemExit("--scales: at most 100 (two digits of the generated codes)")
     print(f"\nRefresh at several times the real districts (synthetic, from {exports}):")
     print(f"  {'scale':>6} {'districts':>10} {'CPU s':>8} {'wall s':>8} {'peak MiB':>9} {'CPU / 1x':>9}")
     first = None
