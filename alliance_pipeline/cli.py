@@ -52,14 +52,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         failed = result.failure
         print(f"\nRefresh stopped: {failed.label} failed (run {failed.run_id}).", file=sys.stderr)
         print(failed.message, file=sys.stderr)
-        print(f"The run's full log: DAGSTER_HOME={home} dagster dev, Runs, {failed.run_id[:8]}.",
+        print(f"The run's full log: DAGSTER_HOME={home} dg dev, Runs, {failed.run_id[:8]}.",
               file=sys.stderr)
         return 1
     print(f"\nDone: {len(result.runs)} runs succeeded.")
     print(f"  Parquet assets: {storage.warehouse()}")
     if storage.reports().exists():
         print(f"  Report:         {storage.reports() / 'latest' / 'appendix-b.html'}")
-    print(f"  Run history:    DAGSTER_HOME={home} dagster dev")
+    print(f"  Run history:    DAGSTER_HOME={home} dg dev")
     return 0
 
 
