@@ -142,7 +142,7 @@ def measure_reader(exports: Path, args: argparse.Namespace, tmp: Path) -> None:
             "import pyarrow.csv as c; c.read_csv(%r, read_options=c.ReadOptions(skip_rows=%d))" % (str(synthetic), header_row))]),
         "alliance reader (read_export)": lambda: measure([PYTHON, "-c", (
             "from alliance_pipeline.edsight import read_export; read_export(%r, expected_year='2015-16')" % str(synthetic))]),
-    }, 1 if args.rows >= 500_000 else args.repeat)
+    }, args.repeat)
     summary(results, "pyarrow.csv.read_csv")
 
 

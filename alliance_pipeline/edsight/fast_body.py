@@ -121,16 +121,20 @@ def _parse(body: str, first_line: int, names: list[str], kinds: dict[str, str], 
 
 
 def _suppressed_lists(masks: list[tuple[str, np.ndarray]], rows: int) -> list[list[str]]:
-    """Per row, the names of the columns whose mask is set there, in column order (a new list for every row)."""
+    """Per row, the names of the columns whose mask is set there, in column order.
+
+    Rows with the same pattern share one list (nothing in the project changes these lists; copying a million of
+    them cost more than the rest of the body's parsing)."""
     if not masks:
-        return [[] for _ in range(rows)]
+        empty: list[str] = []
+        return [empty] * rows
     names = [name for name, _ in masks]
     matrix = np.column_stack([mask for _, mask in masks])
-    if len(names) <= 63:  # each row's pattern as one integer: a 1-D unique, far cheaper than unique rows
+    if len(names) <= 63:  # each row's pattern as one integer: hashed, far cheaper than unique rows
         keys = matrix.astype(np.int64) @ (np.int64(1) << np.arange(len(names), dtype=np.int64))
-        patterns, inverse = np.unique(keys, return_inverse=True)
-        bits = (patterns[:, None] >> np.arange(len(names), dtype=np.int64)) & 1
+        inverse, patterns = pd.factorize(keys)
+        bits = (np.asarray(patterns)[:, None] >> np.arange(len(names), dtype=np.int64)) & 1
     else:
         bits, inverse = np.unique(matrix, axis=0, return_inverse=True)
     lists = [[names[column] for column in np.flatnonzero(pattern)] for pattern in bits]
-    return [lists[pattern].copy() for pattern in inverse.reshape(-1).tolist()]
+    return [lists[pattern] for pattern in inverse.reshape(-1).tolist()]

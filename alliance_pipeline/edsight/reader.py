@@ -237,6 +237,8 @@ def _check_one_name_per_code(path: Path, frame: pd.DataFrame, lines: list[int], 
     rows = pd.DataFrame({"district_code": frame["district_code"], "name": names})[~frame["is_aggregate"] & names.notna()]
     # Each code's usual name: its most frequent name, the first in sort order among equally frequent ones.
     counts = rows.value_counts(["district_code", "name"]).rename("rows").reset_index()
+    if counts["district_code"].is_unique:  # every code has one name: nothing to find
+        return
     counts = counts.sort_values(["district_code", "rows", "name"], ascending=[True, False, True], kind="stable")
     usual = counts.drop_duplicates("district_code").set_index("district_code")["name"]
     usual_name = frame["district_code"].map(usual)
