@@ -26,7 +26,6 @@ class Body:
     columns: dict[str, object]  # clean name -> pandas array, as the row-by-row parser builds it
     suppressed: list[list[str]]  # per row, the numeric columns whose cell was a suppression marker
     lines: list[int]  # per row, the line of the file it came from
-    kinds: dict[str, str]  # the kinds after inference
 
 
 def parse_body(body: str, first_line: int, names: list[str], kinds: dict[str, str], markers: frozenset[str],
@@ -117,7 +116,7 @@ def _parse(body: str, first_line: int, names: list[str], kinds: dict[str, str], 
                 numbers[mask] = np.nan  # likewise for Float64
                 columns[name] = pd.arrays.FloatingArray(numbers, mask.copy())
             numeric_masks.append((name, mask))
-    return Body(columns, _suppressed_lists(numeric_masks, len(lines)), lines, kinds)
+    return Body(columns, _suppressed_lists(numeric_masks, len(lines)), lines)
 
 
 def _suppressed_lists(masks: list[tuple[str, np.ndarray]], rows: int) -> list[list[str]]:
