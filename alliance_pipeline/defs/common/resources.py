@@ -163,8 +163,8 @@ class RefreshPolicy(dg.ConfigurableResource):
 
     cron: str = Field(default="0 6 15 10 *", description="When the annual schedules run (New York time); "
                       "default 15 October 06:00, after CSDE's late-summer release.")
-    latest_years: int = Field(default=2, description="How many of each family's latest school years the annual "
-                              "schedules refresh.")
+    latest_years: int = Field(default=2, ge=1, description="How many of each family's latest school years the annual "
+                              "schedules refresh (at least 1).")
     release_date: str = Field(default="10-15", description="Month-day after which last spring's results are expected "
                               "(freshness checks).")
 
@@ -174,7 +174,8 @@ class RefreshPolicy(dg.ConfigurableResource):
 
 
 def resolved(resource: dg.ConfigurableResource) -> dg.ConfigurableResource:
-    """The resource as a run will see it: each ``dg.EnvVar`` field replaced by its value (for the CLI to print)."""
+    """The resource as a run will see it: each ``dg.EnvVar`` field replaced by its value. For code that uses a
+    resource outside a run or tick: the CLI's summary, and ``refresh`` registering the school years."""
     values = {}
     for field in type(resource).model_fields:
         value = getattr(resource, field)
