@@ -32,9 +32,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from alliance_pipeline.refresh import refresh
 
     # The options become resources (the same ones the UI shows); unset ones come from the environment as in the UI.
-    storage = Storage(**from_environment("storage", warehouse_dir=_absolute(args.warehouse)))
-    source = EdSightSource(storage=storage, **from_environment("edsight", directory=_absolute(args.source),
-                                                                base_url=args.url))
+    # (Relative folders are resolved by the resources themselves, against this process's working directory.)
+    storage = Storage(**from_environment("storage", warehouse_dir=args.warehouse))
+    source = EdSightSource(storage=storage, **from_environment("edsight", directory=args.source, base_url=args.url))
     defs = build_defs(storage=storage, edsight=source)
     instance, home = _instance()
     storage, source = resolved(storage), resolved(source)
@@ -61,10 +61,6 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"  Report:         {storage.reports() / 'latest' / 'appendix-b.html'}")
     print(f"  Run history:    DAGSTER_HOME={home} dg dev")
     return 0
-
-
-def _absolute(folder: str | None) -> str | None:
-    return str(Path(folder).resolve()) if folder else None
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"  # the row-by-row parser's _NUMBER
+NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"  # a number as EdSight writes it (both parsers use this one pattern)
 # Characters Python's str.strip() removes but pyarrow's utf8_trim_whitespace keeps: such a body is left to Python.
 _PYTHON_ONLY_SPACE = "\x1c\x1d\x1e\x1f"
 

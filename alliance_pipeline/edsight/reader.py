@@ -26,7 +26,7 @@ import pandas as pd
 
 from alliance_pipeline.edsight.columns import DISTRICT_ID_KEYS, KNOWN_COLUMNS, column_kind, compact, merge_header
 from alliance_pipeline.edsight.errors import EdSightFormatError
-from alliance_pipeline.edsight.fast_body import parse_body
+from alliance_pipeline.edsight.fast_body import NUMBER, parse_body
 
 SUPPRESSION_MARKERS = frozenset({"*", "", "N/A", "NA", "n/a"})
 AGGREGATE_NAMES = frozenset({"total", "state of connecticut", "connecticut"})
@@ -35,7 +35,7 @@ HEADER_SEARCH_ROWS = 25
 
 _SCHOOL_YEAR = re.compile(r"\b(\d{4})-(\d{2})\b")
 _CODE_FORMULA = re.compile(r'^="?(.*?)"?$')
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NUMBER = re.compile(NUMBER)
 
 
 @dataclass(frozen=True)
@@ -146,28 +146,17 @@ def _decode(path: Path, data: bytes) -> str:
         ) from None
 
 
-def _read_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
-    """CSV rows with the 1-based line each starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows = []
-    start = 1
-    try:
-        for row in reader:
-            rows.append((start, row))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise EdSightFormatError(path, f"not a readable CSV: {exc}", row=reader.line_num) from exc
-    return rows
-
-
-def _read_top(path: Path, text: str, count: int) -> list[tuple[int, list[str], int]]:
-    """The first ``count`` CSV rows, each with the line it starts on and the line it ends on."""
-    end = -1
-    for _ in range(count * 8):  # the first lines only (not a copy of a large file); enough for ``count`` rows
-        end = text.find("\n", end + 1)
-        if end < 0:
-            break
-    head = text if end < 0 else text[: end + 1]
+def _read_rows(path: Path, text: str, limit: int | None = None) -> list[tuple[int, list[str], int]]:
+    """CSV rows, each with the 1-based line it starts on and the line it ends on; with ``limit``, only the first
+    ``limit`` rows, read from the first lines of ``text`` (not a copy of a large file)."""
+    head = text
+    if limit is not None:
+        end = -1
+        for _ in range(limit * 8):  # enough lines for ``limit`` rows
+            end = text.find("\n", end + 1)
+            if end < 0:
+                break
+        head = text if end < 0 else text[: end + 1]
     reader = csv.reader(io.StringIO(head, newline=""))
     rows = []
     start = 1
@@ -175,7 +164,7 @@ def _read_top(path: Path, text: str, count: int) -> list[tuple[int, list[str], i
         for row in reader:
             rows.append((start, row, reader.line_num))
             start = reader.line_num + 1
-            if len(rows) >= count:
+            if limit is not None and len(rows) >= limit:
                 break
     except csv.Error as exc:
         raise EdSightFormatError(path, f"not a readable CSV: {exc}", row=reader.line_num) from exc
@@ -325,7 +314,7 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
     except OSError as exc:
         raise EdSightFormatError(path, f"cannot read file: {exc.strerror or exc}") from exc
     text = _decode(path, data)
-    top = _read_top(path, text, HEADER_SEARCH_ROWS + 1)  # (the header row is found among the first 25)
+    top = _read_rows(path, text, HEADER_SEARCH_ROWS + 1)  # (the header row is found among the first 25)
     header_index = _find_header(path, [(start, row) for start, row, _ in top])
     header_line, header, header_end = top[header_index]
     header = [cell.strip() for cell in header]
@@ -349,7 +338,8 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
     if body is not None:  # the common, plain case, column by column
         out, suppressed, lines = body.columns, body.suppressed, body.lines
     else:  # anything else, row by row: the reference parser, and the one that names what is wrong and where
-        out, suppressed, lines = _parse_rows(path, _read_rows(path, text)[header_index + 1:], names, header, kinds)
+        rows = [(start, row) for start, row, _ in _read_rows(path, text)[header_index + 1:]]
+        out, suppressed, lines = _parse_rows(path, rows, names, header, kinds)
     frame = pd.DataFrame(out)
 
     aggregate = pd.Series(False, index=frame.index)
