@@ -146,6 +146,14 @@ def measure_reader(exports: Path, args: argparse.Namespace, tmp: Path) -> None:
     summary(results, "pyarrow.csv.read_csv")
 
 
+def refresh_in(folder: Path, exports: Path) -> dict:
+    """``alliance-pipeline refresh`` of ``exports`` with a fresh instance and every output under ``folder``."""
+    env = {**os.environ, "DAGSTER_HOME": str(folder / "home"), "ALLIANCE_WAREHOUSE_DIR": str(folder / "warehouse"),
+           "ALLIANCE_REPORTS_DIR": str(folder / "reports"), "ALLIANCE_ARCHIVE_DIR": str(folder / "archive"),
+           "ALLIANCE_EDSIGHT_DIR": str(exports)}
+    return measure([str(Path(PYTHON).parent / "alliance-pipeline"), "refresh"], env=env)
+
+
 def measure_refresh(exports: Path, args: argparse.Namespace, tmp: Path, bare: bool) -> None:
     print(f"\nFull refresh on {exports} (fresh instance and folders each time)"
           + (" beside the bare pandas script:" if bare else ":"))
@@ -153,11 +161,8 @@ def measure_refresh(exports: Path, args: argparse.Namespace, tmp: Path, bare: bo
 
     def refresh_once() -> dict:
         run = Path(tempfile.mkdtemp(dir=tmp))
-        env = {**os.environ, "DAGSTER_HOME": str(run / "home"), "ALLIANCE_WAREHOUSE_DIR": str(run / "warehouse"),
-               "ALLIANCE_REPORTS_DIR": str(run / "reports"), "ALLIANCE_ARCHIVE_DIR": str(run / "archive"),
-               "ALLIANCE_EDSIGHT_DIR": str(exports)}
         outputs["refresh"] = run / "warehouse"
-        return measure([str(Path(PYTHON).parent / "alliance-pipeline"), "refresh"], env=env)
+        return refresh_in(run, exports)
 
     def bare_once() -> dict:
         run = Path(tempfile.mkdtemp(dir=tmp))
@@ -217,9 +222,7 @@ def measure_scaling(exports: Path, scales: list[int], tmp: Path) -> None:
     for scale in scales:
         folder = tmp / f"scaled-{scale}"
         districts = scaled_exports(exports, scale, folder / "edsight")
-        env = {**os.environ, "DAGSTER_HOME": str(folder / "home"), "ALLIANCE_WAREHOUSE_DIR": str(folder / "warehouse"),
-               "ALLIANCE_REPORTS_DIR": str(folder / "reports"), "ALLIANCE_EDSIGHT_DIR": str(folder / "edsight")}
-        result = measure([str(Path(PYTHON).parent / "alliance-pipeline"), "refresh"], env=env)
+        result = refresh_in(folder, folder / "edsight")
         first = first or result
         print(f"  {scale:>5}x {districts:>10,} {result['cpu']:8.1f} {result['wall']:8.1f} {result['rss']:9.0f} "
               f"{result['cpu'] / first['cpu']:8.1f}x", flush=True)
