@@ -13,6 +13,7 @@ Every district's decision at every step, with its reason, is kept: the audit tra
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 ORGANIZATION_TYPES = {
@@ -35,27 +36,43 @@ IDENTIFICATION_COLUMNS = [
 
 
 def organization_type(code: str) -> str:
-    suffix = str(code)[-2:]
-    return ORGANIZATION_TYPES.get(suffix, f"unknown (code suffix {suffix})")
+    return organization_types(pd.Series([str(code)])).iloc[0]
 
 
-def _year_start(year: str) -> int:
+def organization_types(codes: pd.Series) -> pd.Series:
+    """Each district code's organization type, from its last two digits."""
+    suffix = codes.astype(str).str[-2:]
+    return suffix.map(ORGANIZATION_TYPES).fillna("unknown (code suffix " + suffix + ")").astype(object)
+
+
+def _year_start(year) -> int:
     return int(str(year)[:4])
 
 
 def prior_designees(roster: pd.DataFrame, first_year: str, last_year: str) -> set[str]:
     """Districts designated in any school year from first_year to last_year inclusive."""
+    if not len(roster):
+        return set()
     lo, hi = _year_start(first_year), _year_start(last_year)
-    overlaps = roster.apply(lambda r: _year_start(r["first_year"]) <= hi and _year_start(r["last_year"]) >= lo, axis=1)
-    return set(roster.loc[overlaps, "district_code"]) if len(roster) else set()
+    starts = roster["first_year"].astype(str).str[:4].astype(int)
+    ends = roster["last_year"].astype(str).str[:4].astype(int)
+    return set(roster.loc[(starts <= hi) & (ends >= lo), "district_code"])
+
+
+def _districts_only(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[~frame["is_aggregate"].astype(bool)] if "is_aggregate" in frame else frame
 
 
 def accountability_index(accountability: pd.DataFrame) -> dict[str, float]:
     """district code -> Accountability Index (the export's outcome rate) of one year's accountability export,
     districts only (aggregate rows dropped; a suppressed index is NaN)."""
-    if "is_aggregate" in accountability:
-        accountability = accountability[~accountability["is_aggregate"].astype(bool)]
+    accountability = _districts_only(accountability)
     return dict(zip(accountability["district_code"], accountability["outcome_rate_pct"]))
+
+
+def _last(frame: pd.DataFrame, column: str) -> pd.Series:
+    """district code -> ``column`` (the last row of a code listed twice)."""
+    return frame.drop_duplicates("district_code", keep="last").set_index("district_code")[column]
 
 
 def alliance_identification(
@@ -71,84 +88,70 @@ def alliance_identification(
     prior_last_year: str = "2016-17",
 ) -> pd.DataFrame:
     """The audit trail: one row per district in the enrollment or index data."""
-    enrollment = enrollment[~enrollment["is_aggregate"].astype(bool)] if "is_aggregate" in enrollment else enrollment
-    accountability = accountability[~accountability["is_aggregate"].astype(bool)] if "is_aggregate" in accountability else accountability
+    enrollment, accountability = _districts_only(enrollment), _districts_only(accountability)
     prior = prior_designees(roster, prior_first_year, prior_last_year)
-    names = dict(zip(enrollment["district_code"], enrollment["district_name"]))
-    names.update({k: v for k, v in zip(accountability["district_code"], accountability["district_name"]) if k not in names})
-    names.update({k: v for k, v in zip(roster["district_code"], roster["district_name"]) if k not in names})
-    counts = dict(zip(enrollment["district_code"], enrollment["student_count"]))
-    index = accountability_index(accountability)
+    # a district's name: from the enrollment export, else the index export, else the roster
+    names = pd.concat([_last(source, "district_name") for source in (enrollment, accountability, roster)])
+    names = names[~names.index.duplicated(keep="first")].sort_index()
+    codes = pd.Series(names.index, dtype=object)
+    counts = _last(enrollment, "student_count")
+    index = _last(accountability, "outcome_rate_pct")
 
-    rows = []
-    for code in sorted(names):
-        suffix = str(code)[-2:]
-        kind = organization_type(code)
-        row = {
-            "district_code": code,
-            "district_name": names[code],
-            "organization_type": kind,
-            "enrollment": None if code not in counts or pd.isna(counts[code]) else int(counts[code]),
-            "enrollment_suppressed": code in counts and pd.isna(counts[code]),
-            "accountability_index": None if code not in index or pd.isna(index[code]) else float(index[code]),
-            "index_rank": None,
-            "prior_designee": code in prior,
-            "designation_year": designation_year,
-            "index_year": index_year,
-        }
-        row["step1_kept"] = suffix in KEPT_TYPES
-        row["step1_reason"] = f"{kind}: {'kept' if row['step1_kept'] else 'excluded by step 1'}"
-        if not row["step1_kept"]:
-            row["step2_kept"], row["step2_reason"] = False, "not considered (excluded by step 1)"
-        elif code not in counts:
-            row["step2_kept"], row["step2_reason"] = False, f"no enrollment row for {index_year}"
-        elif row["enrollment_suppressed"]:
-            row["step2_kept"] = False
-            row["step2_reason"] = f"enrollment suppressed in {index_year}: unknown, so not shown to reach {enrollment_threshold:,}"
-        else:
-            row["step2_kept"] = row["enrollment"] >= enrollment_threshold
-            relation = ">=" if row["step2_kept"] else "<"
-            row["step2_reason"] = f"{row['enrollment']:,} students {relation} {enrollment_threshold:,} in {index_year}"
-        rows.append(row)
+    frame = pd.DataFrame({"district_code": codes, "district_name": names.to_numpy()})
+    frame["organization_type"] = organization_types(codes)
+    has_row = codes.isin(counts.index).to_numpy()
+    count = pd.to_numeric(counts.reindex(codes), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    frame["enrollment"] = pd.array(count, dtype="Float64").astype("Int64")
+    frame["enrollment_suppressed"] = has_row & np.isnan(count)
+    frame["accountability_index"] = pd.array(
+        pd.to_numeric(index.reindex(codes), errors="coerce").to_numpy(dtype=float, na_value=np.nan), dtype="Float64")
+    frame["prior_designee"] = codes.isin(prior).to_numpy()
+    frame["designation_year"], frame["index_year"] = designation_year, index_year
 
-    frame = pd.DataFrame(rows)
+    kept = codes.astype(str).str[-2:].isin(KEPT_TYPES).to_numpy()
+    frame["step1_kept"] = kept
+    frame["step1_reason"] = frame["organization_type"] + np.where(kept, ": kept", ": excluded by step 1").astype(object)
+    reaches = np.nan_to_num(count, nan=-1) >= enrollment_threshold
+    threshold = f"{enrollment_threshold:,}"
+    students = frame["enrollment"].map("{:,}".format, na_action="ignore").astype(object)
+    frame["step2_kept"] = kept & has_row & ~frame["enrollment_suppressed"].to_numpy() & reaches
+    frame["step2_reason"] = np.select(
+        [~kept, ~has_row, frame["enrollment_suppressed"].to_numpy()],
+        ["not considered (excluded by step 1)", f"no enrollment row for {index_year}",
+         f"enrollment suppressed in {index_year}: unknown, so not shown to reach {threshold}"],
+        (students + np.where(reaches, " students >= ", " students < ").astype(object) + f"{threshold} in {index_year}"),
+    )
+
     eligible = frame["step2_kept"] & frame["accountability_index"].notna()
-    ranks = frame.loc[eligible, "accountability_index"].rank(method="min", ascending=True)
-    frame["index_rank"] = pd.array([None] * len(frame), dtype="Int64")
-    frame.loc[eligible, "index_rank"] = ranks.astype("Int64")
-    frame["step3_selected"] = eligible & (frame["index_rank"] <= lowest_n).fillna(False)
+    frame["index_rank"] = frame["accountability_index"].where(eligible).rank(method="min", ascending=True).astype("Int64")
+    frame["step3_selected"] = (eligible & (frame["index_rank"] <= lowest_n).fillna(False)).astype(bool)
     cut = frame.loc[frame["step3_selected"], "accountability_index"].max() if frame["step3_selected"].any() else None
     over_cut = int(frame["step3_selected"].sum()) > lowest_n
-
-    def step3_reason(r) -> str:
-        if not r["step2_kept"]:
-            return "not considered (excluded by step 1 or 2)"
-        if pd.isna(r["accountability_index"]):
-            return f"no Accountability Index for {index_year}"
-        place = f"index {r['accountability_index']:.2f}, rank {int(r['index_rank'])} from the lowest"
-        if r["step3_selected"]:
-            tie = " (tied at the cut-off)" if over_cut and r["accountability_index"] == cut else ""
-            return f"{place}: among the {lowest_n} lowest{tie}"
-        return f"{place}: above the {lowest_n} lowest"
-
-    frame["step3_reason"] = frame.apply(step3_reason, axis=1)
-    frame["step4_added"] = frame["prior_designee"] & ~frame["step3_selected"]
-    frame["step4_reason"] = [
-        f"designated {prior_first_year} to {prior_last_year}; added by step 4" if added
-        else (f"designated {prior_first_year} to {prior_last_year}; already selected by step 3" if was
-              else "not previously designated")
-        for added, was in zip(frame["step4_added"], frame["prior_designee"])
-    ]
-    frame["designated"] = frame["step3_selected"] | frame["step4_added"]
-    frame["admitted_by"] = pd.array(
-        ["steps 1-3" if s3 else ("step 4" if s4 else None) for s3, s4 in zip(frame["step3_selected"], frame["step4_added"])],
-        dtype="string",
+    place = ("index " + frame["accountability_index"].map("{:.2f}".format, na_action="ignore").astype(object)
+             + ", rank " + frame["index_rank"].map(str, na_action="ignore").astype(object) + " from the lowest")
+    tied = ((frame["accountability_index"] == cut).fillna(False).to_numpy(dtype=bool) if over_cut
+            else np.zeros(len(frame), dtype=bool))
+    frame["step3_reason"] = np.select(
+        [~frame["step2_kept"].to_numpy(), frame["accountability_index"].isna().to_numpy(),
+         frame["step3_selected"].to_numpy()],
+        ["not considered (excluded by step 1 or 2)", f"no Accountability Index for {index_year}",
+         place + f": among the {lowest_n} lowest" + np.where(tied, " (tied at the cut-off)", "").astype(object)],
+        place + f": above the {lowest_n} lowest",
     )
-    frame["enrollment"] = frame["enrollment"].astype("Int64")
-    frame["accountability_index"] = frame["accountability_index"].astype("Float64")
+    frame["step4_added"] = frame["prior_designee"] & ~frame["step3_selected"]
+    period = f"designated {prior_first_year} to {prior_last_year}"
+    frame["step4_reason"] = np.select(
+        [frame["step4_added"].to_numpy(), frame["prior_designee"].to_numpy()],
+        [f"{period}; added by step 4", f"{period}; already selected by step 3"], "not previously designated")
+    frame["designated"] = frame["step3_selected"] | frame["step4_added"]
+    frame["admitted_by"] = pd.Series(
+        np.select([frame["step3_selected"].to_numpy(), frame["step4_added"].to_numpy()], ["steps 1-3", "step 4"], None),
+        index=frame.index, dtype="string")
     for column in ("step1_kept", "step2_kept", "step3_selected", "prior_designee", "step4_added", "designated",
                    "enrollment_suppressed"):
         frame[column] = frame[column].astype(bool)
+    for column in ("district_code", "organization_type", "step1_reason"):  # plain Python text, as the other reasons
+        frame[column] = frame[column].to_numpy(dtype=object)
     return frame[IDENTIFICATION_COLUMNS]
 
 

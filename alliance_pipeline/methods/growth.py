@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alliance_pipeline.methods.ranking import rank_descending
+from alliance_pipeline.methods.ranking import rank_descending_within
 
 GROWTH_COLUMNS = [
     "school_year", "district_code", "district_name", "subject", "in_cohort", "matched_students",
@@ -23,14 +23,8 @@ def growth_rankings(raw: pd.DataFrame, cohort_codes: set[str] | frozenset[str]) 
     rows = raw[~raw["is_aggregate"].astype(bool)].copy()
     rows["in_cohort"] = rows["district_code"].isin(cohort_codes)
     rows["excluded"] = rows["growth_rate"].isna()
-    rows["exclusion_reason"] = pd.array(
-        ["growth rate suppressed" if excluded else None for excluded in rows["excluded"]], dtype="string"
-    )
-    rows["rank_state"] = pd.array([None] * len(rows), dtype="Int64")
-    rows["rank_cohort"] = pd.array([None] * len(rows), dtype="Int64")
-    for subject, group in rows.groupby("subject"):
-        rows.loc[group.index, "rank_state"] = rank_descending(group["growth_rate"])
-        cohort = group[group["in_cohort"]]
-        rows.loc[cohort.index, "rank_cohort"] = rank_descending(cohort["growth_rate"])
+    rows["exclusion_reason"] = pd.Series("growth rate suppressed", index=rows.index, dtype="string").where(rows["excluded"])
+    rows["rank_state"] = rank_descending_within(rows["growth_rate"], rows["subject"])
+    rows["rank_cohort"] = rank_descending_within(rows["growth_rate"].where(rows["in_cohort"]), rows["subject"])
     rows = rows.sort_values(["subject", "rank_state", "district_code"], na_position="last")
     return rows[GROWTH_COLUMNS].reset_index(drop=True)

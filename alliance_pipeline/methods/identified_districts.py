@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 
 from alliance_pipeline.methods.ranking import top_n
+from alliance_pipeline.methods.sbac import group_lists
 
 
 @dataclass(frozen=True)
@@ -57,37 +59,37 @@ def indicator_selections(tables: dict[str, pd.DataFrame | None], n: int = 3) -> 
             unavailable[indicator.name] = f"no cohort district has a {indicator.value} in {indicator.asset}"
             continue
         chosen = rows[top_n(rows["rank_cohort"], n)].sort_values(["rank_cohort", "district_code"])
-        for _, row in chosen.iterrows():
-            picked.append(
-                {
-                    "indicator": indicator.name,
-                    "district_code": row["district_code"],
-                    "district_name": row["district_name"],
-                    "rank_cohort": int(row["rank_cohort"]),
-                    "value": float(row[indicator.value]),
-                }
-            )
-    return pd.DataFrame(picked, columns=SELECTION_COLUMNS), unavailable
+        picked.append(pd.DataFrame({
+            "indicator": indicator.name,
+            "district_code": chosen["district_code"].to_numpy(dtype=object),
+            "district_name": chosen["district_name"].to_numpy(dtype=object),
+            "rank_cohort": chosen["rank_cohort"].to_numpy(dtype="int64"),
+            "value": chosen[indicator.value].to_numpy(dtype="float64"),
+        }, columns=SELECTION_COLUMNS))
+    if not picked:
+        return pd.DataFrame(columns=SELECTION_COLUMNS), unavailable
+    return pd.concat(picked, ignore_index=True), unavailable
 
 
 def identified_districts(selections: pd.DataFrame) -> pd.DataFrame:
     """The union of the selections: one row per district with its indicators and ranks."""
-    rows = []
+    if selections.empty:
+        return pd.DataFrame(columns=IDENTIFIED_COLUMNS)
     order = {indicator.name: i for i, indicator in enumerate(INDICATORS)}
-    for code, group in selections.groupby("district_code", sort=True):
-        group = group.sort_values("indicator", key=lambda s: s.map(order))
-        rows.append(
-            {
-                "district_code": code,
-                "district_name": group["district_name"].iloc[0],
-                "n_indicators": len(group),
-                "indicators": list(group["indicator"]),
-                "ranks": [int(r) for r in group["rank_cohort"]],
-                "values": [float(v) for v in group["value"]],
-                "best_rank": int(group["rank_cohort"].min()),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=IDENTIFIED_COLUMNS)
+    rows = selections.assign(order=selections["indicator"].map(order)).sort_values(
+        ["district_code", "order"], kind="stable")
+    grouped = rows.groupby("district_code", sort=True)
+    group = grouped.ngroup().to_numpy()
+    count = grouped.ngroups
+    frame = pd.DataFrame({
+        "district_code": grouped["district_code"].first(skipna=False).to_numpy(dtype=object),
+        "district_name": grouped["district_name"].first(skipna=False).to_numpy(dtype=object),
+        "n_indicators": grouped.size().to_numpy(),
+        "indicators": group_lists(group, count, rows["indicator"].to_numpy(dtype=object), pa.string()),
+        "ranks": group_lists(group, count, rows["rank_cohort"].to_numpy(dtype="int64"), pa.int64()),
+        "values": group_lists(group, count, rows["value"].to_numpy(dtype="float64"), pa.float64()),
+        "best_rank": grouped["rank_cohort"].min().to_numpy(dtype="int64"),
+    }, columns=IDENTIFIED_COLUMNS)
     if len(frame):
         frame = frame.sort_values(["n_indicators", "best_rank", "district_code"], ascending=[False, True, True])
     return frame.reset_index(drop=True)

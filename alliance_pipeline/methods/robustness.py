@@ -22,7 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from alliance_pipeline.edsight.families import previous_school_year
 from alliance_pipeline.methods import sbac, tscores
@@ -174,49 +176,52 @@ ROBUSTNESS_COLUMNS = [
 ]
 
 
+def labels_for(frequency: np.ndarray) -> np.ndarray:
+    """``robust`` from ROBUST_AT up, ``fragile`` below FRAGILE_BELOW, ``moderate`` between."""
+    frequency = np.asarray(frequency, dtype=float)
+    return np.select([frequency >= ROBUST_AT, frequency < FRAGILE_BELOW], ["robust", "fragile"], "moderate").astype(object)
+
+
 def label_for(frequency: float) -> str:
-    if frequency >= ROBUST_AT:
-        return "robust"
-    if frequency < FRAGILE_BELOW:
-        return "fragile"
-    return "moderate"
+    return labels_for(np.array([frequency]))[0]
 
 
 def identification_robustness(inputs: Inputs, default: Settings, study: Analysis) -> pd.DataFrame:
     """Per analysis and cohort district: how often the variants identify it, and its label."""
     work = _Computation(inputs)
     grid = variants(default)
-    names = dict(zip(inputs.cohort["district_code"], inputs.cohort["district_name"]))
+    codes = inputs.cohort["district_code"].drop_duplicates().reset_index(drop=True)
+    names = (inputs.cohort.drop_duplicates("district_code", keep="last").set_index("district_code")["district_name"]
+             .reindex(codes).to_numpy(dtype=object))
+    variant_names = np.array([variant.name for variant in grid] + ["all"], dtype=object)
     rows = []
     for analysis in analyses(inputs.sbac_raw, inputs.growth_raw, study):
         _, default_set, _ = identify_year(work.indicators(analysis, default), default.top_n)
-        hits = {code: 0 for code in names}
-        misses: dict[str, list[str]] = {code: [] for code in names}
-        for variant in grid:
-            _, identified, _ = identify_year(work.indicators(analysis, variant.settings), variant.settings.top_n)
-            chosen = set(identified["district_code"])
-            for code in names:
-                if code in chosen:
-                    hits[code] += 1
-                else:
-                    misses[code].append(variant.name)
-        for code, name in names.items():
-            frequency = hits[code] / len(grid)
-            rows.append({
-                "analysis": analysis.label,
-                "is_study": analysis.is_study,
-                "change_start_year": analysis.change_start_year,
-                "end_year": analysis.end_year,
-                "district_code": code,
-                "district_name": name,
-                "identified_default": code in set(default_set["district_code"]),
-                "variants": len(grid),
-                "times_identified": hits[code],
-                "selection_frequency": frequency,
-                "label": label_for(frequency),
-                "variants_not_identified": misses[code] if hits[code] else ["all"],
-            })
-    frame = pd.DataFrame(rows, columns=ROBUSTNESS_COLUMNS)
+        # codes x variants: whether the variant identifies the district
+        identified = np.column_stack([
+            codes.isin(identify_year(work.indicators(analysis, variant.settings), variant.settings.top_n)[1]["district_code"])
+            for variant in grid
+        ]).reshape(len(codes), len(grid))
+        hits = identified.sum(axis=1)
+        # per district the variants that miss it, or "all" when none identifies it
+        missed = np.column_stack([~identified & (hits > 0)[:, None], hits == 0])
+        row, column = np.nonzero(missed)
+        frequency = hits / len(grid)
+        rows.append(pd.DataFrame({
+            "analysis": analysis.label,
+            "is_study": analysis.is_study,
+            "change_start_year": analysis.change_start_year,
+            "end_year": analysis.end_year,
+            "district_code": codes.to_numpy(dtype=object),
+            "district_name": names,
+            "identified_default": codes.isin(default_set["district_code"]).to_numpy(),
+            "variants": len(grid),
+            "times_identified": hits,
+            "selection_frequency": frequency,
+            "label": labels_for(frequency),
+            "variants_not_identified": sbac.group_lists(row, len(codes), variant_names[column], pa.string()),
+        }, columns=ROBUSTNESS_COLUMNS))
+    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=ROBUSTNESS_COLUMNS)
     if len(frame):
         frame = frame.sort_values(["is_study", "end_year", "selection_frequency", "district_code"],
                                   ascending=[False, True, False, True])
@@ -239,30 +244,29 @@ def indicator_margins(indicators: YearIndicators, top_n: int, analysis: Analysis
         ranked = table[(table["subject"] == indicator.subject) & table["rank_cohort"].notna()]
         if ranked.empty:
             continue
-        values = ranked[indicator.value].astype(float)
-        selected = (ranked["rank_cohort"] <= top_n).to_numpy()
-        last_selected = values[selected].min() if selected.any() else None
-        best_other = values[~selected].max() if (~selected).any() else None
-        sd = float(values.std(ddof=1)) if len(values) > 1 else None
-        for (_, row), value, chosen in zip(ranked.iterrows(), values, selected):
-            cutoff = best_other if chosen else last_selected
-            margin = None if cutoff is None else (value - cutoff if chosen else cutoff - value)
-            rows.append({
-                "analysis": analysis.label,
-                "is_study": analysis.is_study,
-                "end_year": analysis.end_year,
-                "indicator": indicator.name,
-                "district_code": row["district_code"],
-                "district_name": row["district_name"],
-                "value": value,
-                "rank_cohort": int(row["rank_cohort"]),
-                "selected": bool(chosen),
-                "cutoff_value": cutoff,
-                "margin": margin,
-                "cohort_sd": sd,
-                "margin_sd": None if margin is None or not sd else margin / sd,
-            })
-    return pd.DataFrame(rows, columns=MARGIN_COLUMNS)
+        values = ranked[indicator.value].to_numpy(dtype=float)
+        selected = (ranked["rank_cohort"] <= top_n).to_numpy(dtype=bool)
+        last_selected = values[selected].min() if selected.any() else np.nan
+        best_other = values[~selected].max() if (~selected).any() else np.nan
+        sd = float(pd.Series(values).std(ddof=1)) if len(values) > 1 else np.nan
+        cutoff = np.where(selected, best_other, last_selected)
+        margin = np.where(selected, values - cutoff, cutoff - values)
+        rows.append(pd.DataFrame({
+            "analysis": analysis.label,
+            "is_study": analysis.is_study,
+            "end_year": analysis.end_year,
+            "indicator": indicator.name,
+            "district_code": ranked["district_code"].to_numpy(dtype=object),
+            "district_name": ranked["district_name"].to_numpy(dtype=object),
+            "value": values,
+            "rank_cohort": ranked["rank_cohort"].to_numpy(dtype="int64"),
+            "selected": selected,
+            "cutoff_value": cutoff,
+            "margin": margin,
+            "cohort_sd": sd,
+            "margin_sd": margin / sd if sd else np.nan,  # no spread (one district, or all equal): no sd units
+        }, columns=MARGIN_COLUMNS))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=MARGIN_COLUMNS)
 
 
 def identification_margins(inputs: Inputs, default: Settings, study: Analysis) -> pd.DataFrame:

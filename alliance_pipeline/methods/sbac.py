@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from alliance_pipeline.edsight.families import previous_school_year, sort_years
 from alliance_pipeline.methods.ranking import add_cohort_ranks
@@ -58,14 +60,33 @@ def weighted_score(n: Sequence[float], v: Sequence[float]) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def _lists(frame: pd.DataFrame, keys: list[str], columns: dict[str, str], kinds: dict[str, type]) -> pd.DataFrame:
-    """Per group of ``keys``: each column's values as a Python list, in the frame's order."""
-    if frame.empty:
-        return pd.DataFrame(columns=list(columns), index=pd.MultiIndex.from_arrays([[] for _ in keys], names=keys))
-    grouped = frame.groupby(keys, sort=True)
-    return pd.DataFrame({
-        name: grouped[column].agg(lambda s, kind=kinds[name]: [kind(x) for x in s]) for name, column in columns.items()
-    })
+def group_lists(group: np.ndarray, n_groups: int, values, kind: pa.DataType) -> list[list]:
+    """The values of each group 0..n_groups-1 as a Python list (an empty one for a group without values).
+
+    ``group`` holds each value's group id in ascending order (the values are in group order already).
+    """
+    counts = np.bincount(np.asarray(group, dtype=np.int64), minlength=n_groups)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
+    return pa.ListArray.from_arrays(offsets, pa.array(values, kind)).to_pylist()
+
+
+def _positions(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values per group, each value's place within its group) for ascending group ids."""
+    counts = np.bincount(group, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    return counts, np.arange(len(group)) - starts[group]
+
+
+def grouped_weighted_scores(group: np.ndarray, n_groups: int, n: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(weighted score, total n) per group of the (n, v) pairs in group order: ``weighted_scores`` on the
+    matrix whose row i holds group i's pairs left to right."""
+    counts, place = _positions(group, n_groups)
+    width = int(counts.max()) if n_groups and len(group) else 0
+    n_matrix, v_matrix = np.zeros((n_groups, width)), np.zeros((n_groups, width))
+    n_matrix[group, place], v_matrix[group, place] = n, v
+    totals = np.zeros(n_groups, dtype=np.int64)
+    np.add.at(totals, group, np.asarray(n, dtype=np.int64))
+    return weighted_scores(n_matrix, v_matrix, counts), totals
 
 
 def district_scores(
@@ -83,34 +104,30 @@ def district_scores(
         frame = pd.DataFrame(columns=SCORE_COLUMNS)
         return frame.astype({"score": "Float64", "n_total": "Int64", "n_grades": "Int64"})
     rows = rows.sort_values([*keys, "grade"], kind="stable")
-    n_col, v_col = rows[n_column], rows[v_column]
-    no_takers = n_col.eq(0).fillna(False).astype(bool)  # nothing to publish: neither used nor suppressed
-    published = ((n_col.notna() & v_col.notna()).fillna(False).astype(bool)) | no_takers
-    used = rows[published & ~no_takers]
-
-    frame = rows.groupby(keys, sort=True).agg(
+    grouped = rows.groupby(keys, sort=True)
+    group = grouped.ngroup().to_numpy()  # ascending: the rows are in group order
+    frame = grouped.agg(
         district_name=("district_name", "first") if "district_name" in rows else ("grade", lambda s: None)
     )
-    frame = frame.join(_lists(used, keys, {"grades_used": "grade", "grade_n": n_column, "grade_vss": v_column},
-                              {"grades_used": int, "grade_n": int, "grade_vss": float}))
-    frame = frame.join(_lists(rows[~published], keys, {"suppressed_grades": "grade"}, {"suppressed_grades": int}))
-    source = {"source_rows": "source_row"} if "source_row" in rows else {}
-    frame = frame.join(_lists(rows, keys, source, {"source_rows": int}))
-    for column in ("grades_used", "grade_n", "grade_vss", "suppressed_grades", "source_rows"):
-        if column not in frame:
-            frame[column] = None
-        frame[column] = frame[column].map(lambda v: v if isinstance(v, list) else [])
-
-    k = frame["grade_n"].map(len).to_numpy()
-    width = int(k.max()) if len(k) else 0
-    n = np.zeros((len(frame), width))
-    v = np.zeros((len(frame), width))
-    for i, (ns, vs) in enumerate(zip(frame["grade_n"], frame["grade_vss"])):
-        n[i, : len(ns)] = ns
-        v[i, : len(vs)] = vs
-    frame["score"] = pd.array(weighted_scores(n, v, k), dtype="Float64")  # NaN (no test takers) -> NA
-    frame["n_total"] = frame["grade_n"].map(sum)
-    frame["n_grades"] = k
+    count = len(frame)
+    n_values = rows[n_column].to_numpy(dtype="float64", na_value=np.nan)
+    v_values = rows[v_column].to_numpy(dtype="float64", na_value=np.nan)
+    no_takers = n_values == 0  # nothing to publish: neither used nor suppressed
+    published = (~np.isnan(n_values) & ~np.isnan(v_values)) | no_takers
+    used = published & ~no_takers
+    grade = rows["grade"].to_numpy(dtype="int64")
+    n_used = n_values[used].astype(np.int64)  # a count, as listed in grade_n
+    frame["grades_used"] = group_lists(group[used], count, grade[used], pa.int64())
+    frame["grade_n"] = group_lists(group[used], count, n_used, pa.int64())
+    frame["grade_vss"] = group_lists(group[used], count, v_values[used], pa.float64())
+    frame["suppressed_grades"] = group_lists(group[~published], count, grade[~published], pa.int64())
+    has_source = "source_row" in rows
+    frame["source_rows"] = group_lists(group if has_source else group[:0], count,
+                                       rows["source_row"].to_numpy(dtype="int64") if has_source else [], pa.int64())
+    score, n_total = grouped_weighted_scores(group[used], count, n_used.astype(float), v_values[used])
+    frame["score"] = pd.array(score, dtype="Float64")  # NaN (no test takers) -> NA
+    frame["n_total"] = n_total
+    frame["n_grades"] = np.bincount(group[used], minlength=count)
     frame = frame.reset_index()
     frame.insert(0, "school_year", year)
     frame = frame[SCORE_COLUMNS].reset_index(drop=True)
@@ -122,50 +139,115 @@ def district_scores(
     return frame
 
 
-def by_district_subject(frame: pd.DataFrame) -> dict[tuple[str, str], dict]:
-    """The rows of a per-(district, subject) table as plain dicts, keyed by (district_code, subject)."""
-    records = frame.to_dict("records")
-    return {(row["district_code"], row["subject"]): row for row in records}
-
-
-def rescore(row, grades: Iterable[int]) -> tuple[float | None, int]:
-    """A district's score and n over a subset of its grades (for year pairs)."""
-    keep = set(grades)
-    pairs = [(n, v) for g, n, v in zip(row["grades_used"], row["grade_n"], row["grade_vss"]) if g in keep]
-    n = [p[0] for p in pairs]
-    return weighted_score(n, [p[1] for p in pairs]), int(sum(n))
-
-
 def tested_grades(scores: pd.DataFrame) -> set[int]:
     """Grades that appear in a year's export (published or suppressed) for any district."""
-    found: set[int] = set()
-    for used, suppressed in zip(scores["grades_used"], scores["suppressed_grades"]):
-        found.update(int(g) for g in used)
-        found.update(int(g) for g in suppressed)
-    return found
+    lists = pa.array(pd.concat([scores["grades_used"], scores["suppressed_grades"]]).tolist(), pa.list_(pa.int64()))
+    return set(pc.unique(pc.list_flatten(lists)).to_pylist())
 
 
-def apply_scope(reasons: dict[tuple[str, str], list[str]], scope: str) -> dict[tuple[str, str], list[str]]:
-    """Section 2's exclusion scope over per-(district, subject) reasons.
+def list_texts(lists: pa.Array, keep=None, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Per list (of grades): (how many values, the values joined by ", "), keeping only ``keep``'s values when
+    given and sorting them when asked; a null list counts 0."""
+    lists = pc.fill_null(lists, pa.scalar([], lists.type))
+    values = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    if keep is not None:
+        mask = np.isin(values, list(keep))
+        values, parents = values[mask], parents[mask]
+    if sort:
+        order = np.lexsort((values, parents))
+        values, parents = values[order], parents[order]
+    counts = np.bincount(parents, minlength=len(lists))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pa.array(values, pa.int64()).cast(pa.string())), ", ")
+    return counts, np.asarray(joined.to_pylist(), dtype=object)
 
-    ``subject``: each subject keeps its own reasons. ``district``: every subject
-    of a district gets all of the district's reasons.
+
+def _joined_by_group(group: np.ndarray, n_groups: int, texts: np.ndarray, sep: str) -> np.ndarray:
+    """Per group 0..n_groups-1 its texts (in group order) joined by ``sep``; None for a group without any."""
+    counts = np.bincount(group, minlength=n_groups)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pa.array(texts, pa.string())), sep)
+    out = np.asarray(joined.to_pylist(), dtype=object)
+    out[counts == 0] = None
+    return out
+
+
+def pair_frame(start: pd.DataFrame, end: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Every (district, subject) of either table, in key order, with ``columns`` of each (suffixes _start,
+    _end) and whether it is in each (``in_start``, ``in_end``); a key listed twice keeps its last row."""
+    keys = ["district_code", "subject"]
+    sides = [frame.drop_duplicates(keys, keep="last")[[*keys, "district_name", *columns]] for frame in (start, end)]
+    pairs = sides[0].merge(sides[1], on=keys, how="outer", suffixes=("_start", "_end"), indicator=True, sort=True)
+    pairs["in_start"] = pairs["_merge"].isin(["both", "left_only"]).to_numpy()
+    pairs["in_end"] = pairs["_merge"].isin(["both", "right_only"]).to_numpy()
+    pairs["district_name"] = pairs["district_name_end"].where(pairs["in_end"], pairs["district_name_start"])
+    return pairs.drop(columns=["_merge", "district_name_start", "district_name_end"]).reset_index(drop=True)
+
+
+def exclusion_reasons(
+    pairs: pd.DataFrame,
+    sides: list[tuple[str, str, np.ndarray, np.ndarray]],
+    scope: str,
+    missing: str,
+    grade_word: str,
+    no_value: str,
+) -> pd.Series:
+    """Section 2's exclusion rule, per row of ``pair_frame``: why its change is not taken (NA when it is).
+
+    ``sides``: (year label, "start"/"end", hidden grades per row as (count, joined text), the row's value per
+    year, NaN when absent). A row's reasons are, per year in turn, ``missing`` (when the key is not in that
+    year) or its suppressed grades; with scope ``district`` every subject of a district gets all of the
+    district's reasons (each once, in key order); with no reason, a missing value gives ``no_value``.
+    ``grade_word`` is "grade(s)" or "grade" (then "grades" when more than one).
     """
     if scope not in SCOPES:
         raise ValueError(f"suppression scope must be one of {SCOPES}, not {scope!r}")
-    if scope == "subject":
-        return reasons
-    merged: dict[str, list[str]] = {}
-    for (code, _), found in reasons.items():
-        bucket = merged.setdefault(code, [])
-        bucket.extend(reason for reason in found if reason not in bucket)
-    return {key: list(merged[key[0]]) for key in reasons}
+    count = len(pairs)
+    texts = []
+    for slot, (label, side, (hidden, joined), _) in enumerate(sides):
+        present = pairs[f"in_{side}"].to_numpy(dtype=bool)
+        word = np.where(hidden > 1, "grades", "grade").astype(object) if grade_word == "grade" else grade_word
+        suppressed = "suppressed " + pairs["subject"].astype(object) + " " + word + " " + joined + f" in {label}"
+        text = np.where(~present, missing.format(label=label),
+                        np.where(hidden > 0, suppressed.to_numpy(dtype=object), None))
+        texts.append(pd.DataFrame({"row": np.arange(count), "slot": slot, "text": text}))
+    found = pd.concat(texts, ignore_index=True).sort_values(["row", "slot"], kind="stable")
+    found = found[found["text"].notna()]
+    if scope == "district":
+        code = pd.factorize(pairs["district_code"], sort=True)[0]  # the rows are in district order
+        found["code"] = code[found["row"].to_numpy()]
+        found = found.drop_duplicates(["code", "text"])
+        reasons = _joined_by_group(found["code"].to_numpy(), code.max() + 1 if count else 0,
+                                   found["text"].to_numpy(dtype=object), "; ")[code] if count else np.array([], object)
+    else:
+        reasons = _joined_by_group(found["row"].to_numpy(), count, found["text"].to_numpy(dtype=object), "; ")
+    absent = [np.isnan(values) for *_, values in sides]
+    labels = [label for label, *_ in sides]
+    both = f"{no_value} {labels[0]} and {labels[1]}"
+    value_missing = np.where(absent[0] & absent[1], both,
+                             np.where(absent[0], f"{no_value} {labels[0]}",
+                                      np.where(absent[1], f"{no_value} {labels[1]}", None)))
+    reasons = np.where(pd.isna(reasons), value_missing, reasons)
+    return pd.Series(reasons, index=pairs.index, dtype="string")
 
 
 CHANGE_COLUMNS = [
     "district_code", "district_name", "subject", "start_year", "end_year", "score_start", "score_end",
     "n_start", "n_end", "change", "excluded", "exclusion_reason", "grades_compared",
 ]
+
+
+def _rescored(lists: pd.DataFrame, compared: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(score, n) per row over the grades in ``compared`` (NaN and 0 for a row without lists)."""
+    grades_used, grade_n, grade_vss = (
+        pa.array(lists[column].tolist(), kind) for column, kind in
+        (("grades_used", pa.list_(pa.int64())), ("grade_n", pa.list_(pa.int64())), ("grade_vss", pa.list_(pa.float64()))))
+    parents = pc.list_parent_indices(grades_used).to_numpy(zero_copy_only=False)
+    keep = np.isin(pc.list_flatten(grades_used).to_numpy(zero_copy_only=False), compared)
+    n = pc.list_flatten(grade_n).to_numpy(zero_copy_only=False)[keep]
+    v = pc.list_flatten(grade_vss).to_numpy(zero_copy_only=False)[keep]
+    return grouped_weighted_scores(parents[keep], len(lists), n.astype(float), v)
 
 
 def score_changes(
@@ -183,62 +265,29 @@ def score_changes(
     subject. Districts missing from a year, or with no scored grade, are
     excluded too. An excluded district has no change (never 0).
     """
+    if scope not in SCOPES:
+        raise ValueError(f"suppression scope must be one of {SCOPES}, not {scope!r}")
     compared = sorted(set(grades) & tested_grades(scores_start) & tested_grades(scores_end))
-    start = by_district_subject(scores_start)
-    end = by_district_subject(scores_end)
-    keys = sorted(set(start) | set(end))
-
-    def suppressed_in(frame: dict, key) -> list[int]:
-        if key not in frame:
-            return []
-        return sorted(int(g) for g in frame[key]["suppressed_grades"] if int(g) in compared)
-
-    reasons: dict[tuple[str, str], list[str]] = {key: [] for key in keys}
-    for key in keys:
-        for label, frame in ((start_year, start), (end_year, end)):
-            if key not in frame:
-                reasons[key].append(f"not in the {label} export")
-                continue
-            hidden = suppressed_in(frame, key)
-            if hidden:
-                reasons[key].append(f"suppressed {key[1]} grade{'s' if len(hidden) > 1 else ''} "
-                                    f"{', '.join(map(str, hidden))} in {label}")
-    reasons = apply_scope(reasons, scope)
-
-    rows = []
-    for key in keys:
-        code, subject = key
-        score_s, n_s = rescore(start[key], compared) if key in start else (None, 0)
-        score_e, n_e = rescore(end[key], compared) if key in end else (None, 0)
-        why = list(reasons[key])
-        if not why and (score_s is None or score_e is None):
-            why.append("no scored grade in " + " and ".join(
-                label for label, value in ((start_year, score_s), (end_year, score_e)) if value is None))
-        name_source = end if key in end else start
-        rows.append(
-            {
-                "district_code": code,
-                "district_name": name_source[key]["district_name"],
-                "subject": subject,
-                "start_year": start_year,
-                "end_year": end_year,
-                "score_start": score_s,
-                "score_end": score_e,
-                "n_start": n_s,
-                "n_end": n_e,
-                "change": None if why else score_e - score_s,
-                "excluded": bool(why),
-                "exclusion_reason": "; ".join(why) if why else None,
-                "grades_compared": compared,
-            }
-        )
-    frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
-    for column in ("score_start", "score_end", "change"):
-        frame[column] = frame[column].astype("Float64")
-    for column in ("n_start", "n_end"):
-        frame[column] = frame[column].astype("Int64")
-    frame["exclusion_reason"] = frame["exclusion_reason"].astype("string")
-    return frame
+    lists = ["grades_used", "grade_n", "grade_vss", "suppressed_grades"]
+    pairs = pair_frame(scores_start, scores_end, lists)
+    frame = pd.DataFrame({column: pairs[column] for column in ("district_code", "district_name", "subject")})
+    sides = []
+    for side, label in (("start", start_year), ("end", end_year)):
+        present = pairs[f"in_{side}"].to_numpy(dtype=bool)
+        side_lists = pairs[[f"{column}_{side}" for column in lists]].set_axis(lists, axis=1)
+        side_lists = side_lists.astype(object).where(np.repeat(present[:, None], len(lists), axis=1), None)
+        score, n = _rescored(side_lists, compared)
+        hidden = list_texts(pa.array(side_lists["suppressed_grades"].tolist(), pa.list_(pa.int64())), compared, sort=True)
+        sides.append((label, side, hidden, score))
+        frame[f"{side}_year"] = label
+        frame[f"score_{side}"] = pd.array(score, dtype="Float64")
+        frame[f"n_{side}"] = pd.array(n, dtype="Int64")
+    frame["exclusion_reason"] = exclusion_reasons(pairs, sides, scope, "not in the {label} export", "grade",
+                                                  "no scored grade in")
+    frame["excluded"] = frame["exclusion_reason"].notna().to_numpy(dtype=bool)
+    frame["change"] = (frame["score_end"] - frame["score_start"]).mask(frame["excluded"])
+    frame["grades_compared"] = [compared] * len(frame)
+    return frame[CHANGE_COLUMNS]
 
 
 YEARLY_COLUMNS = [*CHANGE_COLUMNS, "in_cohort", "rank_cohort"]

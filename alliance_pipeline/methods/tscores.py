@@ -21,11 +21,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods.sbac import (
-    DEFAULT_GRADES, SCORE_COLUMNS, apply_scope, by_district_subject, district_scores, weighted_score,
+    DEFAULT_GRADES, SCORE_COLUMNS, district_scores, exclusion_reasons, group_lists, list_texts, pair_frame,
+    weighted_scores,
 )
 
 POPULATIONS = ("all_scored", "unsuppressed")
@@ -35,37 +39,46 @@ T_SUBJECTS = ("ELA", "Math")
 def cmt_district_scores(raw: pd.DataFrame, grades: Iterable[int] = DEFAULT_GRADES) -> pd.DataFrame:
     """Math, Reading and Writing scores per district, plus the combined ELA score."""
     scores = district_scores(raw, grades, n_column="number_tested", v_column="average_scale_score")
-    ela_rows = []
-    for code, group in scores.groupby("district_code", sort=True):
-        parts = group.set_index("subject")
-        if not {"Reading", "Writing"} <= set(parts.index):
-            continue
-        reading, writing = parts.loc["Reading"], parts.loc["Writing"]
-        has_both = pd.notna(reading["score"]) and pd.notna(writing["score"])
-        n = [int(reading["n_total"]), int(writing["n_total"])] if has_both else [0]
-        values = [float(reading["score"]), float(writing["score"])] if has_both else [0.0]
-        ela_rows.append(
-            {
-                "school_year": reading["school_year"],
-                "district_code": code,
-                "district_name": reading["district_name"],
-                "subject": "ELA",
-                "score": weighted_score(n, values),
-                "n_total": sum(n),
-                "n_grades": int(max(reading["n_grades"], writing["n_grades"])),
-                "grades_used": sorted(set(reading["grades_used"]) & set(writing["grades_used"])),
-                "grade_n": n if has_both else [],
-                "grade_vss": values if has_both else [],
-                "suppressed_grades": sorted(set(reading["suppressed_grades"]) | set(writing["suppressed_grades"])),
-                "source_rows": sorted(set(reading["source_rows"]) | set(writing["source_rows"])),
-            }
-        )
-    ela = pd.DataFrame(ela_rows, columns=SCORE_COLUMNS)
+    reading, writing = (scores[scores["subject"] == subject].drop_duplicates("district_code", keep="first")
+                        for subject in ("Reading", "Writing"))
+    both = reading.merge(writing, on="district_code", suffixes=("_r", "_w"), sort=True).reset_index(drop=True)
+    count = len(both)
+    has_both = (both["score_r"].notna() & both["score_w"].notna()).to_numpy(dtype=bool)
+    n = np.where(has_both[:, None], both[["n_total_r", "n_total_w"]].to_numpy(dtype="float64", na_value=0), 0.0)
+    v = np.where(has_both[:, None], both[["score_r", "score_w"]].to_numpy(dtype="float64", na_value=0), 0.0)
+    ela = pd.DataFrame({
+        "school_year": both["school_year_r"],
+        "district_code": both["district_code"],
+        "district_name": both["district_name_r"],
+        "subject": "ELA",
+        "score": pd.array(weighted_scores(n, v, np.full(count, 2)), dtype="Float64"),
+        "n_total": n.sum(axis=1).astype(np.int64),
+        "n_grades": np.maximum(both["n_grades_r"].to_numpy(dtype="int64"), both["n_grades_w"].to_numpy(dtype="int64")),
+        "grades_used": _combined(both["grades_used_r"], both["grades_used_w"], both=True),
+        "grade_n": group_lists(np.repeat(np.flatnonzero(has_both), 2), count, n[has_both].astype(np.int64).ravel(), pa.int64()),
+        "grade_vss": group_lists(np.repeat(np.flatnonzero(has_both), 2), count, v[has_both].ravel(), pa.float64()),
+        "suppressed_grades": _combined(both["suppressed_grades_r"], both["suppressed_grades_w"], both=False),
+        "source_rows": _combined(both["source_rows_r"], both["source_rows_w"], both=False),
+    }, columns=SCORE_COLUMNS)
     frame = pd.concat([scores, ela], ignore_index=True) if len(ela) else scores
     frame["score"] = frame["score"].astype("Float64")
     for column in ("n_total", "n_grades"):
         frame[column] = frame[column].astype("Int64")
     return frame.sort_values(["district_code", "subject"]).reset_index(drop=True)
+
+
+def _combined(first: pd.Series, second: pd.Series, both: bool) -> list[list[int]]:
+    """Per row, the sorted values in both lists (``both``) or in either."""
+    kind = pa.list_(pa.int64())
+    lists = [pa.array(column.tolist(), kind) for column in (first, second)]
+    values = pd.DataFrame({
+        "row": np.concatenate([pc.list_parent_indices(a).to_numpy(zero_copy_only=False) for a in lists]),
+        "value": np.concatenate([pc.list_flatten(a).to_numpy(zero_copy_only=False) for a in lists]),
+    })
+    if both:
+        values = values[values.duplicated(["row", "value"], keep=False)]
+    values = values.drop_duplicates(["row", "value"]).sort_values(["row", "value"])
+    return group_lists(values["row"].to_numpy(), len(first), values["value"].to_numpy(), pa.int64())
 
 
 def scores_by_year(cmt: Mapping[str, pd.DataFrame], sbac_scores: Mapping[str, pd.DataFrame]) -> dict[str, tuple[str, pd.DataFrame]]:
@@ -76,14 +89,20 @@ def scores_by_year(cmt: Mapping[str, pd.DataFrame], sbac_scores: Mapping[str, pd
 
 
 def weighted_moments(x: Iterable[float], n: Iterable[float]) -> tuple[float, float]:
-    """(weighted mean, weighted sd with the sum N - 1 denominator)."""
-    pairs = [(float(a), float(b)) for a, b in zip(x, n) if b > 0]
-    total = sum(b for _, b in pairs)
-    if total <= 1 or not pairs:
+    """(weighted mean, weighted sd with the sum N - 1 denominator); the sums run in the rows' order."""
+    x, n = np.asarray(list(x), dtype=float), np.asarray(list(n), dtype=float)
+    x, n = x[n > 0], n[n > 0]
+    total = _sequential_sum(n)
+    if total <= 1 or not len(n):
         raise ValueError("weighted moments need more than one test taker")
-    mean = sum(a * b for a, b in pairs) / total
-    variance = sum(b * (a - mean) ** 2 for a, b in pairs) / (total - 1)
+    mean = _sequential_sum(x * n) / total
+    variance = _sequential_sum(n * (x - mean) ** 2) / (total - 1)
     return mean, math.sqrt(variance)
+
+
+def _sequential_sum(values: np.ndarray) -> float:
+    """The sum left to right (``numpy.sum`` adds pairwise, which can differ in the last bit)."""
+    return float(np.cumsum(values)[-1]) if len(values) else 0.0
 
 
 def districts_with_suppression(scores: pd.DataFrame) -> set[str]:
@@ -146,25 +165,21 @@ def reference_moments(moments: pd.DataFrame, cmt_reference_year: str) -> pd.Data
     year's moments; each later SBAC year carries them forward by the ratio of
     the statewide SBAC moments to the previous SBAC year's.
     """
-    rows = []
-    for subject in T_SUBJECTS:
-        part = moments[moments["subject"] == subject].copy()
-        part = part.iloc[sorted(range(len(part)), key=lambda i: int(part["school_year"].iloc[i][:4]))]
-        for _, row in part[part["assessment"] == "CMT"].iterrows():
-            rows.append({"school_year": row["school_year"], "subject": subject, "ref_mean": row["mean"], "ref_sd": row["sd"]})
-        ref = part[(part["assessment"] == "CMT") & (part["school_year"] == cmt_reference_year)]
-        sbac = part[part["assessment"] == "SBAC"]
-        if ref.empty or sbac.empty:
-            continue
-        ref_mean, ref_sd = float(ref["mean"].iloc[0]), float(ref["sd"].iloc[0])
-        previous = None
-        for _, row in sbac.iterrows():
-            if previous is not None:
-                ref_mean *= row["mean"] / previous["mean"]
-                ref_sd *= row["sd"] / previous["sd"]
-            rows.append({"school_year": row["school_year"], "subject": subject, "ref_mean": ref_mean, "ref_sd": ref_sd})
-            previous = row
-    return pd.DataFrame(rows, columns=["school_year", "subject", "ref_mean", "ref_sd"])
+    ordered = moments[moments["subject"].isin(T_SUBJECTS)].assign(
+        start=moments["school_year"].str[:4].astype(int),
+        order=moments["subject"].map({subject: i for i, subject in enumerate(T_SUBJECTS)}),
+    ).sort_values(["order", "start"], kind="stable")
+    cmt = ordered[ordered["assessment"] == "CMT"]
+    sbac = ordered[ordered["assessment"] == "SBAC"].copy()
+    ref = cmt[cmt["school_year"] == cmt_reference_year].drop_duplicates("subject")[["subject", "mean", "sd"]]
+    sbac = sbac.merge(ref, on="subject", suffixes=("", "_ref"), sort=False)
+    for column in ("mean", "sd"):  # ref x (m1 / m0) x (m2 / m1) ..., multiplied in year order as the study does
+        previous = sbac.groupby("subject", sort=False)[column].shift(1)
+        factors = (sbac[column] / previous).fillna(sbac[f"{column}_ref"]).to_numpy(dtype=float)
+        sbac[f"ref_{column}"] = pd.Series(factors, index=sbac.index).groupby(sbac["subject"], sort=False).cumprod()
+    carried = cmt.rename(columns={"mean": "ref_mean", "sd": "ref_sd"})
+    frame = pd.concat([carried, sbac], ignore_index=True).sort_values("order", kind="stable")
+    return frame[["school_year", "subject", "ref_mean", "ref_sd"]].reset_index(drop=True)
 
 
 def t_scores(
@@ -172,37 +187,31 @@ def t_scores(
     scores_by_year: Mapping[str, tuple[str, pd.DataFrame]],
     cmt_reference_year: str,
 ) -> pd.DataFrame:
-    references = {(r["school_year"], r["subject"]): r for r in reference_moments(moments, cmt_reference_year).to_dict("records")}
-    own = {(r["school_year"], r["subject"]): r for r in moments.to_dict("records")}
-    rows = []
-    for year in sorted(scores_by_year, key=lambda y: int(y[:4])):
-        assessment, scores = scores_by_year[year]
-        for score in scores[scores["subject"].isin(T_SUBJECTS)].to_dict("records"):
-            key = (year, score["subject"])
-            if key not in own or key not in references or pd.isna(score["score"]):
-                z = t = ref_mean = ref_sd = None
-            else:
-                mean, sd = float(own[key]["mean"]), float(own[key]["sd"])
-                ref_mean, ref_sd = float(references[key]["ref_mean"]), float(references[key]["ref_sd"])
-                z = (float(score["score"]) - mean) / sd
-                t = float(score["score"]) if assessment == "CMT" else z * ref_sd + ref_mean
-            rows.append(
-                {
-                    "school_year": year,
-                    "assessment": assessment,
-                    "district_code": score["district_code"],
-                    "district_name": score["district_name"],
-                    "subject": score["subject"],
-                    "score": score["score"],
-                    "n_total": score["n_total"],
-                    "z": z,
-                    "ref_mean": ref_mean,
-                    "ref_sd": ref_sd,
-                    "t_score": t,
-                    "suppressed_grades": list(score["suppressed_grades"]),
-                }
-            )
-    frame = pd.DataFrame(rows, columns=T_COLUMNS)
+    keys = ["school_year", "subject"]
+    years = sorted(scores_by_year, key=lambda y: int(y[:4]))
+    if not years:
+        return _typed_t(pd.DataFrame(columns=T_COLUMNS))
+    scores = pd.concat(
+        [frame[frame["subject"].isin(T_SUBJECTS)].assign(school_year=year, assessment=assessment)
+         for year, (assessment, frame) in ((year, scores_by_year[year]) for year in years)],
+        ignore_index=True,
+    )
+    own = moments.drop_duplicates(keys, keep="last")[[*keys, "mean", "sd"]]
+    references = reference_moments(moments, cmt_reference_year).drop_duplicates(keys, keep="last")
+    frame = scores.merge(own, on=keys, how="left", sort=False).merge(references, on=keys, how="left", sort=False)
+    score = frame["score"].to_numpy(dtype=float, na_value=np.nan)
+    known = ~np.isnan(score) & frame["mean"].notna().to_numpy() & frame["ref_mean"].notna().to_numpy()
+    z = (score - frame["mean"].to_numpy(dtype=float)) / frame["sd"].to_numpy(dtype=float)
+    t = np.where(frame["assessment"].to_numpy() == "CMT", score,
+                 z * frame["ref_sd"].to_numpy(dtype=float) + frame["ref_mean"].to_numpy(dtype=float))
+    frame["z"], frame["t_score"] = np.where(known, z, np.nan), np.where(known, t, np.nan)
+    for column in ("ref_mean", "ref_sd"):
+        frame[column] = frame[column].where(known)
+    frame["suppressed_grades"] = pd.array(frame["suppressed_grades"].tolist(), dtype=object)
+    return _typed_t(frame[T_COLUMNS])
+
+
+def _typed_t(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("score", "z", "ref_mean", "ref_sd", "t_score"):
         frame[column] = frame[column].astype("Float64")
     frame["n_total"] = frame["n_total"].astype("Int64")
@@ -217,45 +226,18 @@ T_CHANGE_COLUMNS = [
 
 def t_score_changes(t: pd.DataFrame, base_year: str, end_year: str, scope: str = "district") -> pd.DataFrame:
     """T(end) - T(base) per district and subject; section 2's exclusion rule applies."""
-    base = by_district_subject(t[t["school_year"] == base_year])
-    end = by_district_subject(t[t["school_year"] == end_year])
-    keys = sorted(set(base) | set(end))
-    reasons: dict[tuple[str, str], list[str]] = {}
-    for key in keys:
-        found = []
-        for label, frame in ((base_year, base), (end_year, end)):
-            if key not in frame:
-                found.append(f"not in the {label} data")
-            elif len(frame[key]["suppressed_grades"]):
-                grades = ", ".join(map(str, frame[key]["suppressed_grades"]))
-                found.append(f"suppressed {key[1]} grade(s) {grades} in {label}")
-        reasons[key] = found
-    reasons = apply_scope(reasons, scope)
-    rows = []
-    for key in keys:
-        t_base = base[key]["t_score"] if key in base else None
-        t_end = end[key]["t_score"] if key in end else None
-        why = list(reasons[key])
-        if not why and (pd.isna(t_base) or pd.isna(t_end)):
-            why.append("no T-score in " + " and ".join(
-                label for label, value in ((base_year, t_base), (end_year, t_end)) if pd.isna(value)))
-        named = end if key in end else base
-        rows.append(
-            {
-                "district_code": key[0],
-                "district_name": named[key]["district_name"],
-                "subject": key[1],
-                "base_year": base_year,
-                "end_year": end_year,
-                "t_base": None if pd.isna(t_base) else float(t_base),
-                "t_end": None if pd.isna(t_end) else float(t_end),
-                "change": None if why else float(t_end) - float(t_base),
-                "excluded": bool(why),
-                "exclusion_reason": "; ".join(why) if why else None,
-            }
-        )
-    frame = pd.DataFrame(rows, columns=T_CHANGE_COLUMNS)
-    for column in ("t_base", "t_end", "change"):
-        frame[column] = frame[column].astype("Float64")
-    frame["exclusion_reason"] = frame["exclusion_reason"].astype("string")
-    return frame
+    pairs = pair_frame(t[t["school_year"] == base_year], t[t["school_year"] == end_year], ["t_score", "suppressed_grades"])
+    frame = pd.DataFrame({column: pairs[column] for column in ("district_code", "district_name", "subject")})
+    sides = []
+    for side, label, column in (("start", base_year, "t_base"), ("end", end_year, "t_end")):
+        values = pairs[f"t_score_{side}"].to_numpy(dtype=float, na_value=np.nan)
+        present = pairs[f"in_{side}"].to_numpy(dtype=bool)
+        hidden = pa.array(pairs[f"suppressed_grades_{side}"].where(present, None).tolist(), pa.list_(pa.int64()))
+        sides.append((label, side, list_texts(hidden), values))
+        frame[column.replace("t_", "") + "_year"] = label
+        frame[column] = pd.array(values, dtype="Float64")
+    frame["exclusion_reason"] = exclusion_reasons(pairs, sides, scope, "not in the {label} data", "grade(s)",
+                                                  "no T-score in")
+    frame["excluded"] = frame["exclusion_reason"].notna().to_numpy(dtype=bool)
+    frame["change"] = (frame["t_end"] - frame["t_base"]).mask(frame["excluded"])
+    return frame[T_CHANGE_COLUMNS]
