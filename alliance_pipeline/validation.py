@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from alliance_pipeline.paths import EXPECTATIONS_DIR
 
@@ -139,12 +141,24 @@ def _gx_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         # infer_dtype (C) tells text and number columns apart from mixed ones; only those are looked at cell by cell
-        if out[column].dtype == object and pd.api.types.infer_dtype(out[column], skipna=True) not in TEXT_KINDS \
-                and out[column].map(lambda v: isinstance(v, (list, tuple))).any():
-            out[column] = out[column].map(lambda v: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        if out[column].dtype == object and pd.api.types.infer_dtype(out[column], skipna=True) not in TEXT_KINDS:
+            out[column] = _lists_as_text(out[column])
     if "source_row" not in out:
         out["source_row"] = pd.array(range(1, len(out) + 1), dtype="Int64")
     return out.reset_index(drop=True)
+
+
+def _lists_as_text(column: pd.Series) -> pd.Series:
+    """A column of lists as the lists' values joined by commas (arrow does it for a column of one list type;
+    a column that mixes lists with other values is looked at cell by cell)."""
+    try:
+        lists = pa.array(column, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return column.map(lambda v: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+    if not (pa.types.is_list(lists.type) or pa.types.is_large_list(lists.type)):
+        return column
+    joined = pc.binary_join(pc.cast(lists, pa.list_(pa.string())), ",")
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=column.index, dtype=object)
 
 
 def _plain(value):
