@@ -134,6 +134,11 @@ class _Computation:
         self.t = lru_cache(maxsize=None)(self._t)
         self.year_indicators = lru_cache(maxsize=None)(self._year_indicators)
 
+    def forget(self) -> None:
+        """Drop every table computed so far (a grade scope's scores are large at a nation's size)."""
+        for cache in (self.scores, self.cmt_scores, self.changes, self.t, self.year_indicators):
+            cache.cache_clear()
+
     def _scores(self, grades: tuple[int, ...]) -> dict[str, pd.DataFrame]:
         return {year: sbac.district_scores(raw, grades) for year, raw in self.sbac_raw.items()}
 
@@ -194,14 +199,23 @@ def identification_robustness(inputs: Inputs, default: Settings, study: Analysis
     names = (inputs.cohort.drop_duplicates("district_code", keep="last").set_index("district_code")["district_name"]
              .reindex(codes).to_numpy(dtype=object))
     variant_names = np.array([variant.name for variant in grid] + ["all"], dtype=object)
+    studied = analyses(inputs.sbac_raw, inputs.growth_raw, study)
+    # per (analysis, variant): the identified codes; one grade scope at a time (the default's first), each
+    # scope's tables dropped before the next
+    found: dict[tuple[int, int | None], pd.Series] = {}
+    for grades in dict.fromkeys([default.grades, *(variant.settings.grades for variant in grid)]):
+        for a, analysis in enumerate(studied):
+            if grades == default.grades:
+                found[a, None] = identify_year(work.indicators(analysis, default), default.top_n)[1]["district_code"]
+            for v, variant in enumerate(grid):
+                if variant.settings.grades == grades:
+                    found[a, v] = identify_year(work.indicators(analysis, variant.settings),
+                                                variant.settings.top_n)[1]["district_code"]
+        work.forget()
     rows = []
-    for analysis in analyses(inputs.sbac_raw, inputs.growth_raw, study):
-        _, default_set, _ = identify_year(work.indicators(analysis, default), default.top_n)
+    for a, analysis in enumerate(studied):
         # codes x variants: whether the variant identifies the district
-        identified = np.column_stack([
-            codes.isin(identify_year(work.indicators(analysis, variant.settings), variant.settings.top_n)[1]["district_code"])
-            for variant in grid
-        ]).reshape(len(codes), len(grid))
+        identified = np.column_stack([codes.isin(found[a, v]) for v in range(len(grid))]).reshape(len(codes), len(grid))
         hits = identified.sum(axis=1)
         # per district the variants that miss it, or "all" when none identifies it
         missed = np.column_stack([~identified & (hits > 0)[:, None], hits == 0])
@@ -214,7 +228,7 @@ def identification_robustness(inputs: Inputs, default: Settings, study: Analysis
             "end_year": analysis.end_year,
             "district_code": codes.to_numpy(dtype=object),
             "district_name": names,
-            "identified_default": codes.isin(default_set["district_code"]).to_numpy(),
+            "identified_default": codes.isin(found[a, None]).to_numpy(),
             "variants": len(grid),
             "times_identified": hits,
             "selection_frequency": frequency,
