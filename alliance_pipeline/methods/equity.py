@@ -21,8 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from alliance_pipeline.edsight.families import previous_school_year, sort_years
+from alliance_pipeline.methods.grouped import group_lists, join_by_group
 
 SCORED = "total_scored"
 MET = "level_3_4_met_or_exceeded_count"
@@ -138,16 +140,17 @@ def subgroup_proficiency(raw: Mapping[str, Mapping[str, pd.DataFrame]], cohort_c
         return pd.DataFrame(columns=PROFICIENCY_COLUMNS)
     rows["why"] = _suppression_text(rows)
     keys = ["school_year", "district_code", "subject", "group"]
-    grouped = rows.sort_values([*keys, "subgroup"]).groupby(keys, sort=True)
-    frame = grouped.agg(
-        district_name=("district_name", "first"),
-        subgroups=("subgroup", lambda s: "+".join(s)),
-        scored=(SCORED, lambda s: s.sum(min_count=1)),
-        met=(MET, lambda s: s.sum(min_count=1)),
-        published=("published", "all"),
-        reasons=("why", lambda s: "; ".join(t for t in s if t)),
-        source_rows=("source_row", lambda s: [int(v) for v in s]),
-    ).reset_index()
+    rows = rows.sort_values([*keys, "subgroup"]).reset_index(drop=True)
+    grouped = rows.groupby(keys, sort=True)
+    group, count = grouped.ngroup().to_numpy(), grouped.ngroups
+    frame = grouped.agg(district_name=("district_name", "first"), published=("published", "all")).reset_index()
+    frame["scored"] = grouped[SCORED].sum(min_count=1).to_numpy()
+    frame["met"] = grouped[MET].sum(min_count=1).to_numpy()
+    frame["subgroups"] = join_by_group(group, count, rows["subgroup"].astype(str).to_numpy(dtype=object), "+")
+    why = rows["why"].to_numpy(dtype=object) != ""
+    reasons = join_by_group(group[why], count, rows["why"].to_numpy(dtype=object)[why], "; ")
+    frame["reasons"] = np.where(pd.isna(reasons), "", reasons)
+    frame["source_rows"] = group_lists(group, count, rows["source_row"].to_numpy(dtype="int64"), pa.int64())
     zero = frame["published"] & frame["scored"].eq(0)
     frame["available"] = frame["published"] & ~zero
     frame["unavailable_reason"] = frame["reasons"].where(~frame["available"], None)

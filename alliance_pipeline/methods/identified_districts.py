@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from alliance_pipeline.methods.ranking import top_n
-from alliance_pipeline.methods.sbac import group_lists
+from alliance_pipeline.methods.grouped import group_lists
 
 
 @dataclass(frozen=True)

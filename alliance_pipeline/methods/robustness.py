@@ -29,6 +29,7 @@ import pyarrow as pa
 from alliance_pipeline.edsight.families import previous_school_year
 from alliance_pipeline.methods import sbac, tscores
 from alliance_pipeline.methods import identified_districts as section_5
+from alliance_pipeline.methods.grouped import group_lists
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 from alliance_pipeline.methods.yearly import YearIndicators, end_years, identify_year, indicators_for_year
 
@@ -233,7 +234,7 @@ def identification_robustness(inputs: Inputs, default: Settings, study: Analysis
             "times_identified": hits,
             "selection_frequency": frequency,
             "label": labels_for(frequency),
-            "variants_not_identified": sbac.group_lists(row, len(codes), variant_names[column], pa.string()),
+            "variants_not_identified": group_lists(row, len(codes), variant_names[column], pa.string()),
         }, columns=ROBUSTNESS_COLUMNS))
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=ROBUSTNESS_COLUMNS)
     if len(frame):

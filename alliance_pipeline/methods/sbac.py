@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from alliance_pipeline.edsight.families import previous_school_year, sort_years
+from alliance_pipeline.methods.grouped import group_lists, join_by_group, list_texts, positions
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 
 DEFAULT_GRADES = (3, 4, 5, 6, 7, 8)
@@ -60,27 +61,10 @@ def weighted_score(n: Sequence[float], v: Sequence[float]) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def group_lists(group: np.ndarray, n_groups: int, values, kind: pa.DataType) -> list[list]:
-    """The values of each group 0..n_groups-1 as a Python list (an empty one for a group without values).
-
-    ``group`` holds each value's group id in ascending order (the values are in group order already).
-    """
-    counts = np.bincount(np.asarray(group, dtype=np.int64), minlength=n_groups)
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
-    return pa.ListArray.from_arrays(offsets, pa.array(values, kind)).to_pylist()
-
-
-def _positions(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """(values per group, each value's place within its group) for ascending group ids."""
-    counts = np.bincount(group, minlength=n_groups)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    return counts, np.arange(len(group)) - starts[group]
-
-
 def grouped_weighted_scores(group: np.ndarray, n_groups: int, n: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(weighted score, total n) per group of the (n, v) pairs in group order: ``weighted_scores`` on the
     matrix whose row i holds group i's pairs left to right."""
-    counts, place = _positions(group, n_groups)
+    counts, place = positions(group, n_groups)
     width = int(counts.max()) if n_groups and len(group) else 0
     n_matrix, v_matrix = np.zeros((n_groups, width)), np.zeros((n_groups, width))
     n_matrix[group, place], v_matrix[group, place] = n, v
@@ -145,34 +129,6 @@ def tested_grades(scores: pd.DataFrame) -> set[int]:
     return set(pc.unique(pc.list_flatten(lists)).to_pylist())
 
 
-def list_texts(lists: pa.Array, keep=None, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Per list (of grades): (how many values, the values joined by ", "), keeping only ``keep``'s values when
-    given and sorting them when asked; a null list counts 0."""
-    lists = pc.fill_null(lists, pa.scalar([], lists.type))
-    values = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
-    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-    if keep is not None:
-        mask = np.isin(values, list(keep))
-        values, parents = values[mask], parents[mask]
-    if sort:
-        order = np.lexsort((values, parents))
-        values, parents = values[order], parents[order]
-    counts = np.bincount(parents, minlength=len(lists))
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pa.array(values, pa.int64()).cast(pa.string())), ", ")
-    return counts, np.asarray(joined.to_pylist(), dtype=object)
-
-
-def _joined_by_group(group: np.ndarray, n_groups: int, texts: np.ndarray, sep: str) -> np.ndarray:
-    """Per group 0..n_groups-1 its texts (in group order) joined by ``sep``; None for a group without any."""
-    counts = np.bincount(group, minlength=n_groups)
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32())
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pa.array(texts, pa.string())), sep)
-    out = np.asarray(joined.to_pylist(), dtype=object)
-    out[counts == 0] = None
-    return out
-
-
 def pair_frame(start: pd.DataFrame, end: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Every (district, subject) of either table, in key order, with ``columns`` of each (suffixes _start,
     _end) and whether it is in each (``in_start``, ``in_end``); a key listed twice keeps its last row."""
@@ -218,10 +174,10 @@ def exclusion_reasons(
         code = pd.factorize(pairs["district_code"], sort=True)[0]  # the rows are in district order
         found["code"] = code[found["row"].to_numpy()]
         found = found.drop_duplicates(["code", "text"])
-        reasons = _joined_by_group(found["code"].to_numpy(), code.max() + 1 if count else 0,
+        reasons = join_by_group(found["code"].to_numpy(), code.max() + 1 if count else 0,
                                    found["text"].to_numpy(dtype=object), "; ")[code] if count else np.array([], object)
     else:
-        reasons = _joined_by_group(found["row"].to_numpy(), count, found["text"].to_numpy(dtype=object), "; ")
+        reasons = join_by_group(found["row"].to_numpy(), count, found["text"].to_numpy(dtype=object), "; ")
     absent = [np.isnan(values) for *_, values in sides]
     labels = [label for label, *_ in sides]
     both = f"{no_value} {labels[0]} and {labels[1]}"

@@ -27,9 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from alliance_pipeline.edsight.families import sort_years
+from alliance_pipeline.methods.grouped import group_lists, list_texts
 from alliance_pipeline.methods.sbac import (
-    DEFAULT_GRADES, SCORE_COLUMNS, district_scores, exclusion_reasons, group_lists, list_texts, pair_frame,
-    weighted_scores,
+    DEFAULT_GRADES, SCORE_COLUMNS, district_scores, exclusion_reasons, pair_frame, weighted_scores,
 )
 
 POPULATIONS = ("all_scored", "unsuppressed")
