@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -192,3 +193,18 @@ def test_weighted_score_lies_between_its_grades(rows):
 def test_a_grade_with_no_test_takers_changes_nothing(rows, value):
     n, v = zip(*rows)
     assert sbac.weighted_score(list(n) + [0], list(v) + [value]) == pytest.approx(sbac.weighted_score(n, v))
+
+
+@given(st.lists(grade_rows, min_size=1, max_size=12))
+def test_a_table_of_districts_gives_each_district_its_own_score_to_the_last_bit(districts):
+    """weighted_scores on districts of different grade counts (padded to the widest, up to 9 grades) equals each
+    district scored alone, and numpy's own sum of that district's cells."""
+    width = max(len(rows) for rows in districts)
+    n, v = np.zeros((len(districts), width)), np.zeros((len(districts), width))
+    for i, rows in enumerate(districts):
+        n[i, : len(rows)], v[i, : len(rows)] = zip(*rows)
+    used = np.array([len(rows) for rows in districts])
+    table = sbac.weighted_scores(n, v, used)
+    for i, rows in enumerate(districts):
+        cells_n, cells_v = np.array([r[0] for r in rows], float), np.array([r[1] for r in rows])
+        assert table[i] == sbac.weighted_score(*zip(*rows)) == (cells_n * cells_v).sum() / cells_n.sum()

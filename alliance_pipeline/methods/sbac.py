@@ -42,14 +42,12 @@ def weighted_scores(n: np.ndarray, v: np.ndarray, used: np.ndarray) -> np.ndarra
     n = np.asarray(n, dtype=float)
     v = np.asarray(v, dtype=float)
     used = np.asarray(used, dtype=int)
-    width = n.shape[1] if n.ndim == 2 else 0
-    products = np.where(np.arange(width) < used[:, None], n * v, 0.0) if width else np.zeros((len(used), 0))
-    counts = np.where(np.arange(width) < used[:, None], n, 0.0) if width else np.zeros((len(used), 0))
-    if width < 8:  # numpy sums fewer than 8 values left to right: the padding zeros change nothing
-        top, total = products.sum(axis=1), counts.sum(axis=1)
-    else:
-        top = np.array([products[i, :k].sum() for i, k in enumerate(used)])
-        total = np.array([counts[i, :k].sum() for i, k in enumerate(used)])
+    top, total = np.zeros(len(used)), np.zeros(len(used))
+    if n.ndim == 2 and n.shape[1]:
+        products = n * v
+        for k in np.unique(used[used > 0]):  # one reduction per row length: each row summed over its own cells only
+            rows = used == k
+            top[rows], total[rows] = products[rows, :k].sum(axis=1), n[rows, :k].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, top / np.where(total > 0, total, 1.0), np.nan)
 
