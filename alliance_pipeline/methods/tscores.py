@@ -107,7 +107,9 @@ def _sequential_sum(values: np.ndarray) -> float:
 
 def districts_with_suppression(scores: pd.DataFrame) -> set[str]:
     """Districts with a suppressed in-scope grade in any subject of that year."""
-    return set(scores.loc[scores["suppressed_grades"].map(len) > 0, "district_code"])
+    lists = pa.array(scores["suppressed_grades"].tolist(), pa.list_(pa.int64()))
+    hidden = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False) > 0
+    return set(scores.loc[hidden, "district_code"])
 
 
 def moment_population(scores: pd.DataFrame, population: str) -> pd.DataFrame:
