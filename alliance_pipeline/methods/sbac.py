@@ -168,14 +168,15 @@ def exclusion_reasons(
         texts.append(pd.DataFrame({"row": np.arange(count), "slot": slot, "text": text}))
     found = pd.concat(texts, ignore_index=True).sort_values(["row", "slot"], kind="stable")
     found = found[found["text"].notna()]
-    if scope == "district":
-        code = pd.factorize(pairs["district_code"], sort=True)[0]  # the rows are in district order
-        found["code"] = code[found["row"].to_numpy()]
-        found = found.drop_duplicates(["code", "text"])
-        reasons = join_by_group(found["code"].to_numpy(), code.max() + 1 if count else 0,
-                                   found["text"].to_numpy(dtype=object), "; ")[code] if count else np.array([], object)
+    if scope == "district":  # one group per district (the rows are in district order), each reason once
+        of_row = pd.factorize(pairs["district_code"], sort=True)[0]
+        found["group"] = of_row[found["row"].to_numpy()]
+        found = found.drop_duplicates(["group", "text"])
     else:
-        reasons = join_by_group(found["row"].to_numpy(), count, found["text"].to_numpy(dtype=object), "; ")
+        of_row = np.arange(count)
+        found["group"] = found["row"]
+    groups = int(of_row.max()) + 1 if count else 0
+    reasons = join_by_group(found["group"].to_numpy(), groups, found["text"].to_numpy(dtype=object), "; ")[of_row]
     absent = [np.isnan(values) for *_, values in sides]
     labels = [label for label, *_ in sides]
     both = f"{no_value} {labels[0]} and {labels[1]}"
