@@ -79,7 +79,8 @@ CELLS = st.sampled_from(["", "*", "N/A", " 12 ", "1,204", "48.2%", "7", "0", "-3
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     rows=st.lists(st.tuples(st.sampled_from(["Andover", "Total", " Bolton ", ""]),
-                            st.sampled_from(['="0010011"', "10011", "0020011", "", "abc", '="0000000"']),
+                            st.sampled_from(['="0010011"', "10011", "0020011", "", "abc", '="0000000"', '="12"', "=12", '="12',
+                                             "12345678", '="12345678"', "\u0661\u0662", '="a1"', '=""']),
                             st.sampled_from(["ELA", "Math", ""]), CELLS, CELLS, st.sampled_from(["", "", "z"])),
                   min_size=1, max_size=12),
     ending=st.sampled_from(["\r\n", "\n"]),
@@ -101,3 +102,16 @@ def test_generated_exports_read_the_same_both_ways_or_fail_the_same_way(tmp_path
         assert str(slow_error.value) == str(error)
         return
     assert_same(fast, slow)
+
+
+@given(st.lists(st.one_of(
+    st.from_regex(r'\A(=?"?)[0-9]{0,9}("?)\Z', fullmatch=True),
+    st.text(alphabet=st.sampled_from('0123456789="\u0661\u00b2 -+ab'), max_size=10),
+), max_size=30))
+def test_codes_are_normalised_as_the_row_by_row_parser_does(cells):
+    """The arrow path for district codes gives what ``normalise_district_code`` gives, cell for cell."""
+    import pyarrow as pa
+
+    values = pa.array([cell.strip() for cell in cells], pa.string())
+    assert fast_body._codes(values, reader.normalise_district_code).to_pylist() == [
+        reader.normalise_district_code(cell) for cell in cells]

@@ -94,8 +94,7 @@ def _parse(body: str, first_line: int, names: list[str], kinds: dict[str, str], 
             kinds[name] = "float" if pc.all(numeric).as_py() and not pc.all(marker).as_py() else "text"
         kind = kinds[name]
         if name == "district_code":
-            codes = pa.array([normalise_code(v) for v in value.to_pylist()], type=pa.large_string())
-            columns[name] = pd.array(pc.take(codes, index), dtype="string")
+            columns[name] = pd.array(pc.take(_codes(value, normalise_code), index), dtype="string")
         elif kind in ("id", "text"):
             text = pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value).cast(pa.large_string())
             columns[name] = pd.array(pc.take(text, index), dtype="string")
@@ -119,6 +118,21 @@ def _parse(body: str, first_line: int, names: list[str], kinds: dict[str, str], 
     return Body(columns, _suppressed_lists(numeric_masks, len(lines)), lines)
 
 
+def _codes(values, normalise_code):
+    """Each distinct district code cell normalised: the two shapes EdSight writes (``0010011``, ``="0010011"``,
+    seven digits or fewer) padded by arrow, any other cell by ``normalise_code`` itself."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = pc.match_substring_regex(values, r"^[0-9]{1,7}$")
+    formula = pc.match_substring_regex(values, r'^="[0-9]{1,7}"$')
+    digits = pc.if_else(formula, pc.utf8_slice_codeunits(values, 2, -1), values)
+    other = pc.invert(pc.or_(plain, formula))
+    rest = [normalise_code(v) for v in pc.filter(values, other).to_pylist()]
+    padded = pc.utf8_lpad(digits, 7, "0").cast(pa.large_string())
+    return pc.replace_with_mask(padded, other, pa.array(rest, pa.large_string()))
+
+
 def _suppressed_lists(masks: list[tuple[str, np.ndarray]], rows: int) -> list[list[str]]:
     """Per row, the names of the columns whose mask is set there, in column order.
 
@@ -128,12 +142,13 @@ def _suppressed_lists(masks: list[tuple[str, np.ndarray]], rows: int) -> list[li
         empty: list[str] = []
         return [empty] * rows
     names = [name for name, _ in masks]
-    matrix = np.column_stack([mask for _, mask in masks])
     if len(names) <= 63:  # each row's pattern as one integer: hashed, far cheaper than unique rows
-        keys = matrix.astype(np.int64) @ (np.int64(1) << np.arange(len(names), dtype=np.int64))
+        keys = np.zeros(rows, dtype=np.int64)
+        for bit, (_, mask) in enumerate(masks):  # one pass per column
+            keys |= mask.astype(np.int64) << bit
         inverse, patterns = pd.factorize(keys)
         bits = (np.asarray(patterns)[:, None] >> np.arange(len(names), dtype=np.int64)) & 1
     else:
-        bits, inverse = np.unique(matrix, axis=0, return_inverse=True)
+        bits, inverse = np.unique(np.column_stack([mask for _, mask in masks]), axis=0, return_inverse=True)
     lists = [[names[column] for column in np.flatnonzero(pattern)] for pattern in bits]
     return [lists[pattern] for pattern in inverse.reshape(-1).tolist()]
