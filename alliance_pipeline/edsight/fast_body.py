@@ -104,16 +104,15 @@ def _parse(body: str, first_line: int, names: list[str], kinds: dict[str, str], 
                 return None  # the row-by-row parser names the cell
             position = pc.index_in(index, value_set=present)  # row -> its distinct value's place in `used`
             numbers = pc.take(pc.cast(pc.if_else(marker, "0", cleaned), pa.float64()), position)
-            numbers = numbers.to_numpy(zero_copy_only=False).copy()
+            numbers = numbers.to_numpy(zero_copy_only=False)
             mask = pc.take(marker, position).to_numpy(zero_copy_only=False)
             if kind == "int":
                 if not np.all(np.floor(numbers) == numbers) or np.any(np.abs(numbers) > 2**53):
                     return None
-                numbers[mask] = 1  # what pandas keeps under a missing Int64 (the table's data version hashes it)
-                columns[name] = pd.arrays.IntegerArray(numbers.astype(np.int64), mask.copy())
+                # 1 is what pandas keeps under a missing Int64 (the table's data version hashes it)
+                columns[name] = pd.arrays.IntegerArray(np.where(mask, 1, numbers).astype(np.int64), mask.copy())
             else:
-                numbers[mask] = np.nan  # likewise for Float64
-                columns[name] = pd.arrays.FloatingArray(numbers, mask.copy())
+                columns[name] = pd.arrays.FloatingArray(np.where(mask, np.nan, numbers), mask.copy())  # likewise
             numeric_masks.append((name, mask))
     return Body(columns, _suppressed_lists(numeric_masks, len(lines)), lines)
 

@@ -340,7 +340,7 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
     else:  # anything else, row by row: the reference parser, and the one that names what is wrong and where
         rows = [(start, row) for start, row, _ in _read_rows(path, text)[header_index + 1:]]
         out, suppressed, lines = _parse_rows(path, rows, names, header, kinds)
-    frame = pd.DataFrame(out)
+    frame = pd.DataFrame(out, copy=False)  # the columns were just built for this frame
 
     aggregate = pd.Series(False, index=frame.index)
     if "district_name" in frame:
