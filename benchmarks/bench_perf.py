@@ -219,13 +219,20 @@ def measure_scaling(exports: Path, scales: list[int], tmp: Path) -> None:
     print(f"\nRefresh at several times the real districts (synthetic, from {exports}):")
     print(f"  {'scale':>6} {'districts':>10} {'CPU s':>8} {'wall s':>8} {'peak MiB':>9} {'CPU / 1x':>9}")
     first = None
+    cpu: dict[int, float] = {}
     for scale in scales:
         folder = tmp / f"scaled-{scale}"
         districts = scaled_exports(exports, scale, folder / "edsight")
         result = refresh_in(folder, folder / "edsight")
         first = first or result
+        cpu[scale] = result["cpu"]
         print(f"  {scale:>5}x {districts:>10,} {result['cpu']:8.1f} {result['wall']:8.1f} {result['rss']:9.0f} "
               f"{result['cpu'] / first['cpu']:8.1f}x", flush=True)
+    if len(cpu) >= 2:  # cost = fixed + scale x per-1x, fitted through the two largest scales
+        low, high = sorted(cpu)[-2:]
+        per = (cpu[high] - cpu[low]) / (high - low)
+        print(f"  the data's share: {per:.2f} s CPU per 1x of districts, fixed cost {cpu[low] - low * per:.1f} s "
+              f"(straight line through {low}x and {high}x)")
 
 
 def compare_outputs(warehouse: Path, bare: Path) -> None:
