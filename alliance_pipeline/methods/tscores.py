@@ -90,7 +90,7 @@ def scores_by_year(cmt: Mapping[str, pd.DataFrame], sbac_scores: Mapping[str, pd
 
 def weighted_moments(x: Iterable[float], n: Iterable[float]) -> tuple[float, float]:
     """(weighted mean, weighted sd with the sum N - 1 denominator); the sums run in the rows' order."""
-    x, n = np.asarray(list(x), dtype=float), np.asarray(list(n), dtype=float)
+    x, n = _floats(x), _floats(n)
     x, n = x[n > 0], n[n > 0]
     total = _sequential_sum(n)
     if total <= 1 or not len(n):
@@ -98,6 +98,12 @@ def weighted_moments(x: Iterable[float], n: Iterable[float]) -> tuple[float, flo
     mean = _sequential_sum(x * n) / total
     variance = _sequential_sum(n * (x - mean) ** 2) / (total - 1)
     return mean, math.sqrt(variance)
+
+
+def _floats(values) -> np.ndarray:
+    if isinstance(values, pd.Series):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(list(values), dtype=float)
 
 
 def _sequential_sum(values: np.ndarray) -> float:
@@ -193,11 +199,9 @@ def t_scores(
     years = sorted(scores_by_year, key=lambda y: int(y[:4]))
     if not years:
         return _typed_t(pd.DataFrame(columns=T_COLUMNS))
-    scores = pd.concat(
-        [frame[frame["subject"].isin(T_SUBJECTS)].assign(school_year=year, assessment=assessment)
-         for year, (assessment, frame) in ((year, scores_by_year[year]) for year in years)],
-        ignore_index=True,
-    )
+    parts = [(year, *scores_by_year[year]) for year in years]
+    scores = pd.concat([frame[frame["subject"].isin(T_SUBJECTS)].assign(school_year=year, assessment=assessment)
+                        for year, assessment, frame in parts], ignore_index=True)
     own = moments.drop_duplicates(keys, keep="last")[[*keys, "mean", "sd"]]
     references = reference_moments(moments, cmt_reference_year).drop_duplicates(keys, keep="last")
     frame = scores.merge(own, on=keys, how="left", sort=False).merge(references, on=keys, how="left", sort=False)
