@@ -41,8 +41,12 @@ def organization_type(code: str) -> str:
 
 def organization_types(codes: pd.Series) -> pd.Series:
     """Each district code's organization type, from its last two digits."""
-    suffix = codes.astype(str).str[-2:]
+    suffix = _suffixes(codes)
     return suffix.map(ORGANIZATION_TYPES).fillna("unknown (code suffix " + suffix + ")").astype(object)
+
+
+def _suffixes(codes: pd.Series) -> pd.Series:
+    return codes.astype(str).str[-2:]
 
 
 def _year_start(year) -> int:
@@ -66,8 +70,11 @@ def _districts_only(frame: pd.DataFrame) -> pd.DataFrame:
 def accountability_index(accountability: pd.DataFrame) -> dict[str, float]:
     """district code -> Accountability Index (the export's outcome rate) of one year's accountability export,
     districts only (aggregate rows dropped; a suppressed index is NaN)."""
-    accountability = _districts_only(accountability)
-    return dict(zip(accountability["district_code"], accountability["outcome_rate_pct"]))
+    return _index(accountability).to_dict()
+
+
+def _index(accountability: pd.DataFrame) -> pd.Series:
+    return _last(_districts_only(accountability), "outcome_rate_pct")
 
 
 def _last(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -95,7 +102,7 @@ def alliance_identification(
     names = names[~names.index.duplicated(keep="first")].sort_index()
     codes = pd.Series(names.index, dtype=object)
     counts = _last(enrollment, "student_count")
-    index = _last(accountability, "outcome_rate_pct")
+    index = _index(accountability)
 
     frame = pd.DataFrame({"district_code": codes, "district_name": names.to_numpy()})
     frame["organization_type"] = organization_types(codes)
@@ -108,7 +115,7 @@ def alliance_identification(
     frame["prior_designee"] = codes.isin(prior).to_numpy()
     frame["designation_year"], frame["index_year"] = designation_year, index_year
 
-    kept = codes.astype(str).str[-2:].isin(KEPT_TYPES).to_numpy()
+    kept = _suffixes(codes).isin(KEPT_TYPES).to_numpy()
     frame["step1_kept"] = kept
     frame["step1_reason"] = frame["organization_type"] + np.where(kept, ": kept", ": excluded by step 1").astype(object)
     reaches = np.nan_to_num(count, nan=-1) >= enrollment_threshold

@@ -11,6 +11,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def arrow_lists(column, kind: pa.DataType = pa.int64()) -> pa.ListArray:
+    """A column of Python lists as one arrow list array; a missing cell (None or NaN) is a null list."""
+    return pa.array(column, pa.list_(kind), from_pandas=True)
+
+
+def flattened(lists: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(each value's list number, the values) of a list array, in order; null lists contribute nothing."""
+    return (pc.list_parent_indices(lists).to_numpy(zero_copy_only=False),
+            pc.list_flatten(lists).to_numpy(zero_copy_only=False))
+
+
 def _lists(group, n_groups: int, values: pa.Array) -> tuple[np.ndarray, pa.ListArray]:
     """(values per group, the values as one arrow list per group 0..n_groups-1)."""
     counts = np.bincount(np.asarray(group, dtype=np.int64), minlength=n_groups)
@@ -36,9 +47,7 @@ def positions(group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]
 def list_texts(lists: pa.Array, keep=None, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Per list (of grades): (how many values, the values joined by ", "), keeping only ``keep``'s values when
     given and sorting them when asked; a null list counts 0."""
-    lists = pc.fill_null(lists, pa.scalar([], lists.type))
-    values = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
-    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    parents, values = flattened(lists)
     if keep is not None:
         mask = np.isin(values, list(keep))
         values, parents = values[mask], parents[mask]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
-from alliance_pipeline.methods.ranking import top_n
 from alliance_pipeline.methods.grouped import group_lists
+from alliance_pipeline.methods.ranking import top_n
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ def identification_robustness(inputs: Inputs, default: Settings, study: Analysis
     rows = []
     for a, analysis in enumerate(studied):
         # codes x variants: whether the variant identifies the district
-        identified = np.column_stack([codes.isin(found[a, v]) for v in range(len(grid))]).reshape(len(codes), len(grid))
+        identified = np.column_stack([codes.isin(found[a, v]) for v in range(len(grid))])
         hits = identified.sum(axis=1)
         # per district the variants that miss it, or "all" when none identifies it
         missed = np.column_stack([~identified & (hits > 0)[:, None], hits == 0])

@@ -17,10 +17,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from alliance_pipeline.edsight.families import previous_school_year, sort_years
-from alliance_pipeline.methods.grouped import group_lists, join_by_group, list_texts, positions
+from alliance_pipeline.methods.grouped import arrow_lists, flattened, group_lists, join_by_group, list_texts, positions
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 
 DEFAULT_GRADES = (3, 4, 5, 6, 7, 8)
@@ -123,8 +122,8 @@ def district_scores(
 
 def tested_grades(scores: pd.DataFrame) -> set[int]:
     """Grades that appear in a year's export (published or suppressed) for any district."""
-    lists = pa.array(pd.concat([scores["grades_used"], scores["suppressed_grades"]]).tolist(), pa.list_(pa.int64()))
-    return set(pc.unique(pc.list_flatten(lists)).to_pylist())
+    _, grades = flattened(arrow_lists(pd.concat([scores["grades_used"], scores["suppressed_grades"]])))
+    return set(np.unique(grades).tolist())
 
 
 def pair_frame(start: pd.DataFrame, end: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -193,16 +192,14 @@ CHANGE_COLUMNS = [
 ]
 
 
-def _rescored(lists: pd.DataFrame, compared: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _rescored(grades_used: pd.Series, grade_n: pd.Series, grade_vss: pd.Series, compared: list[int]
+              ) -> tuple[np.ndarray, np.ndarray]:
     """(score, n) per row over the grades in ``compared`` (NaN and 0 for a row without lists)."""
-    grades_used, grade_n, grade_vss = (
-        pa.array(lists[column].tolist(), kind) for column, kind in
-        (("grades_used", pa.list_(pa.int64())), ("grade_n", pa.list_(pa.int64())), ("grade_vss", pa.list_(pa.float64()))))
-    parents = pc.list_parent_indices(grades_used).to_numpy(zero_copy_only=False)
-    keep = np.isin(pc.list_flatten(grades_used).to_numpy(zero_copy_only=False), compared)
-    n = pc.list_flatten(grade_n).to_numpy(zero_copy_only=False)[keep]
-    v = pc.list_flatten(grade_vss).to_numpy(zero_copy_only=False)[keep]
-    return grouped_weighted_scores(parents[keep], len(lists), n.astype(float), v)
+    parents, grades = flattened(arrow_lists(grades_used))
+    keep = np.isin(grades, compared)
+    n = flattened(arrow_lists(grade_n))[1][keep]
+    v = flattened(arrow_lists(grade_vss, pa.float64()))[1][keep]
+    return grouped_weighted_scores(parents[keep], len(grades_used), n.astype(float), v)
 
 
 def score_changes(
@@ -220,19 +217,13 @@ def score_changes(
     subject. Districts missing from a year, or with no scored grade, are
     excluded too. An excluded district has no change (never 0).
     """
-    if scope not in SCOPES:
-        raise ValueError(f"suppression scope must be one of {SCOPES}, not {scope!r}")
     compared = sorted(set(grades) & tested_grades(scores_start) & tested_grades(scores_end))
-    lists = ["grades_used", "grade_n", "grade_vss", "suppressed_grades"]
-    pairs = pair_frame(scores_start, scores_end, lists)
+    pairs = pair_frame(scores_start, scores_end, ["grades_used", "grade_n", "grade_vss", "suppressed_grades"])
     frame = pd.DataFrame({column: pairs[column] for column in ("district_code", "district_name", "subject")})
     sides = []
-    for side, label in (("start", start_year), ("end", end_year)):
-        present = pairs[f"in_{side}"].to_numpy(dtype=bool)
-        side_lists = pairs[[f"{column}_{side}" for column in lists]].set_axis(lists, axis=1)
-        side_lists = side_lists.astype(object).where(np.repeat(present[:, None], len(lists), axis=1), None)
-        score, n = _rescored(side_lists, compared)
-        hidden = list_texts(pa.array(side_lists["suppressed_grades"].tolist(), pa.list_(pa.int64())), compared, sort=True)
+    for side, label in (("start", start_year), ("end", end_year)):  # a key absent from a year has no lists there
+        score, n = _rescored(pairs[f"grades_used_{side}"], pairs[f"grade_n_{side}"], pairs[f"grade_vss_{side}"], compared)
+        hidden = list_texts(arrow_lists(pairs[f"suppressed_grades_{side}"]), compared, sort=True)
         sides.append((label, side, hidden, score))
         frame[f"{side}_year"] = label
         frame[f"score_{side}"] = pd.array(score, dtype="Float64")

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from alliance_pipeline.edsight.families import sort_years
-from alliance_pipeline.methods.grouped import group_lists, list_texts
+from alliance_pipeline.methods.grouped import arrow_lists, flattened, group_lists, list_texts
 from alliance_pipeline.methods.sbac import (
     DEFAULT_GRADES, SCORE_COLUMNS, district_scores, exclusion_reasons, pair_frame, weighted_scores,
 )
@@ -46,6 +46,7 @@ def cmt_district_scores(raw: pd.DataFrame, grades: Iterable[int] = DEFAULT_GRADE
     has_both = (both["score_r"].notna() & both["score_w"].notna()).to_numpy(dtype=bool)
     n = np.where(has_both[:, None], both[["n_total_r", "n_total_w"]].to_numpy(dtype="float64", na_value=0), 0.0)
     v = np.where(has_both[:, None], both[["score_r", "score_w"]].to_numpy(dtype="float64", na_value=0), 0.0)
+    pair_rows = np.repeat(np.flatnonzero(has_both), 2)  # the row of each (reading, writing) value listed
     ela = pd.DataFrame({
         "school_year": both["school_year_r"],
         "district_code": both["district_code"],
@@ -55,8 +56,8 @@ def cmt_district_scores(raw: pd.DataFrame, grades: Iterable[int] = DEFAULT_GRADE
         "n_total": n.sum(axis=1).astype(np.int64),
         "n_grades": np.maximum(both["n_grades_r"].to_numpy(dtype="int64"), both["n_grades_w"].to_numpy(dtype="int64")),
         "grades_used": _combined(both["grades_used_r"], both["grades_used_w"], both=True),
-        "grade_n": group_lists(np.repeat(np.flatnonzero(has_both), 2), count, n[has_both].astype(np.int64).ravel(), pa.int64()),
-        "grade_vss": group_lists(np.repeat(np.flatnonzero(has_both), 2), count, v[has_both].ravel(), pa.float64()),
+        "grade_n": group_lists(pair_rows, count, n[has_both].astype(np.int64).ravel(), pa.int64()),
+        "grade_vss": group_lists(pair_rows, count, v[has_both].ravel(), pa.float64()),
         "suppressed_grades": _combined(both["suppressed_grades_r"], both["suppressed_grades_w"], both=False),
         "source_rows": _combined(both["source_rows_r"], both["source_rows_w"], both=False),
     }, columns=SCORE_COLUMNS)
@@ -69,12 +70,8 @@ def cmt_district_scores(raw: pd.DataFrame, grades: Iterable[int] = DEFAULT_GRADE
 
 def _combined(first: pd.Series, second: pd.Series, both: bool) -> list[list[int]]:
     """Per row, the sorted values in both lists (``both``) or in either."""
-    kind = pa.list_(pa.int64())
-    lists = [pa.array(column.tolist(), kind) for column in (first, second)]
-    values = pd.DataFrame({
-        "row": np.concatenate([pc.list_parent_indices(a).to_numpy(zero_copy_only=False) for a in lists]),
-        "value": np.concatenate([pc.list_flatten(a).to_numpy(zero_copy_only=False) for a in lists]),
-    })
+    (rows_1, values_1), (rows_2, values_2) = flattened(arrow_lists(first)), flattened(arrow_lists(second))
+    values = pd.DataFrame({"row": np.concatenate([rows_1, rows_2]), "value": np.concatenate([values_1, values_2])})
     if both:
         values = values[values.duplicated(["row", "value"], keep=False)]
     values = values.drop_duplicates(["row", "value"]).sort_values(["row", "value"])
@@ -113,8 +110,7 @@ def _sequential_sum(values: np.ndarray) -> float:
 
 def districts_with_suppression(scores: pd.DataFrame) -> set[str]:
     """Districts with a suppressed in-scope grade in any subject of that year."""
-    lists = pa.array(scores["suppressed_grades"].tolist(), pa.list_(pa.int64()))
-    hidden = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False) > 0
+    hidden = pc.fill_null(pc.list_value_length(arrow_lists(scores["suppressed_grades"])), 0).to_numpy() > 0
     return set(scores.loc[hidden, "district_code"])
 
 
@@ -235,12 +231,11 @@ def t_score_changes(t: pd.DataFrame, base_year: str, end_year: str, scope: str =
     pairs = pair_frame(t[t["school_year"] == base_year], t[t["school_year"] == end_year], ["t_score", "suppressed_grades"])
     frame = pd.DataFrame({column: pairs[column] for column in ("district_code", "district_name", "subject")})
     sides = []
-    for side, label, column in (("start", base_year, "t_base"), ("end", end_year, "t_end")):
+    for side, label, year_column, column in (("start", base_year, "base_year", "t_base"),
+                                             ("end", end_year, "end_year", "t_end")):
         values = pairs[f"t_score_{side}"].to_numpy(dtype=float, na_value=np.nan)
-        present = pairs[f"in_{side}"].to_numpy(dtype=bool)
-        hidden = pa.array(pairs[f"suppressed_grades_{side}"].where(present, None).tolist(), pa.list_(pa.int64()))
-        sides.append((label, side, list_texts(hidden), values))
-        frame[column.replace("t_", "") + "_year"] = label
+        sides.append((label, side, list_texts(arrow_lists(pairs[f"suppressed_grades_{side}"])), values))
+        frame[year_column] = label
         frame[column] = pd.array(values, dtype="Float64")
     frame["exclusion_reason"] = exclusion_reasons(pairs, sides, scope, "not in the {label} data", "grade(s)",
                                                   "no T-score in")
