@@ -50,8 +50,10 @@ GROUP_ALIASES: dict[str, str] = {
     "averageverticalscalescorevss": "vss",
 }
 
+# Columns holding a CSDE code, normalised alike (``="0010011"``, ``10011`` -> ``0010011``).
+CODE_COLUMNS = frozenset({"district_code", "school_code"})
 # Columns that identify a row; never numeric, never "suppressed".
-IDENTIFIER_COLUMNS = frozenset({"district_name", "district_code", "subject", "category", "subgroup"})
+IDENTIFIER_COLUMNS = frozenset({"district_name", "subject", "category", "subgroup", "school_name", *CODE_COLUMNS})
 
 INTEGER_COLUMNS = frozenset(
     {

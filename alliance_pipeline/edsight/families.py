@@ -20,6 +20,9 @@ class ExportFamily:
     filename: str  # regular expression with a (?P<year>...) group
     description: str
     keys: tuple[str, ...]  # one row per these columns (district rows)
+    # Other names EdSight gives the same report (regular expressions like ``filename``), each with the suite that
+    # checks that format. A year present under several names is read from the first of ``formats``.
+    alternatives: tuple[tuple[str, str], ...] = ()
 
     @property
     def asset_name(self) -> str:
@@ -29,10 +32,28 @@ class ExportFamily:
     def partitions_name(self) -> str:
         return f"{self.name}_years"
 
+    @property
+    def formats(self) -> tuple[tuple[str, str], ...]:
+        """(file name pattern, expectations suite) of every format of this report, the preferred first."""
+        return (*self.alternatives, (self.filename, self.asset_name))
+
     def match(self, filename: str) -> str | None:
         """The school year in ``filename`` if it belongs to this family."""
-        found = re.fullmatch(self.filename, filename)
-        return found.group("year") if found else None
+        found = self.match_format(filename)
+        return found[0] if found else None
+
+    def match_format(self, filename: str) -> tuple[str, int] | None:
+        """(school year, place of its format in ``formats``: 0 is preferred) if ``filename`` belongs to this family."""
+        for place, (pattern, _) in enumerate(self.formats):
+            found = re.fullmatch(pattern, filename)
+            if found:
+                return found.group("year"), place
+        return None
+
+    def suite_for(self, filename: str) -> str:
+        """The expectations suite of the format ``filename`` is in."""
+        found = self.match_format(filename)
+        return self.formats[found[1]][1] if found else self.asset_name
 
     def filename_for(self, year: str) -> str:
         """The canonical file name for ``year`` (used by the sample generator)."""
@@ -46,6 +67,8 @@ FILENAME_TEMPLATES = {
     "cmt_district": "connecticut-mastery-test__{year}_math-reading-writing_all-students_all-grades.csv",
     "enrollment": "enrollment__{year}_all-students.csv",
     "accountability": "next-generation-accountability__{year}_district-totals_extract.csv",
+    # EdSight's own Next Generation Accountability download (NGAExport): ~120 columns, district and school rows.
+    "accountability_full": "next-generation-accountability__{year}_all.csv",
     "sbac_subgroup_race": "smarter-balanced__{year}_ela-and-math_race_all-grades-combined.csv",
     "sbac_subgroup_ell": "smarter-balanced__{year}_ela-and-math_ell_all-grades-combined.csv",
     "sbac_subgroup_special_education": "smarter-balanced__{year}_ela-and-math_special-education_all-grades-combined.csv",
@@ -107,8 +130,10 @@ FAMILIES: dict[str, ExportFamily] = {
             "accountability",
             "accountability",
             _pattern("accountability"),
-            "Next Generation Accountability, district totals (OutcomeRatePct = Accountability Index)",
+            "Next Generation Accountability (EdSight's full export, or the 7-column district-totals extract; "
+            "OutcomeRatePct of the DistrictTot row = Accountability Index)",
             ("district_code",),
+            alternatives=((_pattern("accountability_full"), "raw_accountability_full"),),
         ),
         *(
             ExportFamily(

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from alliance_pipeline.edsight.columns import CODE_COLUMNS
+
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"  # a number as EdSight writes it (both parsers use this one pattern)
 # Characters Python's str.strip() removes but pyarrow's utf8_trim_whitespace keeps: such a body is left to Python.
 _PYTHON_ONLY_SPACE = "\x1c\x1d\x1e\x1f"
@@ -93,7 +95,7 @@ def _parse(body: str, first_line: int, names: list[str], kinds: dict[str, str], 
             numeric = pc.or_(marker, pc.match_substring_regex(loose, NUMBER))
             kinds[name] = "float" if pc.all(numeric).as_py() and not pc.all(marker).as_py() else "text"
         kind = kinds[name]
-        if name == "district_code":
+        if name in CODE_COLUMNS:
             columns[name] = pd.array(pc.take(_codes(value, normalise_code), index), dtype="string")
         elif kind in ("id", "text"):
             text = pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value).cast(pa.large_string())

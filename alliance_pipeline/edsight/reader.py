@@ -22,13 +22,17 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from alliance_pipeline.edsight.columns import DISTRICT_ID_KEYS, KNOWN_COLUMNS, column_kind, compact, merge_header
+from alliance_pipeline.edsight.columns import CODE_COLUMNS, DISTRICT_ID_KEYS, KNOWN_COLUMNS, column_kind, compact, merge_header
 from alliance_pipeline.edsight.errors import EdSightFormatError
 from alliance_pipeline.edsight.fast_body import NUMBER, parse_body
 
-SUPPRESSION_MARKERS = frozenset({"*", "", "N/A", "NA", "n/a"})
+# ``.`` is SAS's missing value: EdSight's Next Generation Accountability export writes it for every value that
+# does not apply (a district with no high school has no graduation rate).
+SUPPRESSION_MARKERS = frozenset({"*", "", "N/A", "NA", "n/a", "."})
+
 AGGREGATE_NAMES = frozenset({"total", "state of connecticut", "connecticut"})
 STATE_CODE = "0000000"
 HEADER_SEARCH_ROWS = 25
@@ -286,7 +290,7 @@ def _parse_rows(path: Path, rows: list[tuple[int, list[str]]], names: list[str],
     for i, name in enumerate(names):
         kind = kinds[name]
         raw = columns[name]
-        if name == "district_code":
+        if name in CODE_COLUMNS:
             out[name] = pd.array([normalise_district_code(v) for v in raw], dtype="string")
         elif kind in ("id", "text"):
             out[name] = pd.array([v if v != "" else None for v in raw], dtype="string")
@@ -348,13 +352,20 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
     if "district_code" in frame:
         aggregate |= frame["district_code"].eq(STATE_CODE).fillna(False)
         frame.loc[aggregate & frame["district_code"].isna(), "district_code"] = STATE_CODE
-        missing = frame["district_code"].isna()
-        if missing.any():
-            first = int(missing.idxmax())
-            raise EdSightFormatError(path, "district code is blank", row=lines[first], column="District Code")
+        missing = frame["district_code"].isna().to_numpy(dtype=bool)
+        # A named row with a blank code is real data (EdSight writes ``=""`` for a state agency and for newly opened
+        # districts): kept with no code and flagged, never given one. A blank code on a row with no name is an error.
+        named = (frame["district_name"].str.strip().fillna("") != "").to_numpy(dtype=bool) \
+            if "district_name" in frame else np.zeros(len(frame), dtype=bool)
+        if (missing & ~named).any():
+            first = int(np.flatnonzero(missing & ~named)[0])
+            raise EdSightFormatError(path, "district code is blank" + (" and so is the district name" if "district_name"
+                                     in frame else ""), row=lines[first], column=dict(zip(names, labels)).get("district_code", "District Code"))
+        frame["code_missing"] = missing
     else:
         # A statewide report (no code column): every row is the state aggregate.
         frame.insert(1 if "district_name" in frame else 0, "district_code", pd.array([STATE_CODE] * len(frame), dtype="string"))
+        frame["code_missing"] = False
     frame["is_aggregate"] = aggregate.astype(bool)
     _check_one_name_per_code(path, frame, lines, labels=dict(zip(names, labels)))
     frame["suppressed_columns"] = pd.Series(suppressed, index=frame.index, dtype=object)

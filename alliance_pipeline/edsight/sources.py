@@ -35,15 +35,34 @@ def _family(name: str) -> ExportFamily:
         raise SourceError(f"unknown export family {name!r}; known: {', '.join(FAMILIES)}") from None
 
 
-def _by_year(family: ExportFamily, names: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
+class Found(dict):
+    """school year -> the export's path or URL; ``set_aside``: school year -> the other files of that year, in a
+    format the family reads too but prefers less (EdSight's full accountability export beside the extract)."""
+
+    def __init__(self, found: dict[str, str], set_aside: dict[str, list[str]] | None = None):
+        super().__init__(found)
+        self.set_aside = set_aside or {}
+
+
+def _by_year(family: ExportFamily, names: list[str], where=lambda name: name) -> Found:
+    """The family's files by school year (``where(name)`` is the path or URL kept): of two formats of one year, the
+    preferred; two files of one format and year are an error."""
+    chosen: dict[str, tuple[int, str]] = {}
+    set_aside: dict[str, list[str]] = {}
     for name in sorted(names):
-        year = family.match(name)
-        if year:
-            if year in found:
-                raise SourceError(f"two {family.name} exports for {year}: {found[year]} and {name}")
-            found[year] = name
-    return {year: found[year] for year in sort_years(found)}
+        match = family.match_format(name)
+        if not match:
+            continue
+        year, place = match
+        if year in chosen and chosen[year][0] == place:
+            raise SourceError(f"two {family.name} exports for {year}: {chosen[year][1]} and {name}")
+        if year in chosen and chosen[year][0] < place:
+            set_aside.setdefault(year, []).append(where(name))
+            continue
+        if year in chosen:
+            set_aside.setdefault(year, []).append(where(chosen[year][1]))
+        chosen[year] = (place, name)
+    return Found({year: where(chosen[year][1]) for year in sort_years(chosen)}, set_aside)
 
 
 class LocalExports:
@@ -58,9 +77,9 @@ class LocalExports:
         family = _family(family_name)
         folder = self.directory / family.folder
         if not folder.is_dir():
-            return {}
+            return Found({})
         names = [entry.name for entry in folder.iterdir() if entry.is_file()]
-        return {year: str(folder / name) for year, name in _by_year(family, names).items()}
+        return _by_year(family, names, lambda name: str(folder / name))
 
     def validator(self, family_name: str, year: str, found: dict[str, str] | None = None) -> str | None:
         """Size and modification time of the file: equal validators, unchanged file (no need to read it)."""
@@ -157,14 +176,14 @@ class HttpExports:
         except requests.RequestException as exc:
             raise SourceUnavailable(f"cannot list {url}: {exc}") from exc
         if response.status_code == 404:
-            return {}
+            return Found({})
         if not response.ok:
             raise (SourceUnavailable if response.status_code >= 500 else SourceError)(
                 f"cannot list {url}: HTTP {response.status_code}")
         parser = _Links()
         parser.feed(response.text)
         names = [unquote(Path(urlparse(link).path).name) for link in parser.links]
-        return {year: urljoin(url, name) for year, name in _by_year(family, names).items()}
+        return _by_year(family, names, lambda name: urljoin(url, name))
 
     def validator(self, family_name: str, year: str, found: dict[str, str] | None = None) -> str | None:
         """The export's ETag, or its Last-Modified and size, from a HEAD request (no body is downloaded);

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alliance_pipeline.methods.rows import district_rows
+
 ORGANIZATION_TYPES = {
     "11": "local district",
     "12": "regional district",
@@ -64,7 +66,7 @@ def prior_designees(roster: pd.DataFrame, first_year: str, last_year: str) -> se
 
 
 def _districts_only(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[~frame["is_aggregate"].astype(bool)] if "is_aggregate" in frame else frame
+    return district_rows(frame)
 
 
 def accountability_index(accountability: pd.DataFrame) -> dict[str, float]:
@@ -73,8 +75,20 @@ def accountability_index(accountability: pd.DataFrame) -> dict[str, float]:
     return _index(accountability).to_dict()
 
 
+def district_totals(accountability: pd.DataFrame) -> pd.DataFrame:
+    """The district-total rows of an accountability export: EdSight's full export also has school rows and other
+    categories; the Accountability Index is ``OutcomeRatePct`` of ``Category = DistrictTot`` (school code 0000000).
+    The 7-column extract holds those rows only."""
+    rows = _districts_only(accountability)
+    if "category" in rows:
+        rows = rows[rows["category"].eq("DistrictTot").fillna(False).to_numpy(dtype=bool)]
+    if "school_code" in rows:
+        rows = rows[rows["school_code"].eq("0000000").fillna(False).to_numpy(dtype=bool)]
+    return rows
+
+
 def _index(accountability: pd.DataFrame) -> pd.Series:
-    return _last(_districts_only(accountability), "outcome_rate_pct")
+    return _last(district_totals(accountability), "outcome_rate_pct")
 
 
 def _last(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -95,7 +109,7 @@ def alliance_identification(
     prior_last_year: str = "2016-17",
 ) -> pd.DataFrame:
     """The audit trail: one row per district in the enrollment or index data."""
-    enrollment, accountability = _districts_only(enrollment), _districts_only(accountability)
+    enrollment, accountability = _districts_only(enrollment), district_totals(accountability)
     prior = prior_designees(roster, prior_first_year, prior_last_year)
     # a district's name: from the enrollment export, else the index export, else the roster
     names = pd.concat([_last(source, "district_name") for source in (enrollment, accountability, roster)])

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from alliance_pipeline.edsight.families import previous_school_year, sort_years
+from alliance_pipeline.methods.rows import district_rows
 from alliance_pipeline.methods.grouped import group_lists, join_by_group
 
 SCORED = "total_scored"
@@ -100,7 +101,7 @@ def _group_rows(raw: Mapping[str, Mapping[str, pd.DataFrame]]) -> pd.DataFrame:
     frames = []
     for family, years in raw.items():
         for frame in years.values():
-            rows = frame[~frame["is_aggregate"].astype(bool)]
+            rows = district_rows(frame)
             part = rows[["school_year", "district_code", "district_name", "subject", "subgroup", SCORED, MET, "source_row"]].copy()
             part["family"] = family
             frames.append(part)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from alliance_pipeline.methods.rows import district_rows
+
 from alliance_pipeline.methods.ranking import rank_descending_within
 
 GROWTH_COLUMNS = [
@@ -20,7 +22,7 @@ GROWTH_COLUMNS = [
 
 
 def growth_rankings(raw: pd.DataFrame, cohort_codes: set[str] | frozenset[str]) -> pd.DataFrame:
-    rows = raw[~raw["is_aggregate"].astype(bool)].copy()
+    rows = district_rows(raw).copy()
     rows["in_cohort"] = rows["district_code"].isin(cohort_codes)
     rows["excluded"] = rows["growth_rate"].isna()
     rows["exclusion_reason"] = pd.Series("growth rate suppressed", index=rows.index, dtype="string").where(rows["excluded"])

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from alliance_pipeline.edsight.families import previous_school_year, sort_years
+from alliance_pipeline.methods.rows import district_rows
 from alliance_pipeline.methods.grouped import arrow_lists, flattened, group_lists, join_by_group, list_texts, positions
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 
@@ -78,7 +79,8 @@ def district_scores(
 ) -> pd.DataFrame:
     """One row per district and subject: the weighted score over the published grades in scope."""
     scope = sorted(set(int(g) for g in grades))
-    rows = raw[~raw["is_aggregate"].astype(bool) & raw["grade"].isin(scope)]
+    rows = district_rows(raw)
+    rows = rows[rows["grade"].isin(scope)]
     year = str(raw["school_year"].iloc[0]) if "school_year" in raw and len(raw) else None
     keys = ["district_code", "subject"]
     if rows.empty:

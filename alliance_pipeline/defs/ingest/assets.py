@@ -76,8 +76,13 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             yield rejected(key, str(exc), str(path or ""), getattr(exc, "row", None), getattr(exc, "column", None))
             raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}", allow_retries=False) from exc
         frame = raw_frame(export)
+        suite = family.suite_for(Path(export.path).name)
+        set_aside = getattr(found, "set_aside", {}).get(year, [])
+        if set_aside:  # two formats of one year: the preferred one is read, and the run says so
+            context.log.info(f"read {export.path}; also present for {year} and not read: {', '.join(set_aside)} "
+                             f"({family.asset_name} prefers EdSight's full export)")
         try:
-            yield from validated(key, frame, family.asset_name, export.path, export.header_labels)
+            yield from validated(key, frame, suite, export.path, export.header_labels)
         except dg.Failure as failure:
             archive_export(path, family.name, year, archive, sha256=export.sha256, status=REJECTED,
                            reason=failure.description)
@@ -103,6 +108,12 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
                 "aggregate_rows": int(frame["is_aggregate"].sum()),
                 "districts": export.districts,
                 "suppressed_cells": export.suppressed_cells,
+                "expectations_suite": dg.MetadataValue.path(f"expectations/{suite}.json"),
+                "not_read": dg.MetadataValue.md(", ".join(f"`{name}`" for name in set_aside) or "none"),
+                # Named rows EdSight wrote with a blank code (methodology section 11): kept, flagged, never joined.
+                "rows_without_code": dg.MetadataValue.md("\n".join(
+                    f"- row {row}: {name}" for name, row in
+                    frame.loc[frame["code_missing"], ["district_name", "source_row"]].itertuples(index=False)) or "none"),
                 "preview": preview(frame.drop(columns=["suppressed_columns"])),
             },
         )
