@@ -27,10 +27,11 @@ from alliance_pipeline.defs.ingest import definitions as ingest
 from alliance_pipeline.defs.operations.alerts import AlertSettings
 from alliance_pipeline.defs.operations.definitions import operations_defs
 from alliance_pipeline.defs.reports import definitions as reports
+from alliance_pipeline.defs.today import definitions as today
 
 OWNERS = ["team:alliance-data"]
 # Each domain contributes its own definitions (defs/<domain>/definitions.py); build_defs merges them.
-DOMAINS = [ingest, indicators, identification, beyond_study, reports]
+DOMAINS = [ingest, indicators, identification, today, beyond_study, reports]
 
 # resource -> field -> the environment variable an operator sets it with (unset: the field's default).
 ENVIRONMENT = {

@@ -141,6 +141,14 @@ def _name_column(records: list[list[str]]) -> int:
     return next(i for i, cell in enumerate(header) if cell in ("district", "rptngdistrictname", "districtname"))
 
 
+def blank_code_and_name(offset: int = 3):
+    def change(records, cells):
+        cells[_column(records, "districtcode")] = ""
+        cells[_name_column(records)] = ""
+        return cells
+    return change_record(offset, change)
+
+
 def zipped(data: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -177,7 +185,8 @@ CASES = [
     Case("fractional count", SBAC, set_cell("totalnumbertested", "12.5"), ("whole number",)),
     Case("non-numeric scale score", SBAC, set_cell("averagevss", "n/a!"), ("expected a number", "VSS")),
     Case("malformed district code", SBAC, set_cell("districtcode", "ABC"), ("District Code",)),
-    Case("blank district code", SBAC, set_cell("districtcode", ""), ("district code is blank",)),
+    # (a named row with a blank code is real data since 2021-22, methodology section 11: kept, flagged code_missing)
+    Case("blank district code and name", SBAC, blank_code_and_name(), ("district code is blank and so is the district name",)),
     Case("one code, two names", SBAC, second_name(), ("listed as", "Pasted Elsewhere", "District")),
     Case("title year disagrees", SBAC, retitle("2014-15"), ("school year 2014-15", "loaded for 2015-16", "row 1")),
     Case("non-numeric growth rate", GROWTH, set_cell("growthrate", "high"), ("expected a number",)),

@@ -84,7 +84,7 @@ def test_score_changes_district_scope_by_hand():
         assert row["excluded"] and pd.isna(row["change"])
         assert row["exclusion_reason"] == "suppressed Math grade 4 in 2015-16"
     only_later = score_of(changes, "0050011", "ELA")
-    assert only_later["excluded"] and only_later["exclusion_reason"] == "not in the 2014-15 export"
+    assert only_later["excluded"] and only_later["exclusion_reason"] == "no row in 2014-15"
     assert score_of(changes, "0040011", "ELA")["change"] == pytest.approx(10)
     assert changes["grades_compared"].iloc[0] == [3, 4]
 

@@ -34,7 +34,7 @@ def test_two_row_header_codes_suppression_and_aggregates(tmp_path):
     assert list(frame.columns) == [
         "district_name", "district_code", "grade", "subject", "total_scored",
         "level_1_not_met_count", "level_1_not_met_pct", "average_vss",
-        "is_aggregate", "suppressed_columns", "source_row",
+        "code_missing", "is_aggregate", "suppressed_columns", "source_row",
     ]
     assert export.title == "Smarter Balanced Assessments, 2015-16"
     assert export.header_row == 5
@@ -141,3 +141,56 @@ def test_codes_that_are_not_digits_are_left_for_validation():
     assert normalise_district_code('=""') is None
     assert normalise_district_code("12345678") == "12345678"
     assert normalise_district_code("AB123") == "AB123"
+
+
+ENROLLMENT_2025 = (
+    '"Student Counts by District and Year"\r\n"All Districts"\r\n"2025-26"\r\n\r\n'
+    '"District","District Code","Count"\r\n'
+    '"Andover School District","=""0010011""",245\r\n'
+    '"Department of Mental Health and Addiction Services","=""""","*"\r\n'
+    '"Edmonds Cofield Preparatory Academy for Young Men, Inc. District","=""""",45\r\n'
+    '"Total","=""""",290\r\n'
+)
+
+
+def test_named_rows_with_blank_codes_are_kept_and_flagged(tmp_path):
+    """Methodology section 11: EdSight writes ``=""`` for a state agency and newly opened districts; such rows are
+    real data (kept, flagged code_missing, no code invented), the Total row is the aggregate."""
+    frame = read_export(_write(tmp_path, ENROLLMENT_2025), expected_year="2025-26").frame
+    assert frame["code_missing"].tolist() == [False, True, True, False]
+    assert frame["district_code"].isna().tolist() == [False, True, True, False]
+    assert frame.loc[2, "student_count"] == 45 and frame.loc[2, "source_row"] == 8
+    assert frame.loc[3, "district_code"] == "0000000" and bool(frame.loc[3, "is_aggregate"])
+    assert frame.loc[1, "suppressed_columns"] == ["student_count"]
+
+
+def test_blank_code_and_blank_name_is_still_an_error(tmp_path):
+    text = ENROLLMENT_2025.replace('"Department of Mental Health and Addiction Services"', '""')
+    with pytest.raises(EdSightFormatError) as error:
+        read_export(_write(tmp_path, text), expected_year="2025-26")
+    assert "district code is blank and so is the district name" in str(error.value)
+    assert error.value.row == 7 and error.value.column == "District Code"
+
+
+ACCOUNTABILITY_FULL = (
+    '"Next Generation Accountability, 2015-16"\r\n\r\n'
+    '"FallOfYear","RptngDistrictName","ReportingDistrictCode","SchoolName","SchoolCode","Category","TotalPoints",'
+    '"TotalPossiblePoints","OutcomeRatePct","Ind4Rate","schoolyear"\r\n'
+    '2015.000000,"Union School District","=""1450011""","District","=""0000000""","DistrictTot",279.720619,'
+    '350.000000,79.920177,".","2015-16"\r\n'
+    '2015.000000,"Union School District","=""1450011""","Union School","=""1450111""","SchoolTot",270.5,'
+    '350.000000,77.285714,0.5,"2015-16"\r\n'
+)
+
+
+def test_full_accountability_export(tmp_path):
+    """EdSight's NGAExport: title and blank row, ``="..."`` codes (school codes too), ``.`` for missing values,
+    FallOfYear as 2015.000000; the index is OutcomeRatePct of the DistrictTot row."""
+    from alliance_pipeline.methods.alliance_identification import accountability_index
+
+    export = read_export(_write(tmp_path, ACCOUNTABILITY_FULL), expected_year="2015-16")
+    frame = export.frame
+    assert frame["school_code"].tolist() == ["0000000", "1450111"]
+    assert frame["fall_of_year"].tolist() == [2015, 2015]
+    assert frame["ind_4_rate"].isna().tolist() == [True, False]  # '.' is missing, not an error
+    assert accountability_index(frame) == {"1450011": pytest.approx(79.920177)}

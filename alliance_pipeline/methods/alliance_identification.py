@@ -107,10 +107,16 @@ def alliance_identification(
     lowest_n: int = 30,
     prior_first_year: str = "2012-13",
     prior_last_year: str = "2016-17",
+    prior: set[str] | None = None,
+    prior_label: str | None = None,
 ) -> pd.DataFrame:
-    """The audit trail: one row per district in the enrollment or index data."""
+    """The audit trail: one row per district in the enrollment or index data.
+
+    Step 4's prior designees are the roster's districts designated from ``prior_first_year`` to
+    ``prior_last_year``, or ``prior`` (described by ``prior_label``) for a designation that follows another."""
     enrollment, accountability = _districts_only(enrollment), district_totals(accountability)
-    prior = prior_designees(roster, prior_first_year, prior_last_year)
+    if prior is None:
+        prior = prior_designees(roster, prior_first_year, prior_last_year)
     # a district's name: from the enrollment export, else the index export, else the roster
     names = pd.concat([_last(source, "district_name") for source in (enrollment, accountability, roster)])
     names = names[~names.index.duplicated(keep="first")].sort_index()
@@ -160,7 +166,7 @@ def alliance_identification(
         place + f": above the {lowest_n} lowest",
     )
     frame["step4_added"] = frame["prior_designee"] & ~frame["step3_selected"]
-    period = f"designated {prior_first_year} to {prior_last_year}"
+    period = prior_label or f"designated {prior_first_year} to {prior_last_year}"
     frame["step4_reason"] = np.select(
         [frame["step4_added"].to_numpy(), frame["prior_designee"].to_numpy()],
         [f"{period}; added by step 4", f"{period}; already selected by step 3"], "not previously designated")

@@ -12,7 +12,7 @@ number traced back to the export rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,8 +29,11 @@ SCOPES = ("district", "subject")
 
 SCORE_COLUMNS = [
     "school_year", "district_code", "district_name", "subject", "score", "n_total", "n_grades",
-    "grades_used", "grade_n", "grade_vss", "suppressed_grades", "source_rows",
+    "grades_used", "grade_n", "grade_vss", "suppressed_grades", "source_rows", "participation_rate",
+    "low_participation",
 ]
+# Section 11: a district-year-subject whose tested share of students is below this (percent) is flagged.
+PARTICIPATION_THRESHOLD = 95.0
 
 
 def weighted_scores(n: np.ndarray, v: np.ndarray, used: np.ndarray) -> np.ndarray:
@@ -76,8 +79,13 @@ def district_scores(
     grades: Iterable[int] = DEFAULT_GRADES,
     n_column: str = "total_scored",
     v_column: str = "average_vss",
+    participation_threshold: float = PARTICIPATION_THRESHOLD,
 ) -> pd.DataFrame:
-    """One row per district and subject: the weighted score over the published grades in scope."""
+    """One row per district and subject: the weighted score over the published grades in scope.
+
+    ``participation_rate`` is the tested share of students (``total_tested / total_students`` x 100, summed over
+    the grades in scope whose two counts are published; NA without them); ``low_participation`` flags a rate
+    below ``participation_threshold`` (section 11: flagged wherever the score is used, not excluded)."""
     scope = sorted(set(int(g) for g in grades))
     rows = district_rows(raw)
     rows = rows[rows["grade"].isin(scope)]
@@ -111,6 +119,7 @@ def district_scores(
     frame["score"] = pd.array(score, dtype="Float64")  # NaN (no test takers) -> NA
     frame["n_total"] = n_total
     frame["n_grades"] = np.bincount(group[used], minlength=count)
+    frame["participation_rate"], frame["low_participation"] = _participation(rows, group, count, participation_threshold)
     frame = frame.reset_index()
     frame.insert(0, "school_year", year)
     frame = frame[SCORE_COLUMNS].reset_index(drop=True)
@@ -120,6 +129,20 @@ def district_scores(
     for column in ("n_total", "n_grades"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+def _participation(rows: pd.DataFrame, group: np.ndarray, count: int, threshold: float) -> tuple[pd.array, np.ndarray]:
+    """(participation rate, below ``threshold``) per group: tested / students x 100 over the rows with both counts."""
+    if "total_tested" not in rows or "total_students" not in rows:
+        return pd.array([None] * count, dtype="Float64"), np.zeros(count, dtype=bool)
+    tested = rows["total_tested"].to_numpy(dtype="float64", na_value=np.nan)
+    students = rows["total_students"].to_numpy(dtype="float64", na_value=np.nan)
+    both = ~np.isnan(tested) & ~np.isnan(students)
+    tested_sum = np.bincount(group[both], weights=tested[both], minlength=count)
+    students_sum = np.bincount(group[both], weights=students[both], minlength=count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(students_sum > 0, 100.0 * tested_sum / np.where(students_sum > 0, students_sum, 1.0), np.nan)
+    return pd.array(rate, dtype="Float64"), np.nan_to_num(rate, nan=np.inf) < threshold
 
 
 def tested_grades(scores: pd.DataFrame) -> set[int]:
@@ -230,7 +253,7 @@ def score_changes(
         frame[f"{side}_year"] = label
         frame[f"score_{side}"] = pd.array(score, dtype="Float64")
         frame[f"n_{side}"] = pd.array(n, dtype="Int64")
-    frame["exclusion_reason"] = exclusion_reasons(pairs, sides, scope, "not in the {label} export", "grade",
+    frame["exclusion_reason"] = exclusion_reasons(pairs, sides, scope, "no row in {label}", "grade",
                                                   "no scored grade in")
     frame["excluded"] = frame["exclusion_reason"].notna().to_numpy(dtype=bool)
     frame["change"] = (frame["score_end"] - frame["score_start"]).mask(frame["excluded"])
@@ -238,23 +261,37 @@ def score_changes(
     return frame[CHANGE_COLUMNS]
 
 
-YEARLY_COLUMNS = [*CHANGE_COLUMNS, "in_cohort", "rank_cohort"]
+YEARLY_COLUMNS = [*CHANGE_COLUMNS, "years_apart", "low_participation", "in_cohort", "rank_cohort"]
+
+
+def years_between(start: str, end: str) -> int:
+    """School years from ``start`` to ``end`` ('2018-19' to '2021-22': 3)."""
+    return int(end[:4]) - int(start[:4])
 
 
 def yearly_changes(
     scores_by_year: dict[str, pd.DataFrame], cohort_codes, scope: str = "district", grades: Iterable[int] = DEFAULT_GRADES
 ) -> pd.DataFrame:
-    """Section 2's suppression-filtered change for every pair of consecutive school years present.
+    """Section 2's suppression-filtered change between every two consecutive school years held (section 11).
 
-    One block of rows per pair (``start_year`` -> ``end_year``), the cohort ranked
-    within each pair and subject; a year whose previous year is absent adds no rows.
+    One block of rows per pair (``start_year`` -> ``end_year``), the cohort ranked within each pair and subject.
+    A pair more than one school year apart (no test in spring 2020) carries its span in ``years_apart``, and is
+    ranked within its own block, never with one-year changes. ``cohort_codes``: the cohort's codes, or a mapping
+    end year -> the codes of the cohort designated for that year. ``low_participation``: flagged in either year.
     """
     blocks = []
-    for year in sort_years(scores_by_year):
-        previous = previous_school_year(year)
-        if previous in scores_by_year:
-            pair = score_changes(scores_by_year[previous], scores_by_year[year], previous, year, scope, grades)
-            blocks.append(add_cohort_ranks(pair, cohort_codes))
+    years = sort_years(scores_by_year)
+    for previous, year in zip(years, years[1:]):
+        start, end = scores_by_year[previous], scores_by_year[year]
+        pair = score_changes(start, end, previous, year, scope, grades)
+        pair["years_apart"] = years_between(previous, year)
+        flagged = [side.loc[side["low_participation"].astype(bool), ["district_code", "subject"]]
+                   for side in (start, end) if "low_participation" in side]
+        keys = pd.MultiIndex.from_frame(pair[["district_code", "subject"]].astype(object))
+        pair["low_participation"] = keys.isin(pd.MultiIndex.from_frame(pd.concat(flagged).astype(object))) \
+            if flagged else np.zeros(len(pair), dtype=bool)
+        codes = cohort_codes.get(year, ()) if isinstance(cohort_codes, Mapping) else cohort_codes
+        blocks.append(add_cohort_ranks(pair, codes))
     if not blocks:
         return pd.DataFrame(columns=YEARLY_COLUMNS)
     return pd.concat(blocks, ignore_index=True)[YEARLY_COLUMNS]

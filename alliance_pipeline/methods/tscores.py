@@ -237,7 +237,7 @@ def t_score_changes(t: pd.DataFrame, base_year: str, end_year: str, scope: str =
         sides.append((label, side, list_texts(arrow_lists(pairs[f"suppressed_grades_{side}"])), values))
         frame[year_column] = label
         frame[column] = pd.array(values, dtype="Float64")
-    frame["exclusion_reason"] = exclusion_reasons(pairs, sides, scope, "not in the {label} data", "grade(s)",
+    frame["exclusion_reason"] = exclusion_reasons(pairs, sides, scope, "no row in {label}", "grade(s)",
                                                   "no T-score in")
     frame["excluded"] = frame["exclusion_reason"].notna().to_numpy(dtype=bool)
     frame["change"] = (frame["t_end"] - frame["t_base"]).mask(frame["excluded"])

@@ -89,13 +89,20 @@ def identify_year(indicators: YearIndicators, top_n: int) -> tuple[pd.DataFrame,
 
 
 def end_years(sbac_years: Iterable[str], growth_years: Iterable[str]) -> list[str]:
-    """The end years section 8 covers: every SBAC year with its previous year, and every growth year."""
-    sbac = set(sbac_years)
-    years = {year for year in sbac if previous_school_year(year) in sbac} | set(growth_years)
-    return sort_years(years)
+    """The end years section 8 covers: every SBAC year after the first held (its change is from the year held
+    before it, section 11), and every growth year."""
+    sbac = sort_years(sbac_years)
+    return sort_years(set(sbac[1:]) | set(growth_years))
 
 
-BY_YEAR_COLUMNS = ["end_year", "change_start_year", "built_from", "not_available", *section_5.IDENTIFIED_COLUMNS]
+def held_before(year: str, years: Iterable[str]) -> str:
+    """The school year held just before ``year`` (the previous calendar school year when none is held)."""
+    earlier = [held for held in sort_years(years) if int(held[:4]) < int(year[:4])]
+    return earlier[-1] if earlier else previous_school_year(year)
+
+
+BY_YEAR_COLUMNS = ["end_year", "change_start_year", "years_apart", "built_from", "not_available",
+                   *section_5.IDENTIFIED_COLUMNS]
 
 
 def identified_by_year(
@@ -108,18 +115,26 @@ def identified_by_year(
     scope: str = "district",
 ) -> pd.DataFrame:
     """Section 8: the identified districts of every end year, each row listing the indicators its
-    year's set was built from (``built_from``) and those that were not available (``not_available``)."""
+    year's set was built from (``built_from``) and those that were not available (``not_available``).
+
+    ``cohort_codes``: the cohort's codes, or a mapping end year -> the codes of that year's cohort (section 11).
+    The SBAC change of an end year is from the SBAC year held before it; ``years_apart`` > 1 says it spans a
+    year with no test, so that year's list is not comparable with one-year lists."""
     sbac_years = set(yearly_changes["start_year"]) | set(yearly_changes["end_year"]) if len(yearly_changes) else set()
     blocks = []
     for year in end_years(sbac_years, growth_raw):
-        indicators = indicators_for_year(year, yearly_changes, growth_raw, t_scores, cohort_codes, t_base_year, scope)
+        start = held_before(year, sbac_years)
+        codes = cohort_codes.get(year, ()) if isinstance(cohort_codes, Mapping) else cohort_codes
+        indicators = indicators_for_year(year, yearly_changes, growth_raw, t_scores, codes, t_base_year, scope,
+                                         change_start_year=start)
         _, identified, missing = identify_year(indicators, top_n)
         if identified.empty:
             continue
         identified.insert(0, "end_year", year)
-        identified.insert(1, "change_start_year", previous_school_year(year))
-        identified.insert(2, "built_from", [[i.name for i in section_5.INDICATORS if i.name not in missing]] * len(identified))
-        identified.insert(3, "not_available", [[f"{name}: {why}" for name, why in missing.items()]] * len(identified))
+        identified.insert(1, "change_start_year", start)
+        identified.insert(2, "years_apart", int(year[:4]) - int(start[:4]))
+        identified.insert(3, "built_from", [[i.name for i in section_5.INDICATORS if i.name not in missing]] * len(identified))
+        identified.insert(4, "not_available", [[f"{name}: {why}" for name, why in missing.items()]] * len(identified))
         blocks.append(identified)
     if not blocks:
         return pd.DataFrame(columns=BY_YEAR_COLUMNS)
@@ -128,7 +143,7 @@ def identified_by_year(
 
 TREND_COLUMNS = [
     "school_year", "district_code", "district_name", "in_cohort", "subject", "score", "n_total", "state_mean",
-    "distance_to_state", "cohort_mean", "cohort_distance_to_state",
+    "distance_to_state", "cohort_mean", "cohort_distance_to_state", "low_participation",
 ]
 
 
@@ -138,16 +153,19 @@ def sbac_score_trends(
     """Section 8's trend: each district's score against the statewide and cohort weighted means, per year.
 
     The means are section 4.2's (``tscores.statewide_moments``), over the configured population,
-    for all districts and for the cohort's districts.
+    for all districts and for the cohort's districts. ``cohort_codes``: the cohort's codes, or a mapping
+    school year -> the codes of that year's cohort (section 11).
     """
-    cohort = set(cohort_codes)
     blocks = []
     for year in sort_years(scores_by_year):
+        cohort = set(cohort_codes.get(year, ())) if isinstance(cohort_codes, Mapping) else set(cohort_codes)
         scores = scores_by_year[year]
         state = tscores.statewide_moments({year: ("SBAC", scores)}, population)
         in_cohort = scores[scores["district_code"].isin(cohort)]
         cohort_moments = tscores.statewide_moments({year: ("SBAC", in_cohort)}, population)
         block = scores[["district_code", "district_name", "subject", "score", "n_total"]].copy()
+        block["low_participation"] = scores["low_participation"].astype(bool).to_numpy() \
+            if "low_participation" in scores else False
         block.insert(0, "school_year", year)
         block["in_cohort"] = block["district_code"].isin(cohort)
         block = block.merge(state[["subject", "mean"]].rename(columns={"mean": "state_mean"}), on="subject", how="left")
@@ -162,3 +180,54 @@ def sbac_score_trends(
     frame["cohort_distance_to_state"] = frame["cohort_mean"] - frame["state_mean"]
     frame["n_total"] = frame["n_total"].astype("Int64")
     return frame.sort_values(["district_code", "subject", "school_year"]).reset_index(drop=True)[TREND_COLUMNS]
+
+
+LASTED_COLUMNS = [
+    "district_code", "district_name", "identified_in", "identified_end_year", "subject", "school_year",
+    "distance_to_state", "distance_at_identification", "newest_year", "distance_newest", "change_to_newest",
+    "identified_again", "low_participation",
+]
+
+
+def did_it_last(study_identified: pd.DataFrame, by_year: pd.DataFrame, trends: pd.DataFrame,
+                study_end_year: str) -> pd.DataFrame:
+    """Section 11's "did it last?": for each district the study identified (its end year ``study_end_year``) and
+    each district identified in a later end year (``identified_by_year``), its distance to the state (section 8's
+    trend) in its end year and every later year held, the change of that distance from the end year to the newest
+    year held (positive: it moved closer to or further above the state), and the later end years in which it was
+    identified again.
+
+    One row per identification, subject and school year (from the end year on)."""
+    picks = [pd.DataFrame({"district_code": study_identified["district_code"].astype(str),
+                           "identified_in": "study", "identified_end_year": study_end_year})]
+    if len(by_year):
+        later = by_year[by_year["end_year"].map(lambda y: int(y[:4]) > int(study_end_year[:4]))]
+        picks.append(pd.DataFrame({"district_code": later["district_code"].astype(str),
+                                   "identified_in": "later year", "identified_end_year": later["end_year"]}))
+    picks = pd.concat(picks, ignore_index=True).drop_duplicates(["district_code", "identified_end_year"])
+    if picks.empty or trends.empty:
+        return pd.DataFrame(columns=LASTED_COLUMNS)
+    again = (by_year.groupby("district_code")["end_year"].agg(lambda years: sort_years(years))
+             if len(by_year) else pd.Series(dtype=object))
+    rows = picks.merge(trends[["district_code", "district_name", "subject", "school_year", "distance_to_state",
+                               "low_participation"]], on="district_code", how="inner")
+    start = rows["identified_end_year"].str[:4].astype(int)
+    rows = rows[rows["school_year"].str[:4].astype(int) >= start].copy()
+    at_end = rows[rows["school_year"] == rows["identified_end_year"]].set_index(
+        ["district_code", "identified_end_year", "subject"])["distance_to_state"]
+    newest = sort_years(trends["school_year"])[-1]
+    at_newest = trends[trends["school_year"] == newest].set_index(["district_code", "subject"])["distance_to_state"]
+    keys = pd.MultiIndex.from_frame(rows[["district_code", "identified_end_year", "subject"]])
+    rows["distance_at_identification"] = at_end.reindex(keys).to_numpy()
+    rows["newest_year"] = newest
+    rows["distance_newest"] = at_newest.reindex(pd.MultiIndex.from_frame(rows[["district_code", "subject"]])).to_numpy()
+    rows["change_to_newest"] = rows["distance_newest"] - rows["distance_at_identification"]
+    rows["identified_again"] = [
+        [year for year in again.get(code, []) if int(year[:4]) > int(end[:4])]
+        for code, end in zip(rows["district_code"], rows["identified_end_year"])
+    ]
+    for column in ("distance_to_state", "distance_at_identification", "distance_newest", "change_to_newest"):
+        rows[column] = rows[column].astype("Float64")
+    rows = rows.sort_values(["identified_end_year", "district_code", "subject", "school_year"],
+                            key=lambda c: c.str[:4].astype(int) if c.name in ("identified_end_year", "school_year") else c)
+    return rows.reset_index(drop=True)[LASTED_COLUMNS]

@@ -23,7 +23,7 @@ from alliance_pipeline.defs.common.checks import finish, reason_unavailable, tab
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.resources import MethodSettings
 from alliance_pipeline.edsight.families import SUBGROUP_FAMILIES, sort_years
-from alliance_pipeline.methods import equity, robustness, yearly
+from alliance_pipeline.methods import designations, districts, equity, robustness, yearly
 
 CODE_VERSION = "beyond-1"
 
@@ -38,8 +38,8 @@ def _years(frame: pd.DataFrame, column: str) -> str:
 @table_asset(
     "every_year",
     "Section 8: the identified districts (section 5) of every end year the instance holds, from the indicators "
-    "that exist for that year (SBAC change y-1 to y, growth rate of y, T-score change base to y), each row "
-    "listing what its year's set was built from.",
+    "that exist for that year (SBAC change from the year held before y, growth rate of y, T-score change base "
+    "to y), ranked within that year's cohort (section 11), each row listing what its year's set was built from.",
     CODE_VERSION,
 )
 def identified_by_year(
@@ -47,17 +47,21 @@ def identified_by_year(
     sbac_yearly_changes: pd.DataFrame,
     raw_sbac_growth: dict[str, pd.DataFrame],
     t_scores: pd.DataFrame,
-    alliance_cohort: pd.DataFrame,
+    cohort_by_year: pd.DataFrame,
+    district_names: pd.DataFrame,
     method: MethodSettings,
 ):
     t = None if reason_unavailable(t_scores) else t_scores
     frame = yearly.identified_by_year(
-        sbac_yearly_changes, raw_sbac_growth, t, alliance_cohort["district_code"], method.t_base_year, method.top_n,
-        method.suppression_scope,
+        sbac_yearly_changes, raw_sbac_growth, t, designations.cohort_codes(cohort_by_year), method.t_base_year,
+        method.top_n, method.suppression_scope,
     )
+    frame = designations.with_cohort(districts.with_newest_names(frame, districts.newest_names(district_names)),
+                                     cohort_by_year, "end_year")
     if frame.empty:
         frame = unavailable(frame, "no school year has an SBAC change or a growth report to rank")
-    built = frame.drop_duplicates("end_year")[["end_year", "built_from", "not_available"]]
+    built = frame.drop_duplicates("end_year")[["end_year", "change_start_year", "years_apart", "cohort", "built_from",
+                                                "not_available"]]
     yield from finish(
         context, "identified_by_year", frame,
         {
@@ -75,16 +79,20 @@ def identified_by_year(
 @table_asset(
     "every_year",
     "Section 8: every district's weighted SBAC score per subject and year against the statewide and the "
-    "cohort's test-taker-weighted means (section 4.2's population).",
+    "cohort's test-taker-weighted means (section 4.2's population; each year's own cohort, section 11).",
     CODE_VERSION,
 )
 def sbac_score_trends(
     context: dg.AssetExecutionContext,
     sbac_district_scores: dict[str, pd.DataFrame],
-    alliance_cohort: pd.DataFrame,
+    cohort_by_year: pd.DataFrame,
+    district_names: pd.DataFrame,
     method: MethodSettings,
 ):
-    frame = yearly.sbac_score_trends(sbac_district_scores, alliance_cohort["district_code"], method.moments_population)
+    frame = yearly.sbac_score_trends(sbac_district_scores, designations.cohort_codes(cohort_by_year),
+                                     method.moments_population)
+    frame = designations.with_cohort(districts.with_newest_names(frame, districts.newest_names(district_names)),
+                                     cohort_by_year, "school_year")
     if frame.empty:
         frame = unavailable(frame, "no SBAC district scores")
     gap = frame.drop_duplicates(["school_year", "subject"])[

@@ -123,6 +123,8 @@ class MethodSettings(dg.ConfigurableResource):
     t_base_year: str = Field(default="2011-12", description="T-score change base year (4.4).")
     t_end_year: str = Field(default="2015-16", description="T-score change end year (4.4).")
     top_n: int = Field(default=3, description="Top N per indicator, ties at the cut-off included (section 5).")
+    participation_threshold: float = Field(default=95.0, description="A district-year-subject tested below this "
+                                           "share of its students (percent) is flagged low_participation (section 11).")
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """A year setting the instance does not hold fails the run before any asset computes, naming the setting
@@ -152,6 +154,17 @@ class IdentificationSettings(dg.ConfigurableResource):
                                         "Accountability Index ranks the designated districts (CSDE's published list "
                                         "is not simply the lowest on the 2015-16 index, so this is a choice; recorded "
                                         "in the table's index_year and the report's audit).")
+    later_designations: dict[str, str] = Field(default={}, description="Section 11: further designations that "
+                                               "define the cohort, as index year -> first school year it applies "
+                                               "(e.g. {'2021-22': '2023-24'}). The configured designation "
+                                               "(index_year) applies from designation_year; before it, the roster.")
+    what_if_lowest_n: list[int] = Field(default=[25, 30, 35], description="What-if: numbers of lowest districts.")
+    what_if_enrollment_thresholds: list[int] = Field(default=[500, 1000, 2000],
+                                                     description="What-if: enrollment floors.")
+
+    def applies_from(self) -> dict[str, str]:
+        """index year -> the first school year its designation is the cohort."""
+        return {self.index_year: self.designation_year, **self.later_designations}
 
 
 class RefreshPolicy(dg.ConfigurableResource):

@@ -23,7 +23,7 @@ from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import MethodSettings
 from alliance_pipeline.defs.common.checks import finish, reason_unavailable, table_asset, unavailable, validated
 from alliance_pipeline.edsight.families import sort_years
-from alliance_pipeline.methods import growth, sbac, tscores
+from alliance_pipeline.methods import designations, districts, growth, sbac, tscores
 from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 
@@ -40,11 +40,12 @@ def indicator_asset(description: str, **kwargs):
     partitions_def=YEAR_PARTITIONS["sbac_district"],
 )
 def sbac_district_scores(context: dg.AssetExecutionContext, raw_sbac_district: pd.DataFrame, method: MethodSettings):
-    frame = sbac.district_scores(raw_sbac_district, method.grades)
+    frame = sbac.district_scores(raw_sbac_district, method.grades, participation_threshold=method.participation_threshold)
     yield from finish(
         context, "sbac_district_scores", frame,
         {
-            **settings(grades=method.grades),
+            **settings(grades=method.grades, participation_threshold=method.participation_threshold),
+            "low_participation": int(frame["low_participation"].sum()),
             "districts": int(frame["district_code"].nunique()),
             "with_suppressed_grades": int((frame["suppressed_grades"].map(len) > 0).sum()),
         },
@@ -96,18 +97,24 @@ def sbac_score_changes(
 
 
 @indicator_asset(
-    "Section 2 for every pair of consecutive SBAC years present (2014-15 to 2015-16, 2015-16 to 2016-17, ...): "
-    "a new school year's export adds its pair with no code change."
+    "Section 2 for every two consecutive SBAC years held (2014-15 to 2015-16, ...; a pair across a year with no "
+    "test says how many years apart), the cohort of each end year ranked (section 11): a new school year's "
+    "export adds its pair with no code change."
 )
 def sbac_yearly_changes(
     context: dg.AssetExecutionContext,
     sbac_district_scores: dict[str, pd.DataFrame],
-    alliance_cohort: pd.DataFrame,
+    cohort_by_year: pd.DataFrame,
+    district_names: pd.DataFrame,
     method: MethodSettings,
 ):
-    frame = sbac.yearly_changes(sbac_district_scores, alliance_cohort["district_code"], method.suppression_scope, method.grades)
-    pairs = frame[["start_year", "end_year"]].drop_duplicates().itertuples(index=False)
-    pairs = [f"{start} to {end}" for start, end in pairs]
+    frame = sbac.yearly_changes(sbac_district_scores, designations.cohort_codes(cohort_by_year),
+                                method.suppression_scope, method.grades)
+    frame = designations.with_cohort(districts.with_newest_names(frame, districts.newest_names(district_names)),
+                                     cohort_by_year, "end_year")
+    pairs = frame[["start_year", "end_year", "years_apart"]].drop_duplicates().itertuples(index=False)
+    pairs = [f"{start} to {end}" + (f" ({apart} years apart: ranked on their own)" if apart > 1 else "")
+             for start, end, apart in pairs]
     if not pairs:
         frame = unavailable(frame, f"no two consecutive SBAC years (have: {', '.join(sbac_district_scores) or 'none'})")
     yield from finish(
