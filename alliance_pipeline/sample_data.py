@@ -143,6 +143,26 @@ def sample_districts(seed: int = SEED) -> list[SampleDistrict]:
     return sorted(districts, key=lambda d: d.name)
 
 
+# What the real exports showed (methodology section 11), so the default run exercises each rule: a district that
+# closes (no row from CLOSED's year on), one renamed under the same code (from RENAMED's year on), and a newly
+# opened one that EdSight lists with a blank code (=\"\") in the enrollment export of OPENED's year.
+CLOSED = ("3370015", "2016-17")  # Department of Children and Families: no rows in 2016-17
+RENAMED = ("9000016", "2016-17", "Connecticut Technical Education and Career System")
+OPENED = ("2016-17", "Sample Newly Opened Academy, Inc. District", 45)
+
+
+def districts_in(year: str, seed: int = SEED) -> list[SampleDistrict]:
+    """The sample's districts as the exports of ``year`` list them (closings and renames applied)."""
+    listed = []
+    for d in sample_districts(seed):
+        if d.code == CLOSED[0] and _year_index(year) >= _year_index(CLOSED[1]):
+            continue
+        if d.code == RENAMED[0] and _year_index(year) >= _year_index(RENAMED[1]):
+            d = SampleDistrict(d.code, RENAMED[2], d.enrollment, d.grades, d.ability, d.trend)
+        listed.append(d)
+    return sorted(listed, key=lambda d: d.name)
+
+
 def _year_index(year: str) -> int:
     return int(year[:4]) - 2014
 
@@ -271,7 +291,7 @@ def write_sbac_district(out: Path, year: str, seed: int = SEED, revision: int = 
         SBAC_GROUP_ROW,
         SBAC_HEADER,
     ]
-    for d in sample_districts(seed):
+    for d in districts_in(year, seed):
         for grade in d.grades:
             for subject in ("ELA", "Math"):
                 result = _sbac_grade(d, grade, subject, year, seed, revision)
@@ -288,7 +308,7 @@ def write_sbac_state(out: Path, year: str, seed: int = SEED, revision: int = 0) 
         SBAC_GROUP_ROW[:1] + SBAC_GROUP_ROW[2:],
         SBAC_HEADER[:1] + SBAC_HEADER[2:],
     ]
-    districts = sample_districts(seed)
+    districts = districts_in(year, seed)
     for grade in TESTED_GRADES:
         for subject in ("ELA", "Math"):
             results = [_sbac_grade(d, grade, subject, year, seed, revision) for d in districts if grade in d.grades]
@@ -313,7 +333,7 @@ def write_sbac_growth(out: Path, year: str, seed: int = SEED, revision: int = 0)
         ["District Code", "District", "Subject", "Number ofMatched Students", "Growth Rate",
          "Average Percentageof Target Achieved"],
     ]
-    for d in sample_districts(seed):
+    for d in districts_in(year, seed):
         matched_grades = [g for g in d.grades if g >= 4]
         if not matched_grades:
             continue
@@ -414,7 +434,7 @@ def write_sbac_subgroup(family: str, out: Path, year: str, seed: int = SEED, rev
         SBAC_GROUP_ROW[:18],
         [*SBAC_HEADER[:2], "Subject", column, *SBAC_HEADER[4:-1]],
     ]
-    for d in sample_districts(seed):
+    for d in districts_in(year, seed):
         if not d.grades:
             continue
         for subject in ("ELA", "Math"):
@@ -432,7 +452,7 @@ def write_cmt_district(out: Path, year: str, seed: int = SEED, revision: int = 0
         ["District", "District Code", "Grade", "Subject", "Number Tested", "Average Scale Score"],
     ]
     offset = int(year[:4]) - 2012
-    for d in sample_districts(seed):
+    for d in districts_in(year, seed):
         for grade in d.grades:
             for subject in ("Math", "Reading", "Writing"):
                 rng = _rng(seed, "cmt", d.code, grade, subject, year, revision)
@@ -452,11 +472,14 @@ def write_enrollment(out: Path, year: str, seed: int = SEED, revision: int = 0) 
         ["District", "District Code", "Count"],
     ]
     total = 0
-    for d in sample_districts(seed):
+    for d in districts_in(year, seed):
         rng = _rng(seed, "enrollment", d.code, year, revision)
         count = round(d.enrollment * (1.0 + 0.01 * (int(year[:4]) - 2014)) * rng.uniform(0.98, 1.02))
         total += count
         rows.append([d.name, _code(d.code), count if count >= 100 else "*"])
+    if year == OPENED[0]:  # EdSight writes a newly opened district with a blank code: real data, no code invented
+        rows.append([OPENED[1], _code(""), OPENED[2]])
+        total += OPENED[2]
     rows.append(["Total", _code(""), total])
     return _target(out, "enrollment", year, rows)
 
@@ -467,7 +490,7 @@ def write_accountability(out: Path, year: str, seed: int = SEED, revision: int =
         [_Raw(label) for label in ("FallOfYear", "RptngDistrictName", "ReportingDistrictCode", "Category",
                                    "TotalPoints", "TotalPossiblePoints", "OutcomeRatePct")],
     ]
-    for d in sample_districts(seed):
+    for d in districts_in(year, seed):
         rng = _rng(seed, "accountability", d.code, year, revision)
         possible = 1350.0 if d.enrollment >= 1500 else (900.0 if d.enrollment >= 600 else 450.0)
         index = min(95.0, max(35.0, 74.0 + 14.0 * d.ability + 40.0 * d.trend + rng.gauss(0.0, 2.0)))

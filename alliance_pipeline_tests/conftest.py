@@ -16,6 +16,7 @@ from alliance_pipeline.defs.common.io_manager import read_parquet
 
 SHARED_DIR = Path(os.environ.get("ALLIANCE_SHARED_DIR", paths.PROJECT_ROOT.parent / "shared")).resolve()
 SHARED_EDSIGHT = SHARED_DIR / "edsight"
+SHARED_EXTRA = SHARED_DIR / "edsight-extra"
 
 
 @pytest.fixture(scope="session")
@@ -124,3 +125,34 @@ def sample_refresh(tmp_path_factory) -> Refreshed:
 def real_refresh(tmp_path_factory, shared_edsight) -> Refreshed:
     """The public exports in ../shared/edsight, refreshed once for the session."""
     yield from _refreshed(tmp_path_factory, shared_edsight, "real-refresh")
+
+
+def combine_exports(target: Path) -> Path:
+    """One export folder as a user holds it today (methodology section 11): ../shared/edsight and every real export
+    of ../shared/edsight-extra (its family folders, transcribed/, and accountability-full/ in accountability/),
+    copied into ``target`` (never into the repository). Older downloads, re-saves and edge cases stay out."""
+    for family in sorted(p for p in SHARED_EDSIGHT.iterdir() if p.is_dir() and p.name != "variants"):
+        shutil.copytree(family, target / family.name, dirs_exist_ok=True)
+    extra = [p for p in SHARED_EXTRA.iterdir() if p.is_dir() and p.name not in
+             ("variants", "earlier-versions", "edge-cases", "transcribed", "accountability-full")]
+    for family in [*extra, *(SHARED_EXTRA / "transcribed").iterdir()]:
+        shutil.copytree(family, target / family.name, dirs_exist_ok=True)
+    for path in (SHARED_EXTRA / "accountability-full").glob("*.csv"):
+        (target / "accountability").mkdir(exist_ok=True)
+        shutil.copyfile(path, target / "accountability" / path.name)
+    for path in target.rglob("*"):  # shared/ is read-only; the copy is the tests' own
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+@pytest.fixture(scope="session")
+def combined_edsight(tmp_path_factory, shared_edsight) -> Path:
+    if not SHARED_EXTRA.is_dir():
+        pytest.fail(f"the later real EdSight exports are expected at {SHARED_EXTRA} (set ALLIANCE_SHARED_DIR)")
+    return combine_exports(tmp_path_factory.mktemp("combined") / "edsight")
+
+
+@pytest.fixture(scope="session")
+def combined_refresh(tmp_path_factory, combined_edsight) -> Refreshed:
+    """Every real export from 2007-08 to 2025-26 in one folder, refreshed once for the session."""
+    yield from _refreshed(tmp_path_factory, combined_edsight, "combined-refresh")

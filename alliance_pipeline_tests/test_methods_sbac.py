@@ -110,7 +110,27 @@ def test_yearly_changes_compare_each_year_with_the_previous_one_by_hand():
     assert late.loc["ELA", "rank_cohort"] == 1  # ranked within its own pair
     early = yearly[(yearly["end_year"] == "2015-16") & (yearly["subject"] == "ELA") & yearly["in_cohort"]]
     assert dict(zip(early["district_code"], early["rank_cohort"])) == {"0010011": 1, "0040011": 2}  # +25 vs +10
-    assert sbac.yearly_changes({"2014-15": scores["2014-15"], "2016-17": scores["2016-17"]}, []).empty  # no consecutive pair
+    assert set(yearly["years_apart"]) == {1}
+    # Section 11: consecutive *held* years pair up; a pair across a missing year carries its span
+    apart = sbac.yearly_changes({"2014-15": scores["2014-15"], "2016-17": scores["2016-17"]}, [])
+    assert apart[["start_year", "end_year"]].drop_duplicates().values.tolist() == [["2014-15", "2016-17"]]
+    assert set(apart["years_apart"]) == {2}
+    # the cohort of each end year ranks that year's pair
+    by_year = sbac.yearly_changes(scores, {"2015-16": {"0010011"}, "2016-17": {"0040011"}})
+    assert set(by_year.loc[by_year["in_cohort"], "end_year"] + by_year.loc[by_year["in_cohort"], "district_code"]) == {
+        "2015-160010011", "2016-170040011"}
+
+
+def test_participation_is_tested_over_students_and_flagged_below_the_threshold():
+    frame = raw([("0010011", "ELA", 3, 20, 2470), ("0010011", "ELA", 4, 20, 2570)], year="2016-17")
+    frame["total_students"] = pd.array([100, 100], dtype="Int64")
+    frame["total_tested"] = pd.array([96, 92], dtype="Int64")  # (96 + 92) / 200 = 94 %
+    scores = sbac.district_scores(frame)
+    assert scores["participation_rate"].iloc[0] == pytest.approx(94.0)
+    assert bool(scores["low_participation"].iloc[0])
+    assert not bool(sbac.district_scores(frame, participation_threshold=90)["low_participation"].iloc[0])
+    frame["total_tested"] = pd.array([None, 92], dtype="Int64")  # a suppressed count: only the published grade
+    assert sbac.district_scores(frame)["participation_rate"].iloc[0] == pytest.approx(92.0)
 
 
 def test_pair_is_compared_over_grades_tested_in_both_years():

@@ -92,7 +92,7 @@ def test_t_score_changes_exclude_by_section_2():
     assert changes.loc[("1", "ELA"), "change"] == pytest.approx(-1.0)
     assert changes.loc[("2", "ELA"), "excluded"]  # district scope: the Math suppression excludes ELA too
     assert changes.loc[("2", "ELA"), "exclusion_reason"] == "suppressed Math grade(s) 5 in 2011-12"
-    assert changes.loc[("3", "Math"), "exclusion_reason"] == "not in the 2011-12 data"
+    assert changes.loc[("3", "Math"), "exclusion_reason"] == "no row in 2011-12"
     by_subject = tscores.t_score_changes(t, "2011-12", "2015-16", scope="subject").set_index(["district_code", "subject"])
     assert by_subject.loc[("2", "ELA"), "change"] == pytest.approx(5.0)
 

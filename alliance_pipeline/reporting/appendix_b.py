@@ -15,7 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from alliance_pipeline.methods.identified_districts import INDICATORS, Indicator
-from alliance_pipeline.reporting import beyond, summary
+from alliance_pipeline.reporting import beyond, summary, today
 from alliance_pipeline.reporting.charts import bar_chart_svg, chart_figure, short_name
 from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section
 
@@ -385,6 +385,10 @@ def appendix_b_report(
     audit = audit_table(tables["alliance_identification"])
     years = beyond.years_section(tables["identified_by_year"], tables["sbac_score_trends"],
                                  yearly_table(tables["sbac_yearly_changes"], cohort))
+    if "did_it_last" in tables and len(tables["did_it_last"]):
+        years.tables.insert(0, today.did_it_last_table(tables["did_it_last"]))
+    if "data_coverage" in tables and len(tables["data_coverage"]):
+        years.tables.append(today.coverage_table(tables["data_coverage"]))
     robustness = beyond.robustness_section(tables["identification_robustness"], tables["identification_margins"], top_n)
     equity = beyond.equity_section(tables["subgroup_gaps"], tables["subgroup_gap_summary"], tables["subgroup_gap_changes"])
     start, end = flat.get("change_start_year", ""), flat.get("change_end_year", "")

@@ -84,6 +84,8 @@ def appendix_b_report(
     subgroup_gaps: pd.DataFrame,
     subgroup_gap_summary: pd.DataFrame,
     subgroup_gap_changes: pd.DataFrame,
+    did_it_last: pd.DataFrame,
+    data_coverage: pd.DataFrame,
     raw_export_versions: pd.DataFrame,
     method: MethodSettings,
     identification_settings: IdentificationSettings,
@@ -116,6 +118,8 @@ def appendix_b_report(
         "subgroup_gaps": subgroup_gaps,
         "subgroup_gap_summary": subgroup_gap_summary,
         "subgroup_gap_changes": subgroup_gap_changes,
+        "did_it_last": did_it_last,
+        "data_coverage": data_coverage,
     }
     report = build_report(
         tables,
