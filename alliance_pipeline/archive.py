@@ -61,8 +61,7 @@ def archive_export(
     """
     path = Path(path)
     sha = sha256 or sha256_of(path)
-    folder = root / family / school_year
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = root / family / school_year  # (made by atomic_path, which explains a refused write)
     data = folder / f"{sha}{path.suffix or '.csv'}"
     record = folder / f"{sha}.json"
     at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")

@@ -9,12 +9,18 @@ file, column and rows) is returned.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import socket
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import dagster as dg
 
+from alliance_pipeline.atomic import writer_alive
 from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_changes, year_changes
 from alliance_pipeline.defs.common.resources import EdSightSource, resolved
 from alliance_pipeline.defs.operations.definitions import (
@@ -71,13 +77,38 @@ def plan(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[tuple
     return runs, skipped
 
 
+def error_chain(error) -> list[tuple[str, str]]:
+    """A Dagster error and its causes, outermost first, as (class name, first line of the message), each once."""
+    chain: list[tuple[str, str]] = []
+    seen = set()
+    while error is not None:
+        text = (error.message or "").strip().splitlines()[0] if error.message else ""
+        if text and text not in seen:
+            seen.add(text)
+            chain.append((error.cls_name or "", text))
+        error = error.cause or error.context
+    return chain
+
+
+def explained(error) -> str:
+    """The error as one line: the first cause that is not Dagster's own wrapper (the StorageError naming the folder,
+    ``[Errno 28] No space left on device``, a resource's own message), then the outer message it came through."""
+    chain = error_chain(error)
+    if not chain:
+        return ""
+    own = [text for cls, text in chain if not cls.startswith("Dagster")]
+    if not own or own[0] == chain[0][1]:
+        return chain[0][1]
+    return f"{own[0]} (while: {chain[0][1]})"
+
+
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     messages = []
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
-            text = (user.description if user and user.description else None) or (error.message if error else "")
+            text = (user.description if user and user.description else None) or (explained(error) if error else "")
             text = text.strip()
             messages.append(text if text.startswith(event.step_key) else f"{event.step_key}: {text}")
     if not messages:  # a failed check without a step failure: its description names file, column and rows
@@ -86,7 +117,54 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
             if evaluation is not None and not evaluation.passed and evaluation.description:
                 messages.append(evaluation.description)
                 break
-    return "\n".join(messages) or "run failed"
+    if not messages:  # a failure before any step (a resource that could not start): the run's own error
+        for event in result.all_events:
+            if event.event_type in (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.ENGINE_EVENT):
+                error = getattr(event.event_specific_data, "error", None)
+                if error is not None:
+                    messages.append(explained(error))
+    return "\n".join(dict.fromkeys(messages)) or "run failed"
+
+
+PID_TAG = "alliance_pipeline/pid"
+HOST_TAG = "alliance_pipeline/host"
+LOCK_NAME = ".alliance-refresh.lock"
+UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED)
+
+
+def mark_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Runs a refresh on this machine launched whose process is gone (killed) but that the instance still calls
+    started: marked failed with the reason, so no sensor and no report waits on them. (A deployment's daemon does
+    the same for the runs it launched: run monitoring, deploy/dagster-local.yaml.) Returns the run ids."""
+    host = socket.gethostname()
+    marked = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=list(UNFINISHED), tags={TRIGGER_TAG: "refresh"})):
+        pid, run_host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if not pid or run_host != host or writer_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, message=f"the process that ran it (alliance-pipeline refresh, pid {pid} on "
+                                   f"{host}) ended without finishing it (killed?); marked failed by the next refresh")
+        marked.append(run.run_id)
+    return marked
+
+
+@contextmanager
+def refresh_lock(instance: dg.DagsterInstance, progress: Callable[[str], None]):
+    """One refresh at a time per Dagster instance: a second one waits for the first (saying so) instead of racing
+    it for the instance's database and the warehouse."""
+    path = Path(instance.root_directory) / LOCK_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(f"  another refresh is running on this Dagster instance ({instance.root_directory}); waiting "
+                     "for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def refresh(
@@ -95,7 +173,16 @@ def refresh(
     progress: Callable[[str], None] = print,
     log_level: str = "WARNING",
 ) -> RefreshResult:
-    """Register the source's school years, then launch every year job and the cross-year job (``plan``)."""
+    """Register the source's school years, then launch every year job and the cross-year job (``plan``); one
+    refresh at a time per instance (``refresh_lock``), after marking the runs of a killed refresh failed."""
+    with refresh_lock(instance, progress):
+        for run_id in mark_dead_runs(instance):
+            progress(f"  run {run_id[:8]} of an earlier refresh was left started by a process that died: marked failed")
+        return _refresh(defs, instance, progress, log_level)
+
+
+def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Callable[[str], None],
+             log_level: str) -> RefreshResult:
     source: EdSightSource = resolved(defs.resources["edsight"])  # its dg.EnvVar fields read now, as a run would
     changes = register_years(instance, source)
     for name, found in changes.found.items():
@@ -108,7 +195,7 @@ def refresh(
         job = defs.resolve_job_def(job_name)
         label = f"{job_name} ({year or 'all years'})"
         progress(f"[{number}/{len(runs)}] {label} ...")
-        tags = {TRIGGER_TAG: "refresh"}
+        tags = {TRIGGER_TAG: "refresh", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
         if year:
             tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: year})
         started = time.monotonic()

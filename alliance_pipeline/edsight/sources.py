@@ -11,6 +11,7 @@ retries with backoff.
 from __future__ import annotations
 
 import os
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
@@ -28,6 +29,11 @@ class SourceUnavailable(SourceError):
     """The source could not be reached or answered with a server error: may pass if tried again."""
 
 
+class SourceTimeout(SourceError):
+    """The source accepted the request but did not answer in time, or sent too slowly: not retried (a stalled
+    server would hold the run for every retry), reported with the URL and what to do."""
+
+
 def _family(name: str) -> ExportFamily:
     try:
         return FAMILIES[name]
@@ -39,9 +45,14 @@ class Found(dict):
     """school year -> the export's path or URL; ``set_aside``: school year -> the other files of that year, in a
     format the family reads too but prefers less (EdSight's full accountability export beside the extract)."""
 
-    def __init__(self, found: dict[str, str], set_aside: dict[str, list[str]] | None = None):
+    def __init__(self, found: dict[str, str], set_aside: dict[str, list[str]] | None = None,
+                 unreadable: dict[str, str] | None = None):
         super().__init__(found)
         self.set_aside = set_aside or {}
+        # school year -> why an entry named like its export is not a readable file (a folder, a name with spaces
+        # around it, a broken link): reported, and the year's partition is left as it is (a mistake on disk must
+        # not withdraw data)
+        self.unreadable = unreadable or {}
 
 
 def _by_year(family: ExportFamily, names: list[str], where=lambda name: name) -> Found:
@@ -65,6 +76,19 @@ def _by_year(family: ExportFamily, names: list[str], where=lambda name: name) ->
     return Found({year: where(chosen[year][1]) for year in sort_years(chosen)}, set_aside)
 
 
+def _why_unreadable(entry: Path, family: ExportFamily) -> str:
+    shown = repr(entry.name)
+    if entry.name != entry.name.strip():
+        return (f"{entry.parent / shown} has spaces before or after its name; rename it to "
+                f"{entry.name.strip()!r} (the export was not read, and the year's stored data is kept)")
+    if entry.is_symlink() and not entry.exists():
+        return f"{entry} is a broken link (it points to {os.readlink(entry)}, which does not exist)"
+    if entry.is_dir():
+        return (f"{entry} is a folder, not an export file: put the CSV itself in {entry.parent} "
+                "(the year's stored data is kept)")
+    return f"{entry} is not a regular, readable file"
+
+
 class LocalExports:
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
@@ -78,8 +102,16 @@ class LocalExports:
         folder = self.directory / family.folder
         if not folder.is_dir():
             return Found({})
-        names = [entry.name for entry in folder.iterdir() if entry.is_file()]
-        return _by_year(family, names, lambda name: str(folder / name))
+        names, unreadable = [], {}
+        for entry in folder.iterdir():
+            year = family.match(entry.name.strip())
+            if entry.is_file() and entry.name == entry.name.strip():
+                names.append(entry.name)
+            elif year:
+                unreadable[year] = _why_unreadable(entry, family)
+        found = _by_year(family, names, lambda name: str(folder / name))
+        found.unreadable = {year: why for year, why in unreadable.items() if year not in found}
+        return found
 
     def validator(self, family_name: str, year: str, found: dict[str, str] | None = None) -> str | None:
         """Size and modification time of the file: equal validators, unchanged file (no need to read it)."""
@@ -119,6 +151,25 @@ def _check_download(url: str, partial: str, content_type: str, target: Path) -> 
         raise SourceError(f"{url}: {problem[0]}; {kept}")
 
 
+def _arriving(response, size: int = 1 << 16):
+    """The body as it arrives (``read1``: whatever bytes are there, at least one), so a server that drips bytes is
+    seen after every few bytes and the download budget can stop it (a plain read waits for a whole chunk)."""
+    import requests
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+    raw = response.raw
+    while True:
+        try:
+            chunk = raw.read1(size, decode_content=True)
+        except ProtocolError as exc:
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
+        except ReadTimeoutError as exc:
+            raise requests.exceptions.ConnectionError(exc) from exc
+        if not chunk:
+            return
+        yield chunk
+
+
 class _Links(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -134,11 +185,13 @@ class _Links(HTMLParser):
 class HttpExports:
     """Exports under an HTTP(S) base URL, cached in ``download_dir``."""
 
-    def __init__(self, base_url: str, download_dir: str | Path, timeout: float = 30.0, retries: int = 3):
+    def __init__(self, base_url: str, download_dir: str | Path, timeout: float = 30.0, retries: int = 3,
+                 budget: float = 300.0):
         self.base_url = base_url.rstrip("/") + "/"
         self.download_dir = Path(download_dir)
-        self.timeout = timeout
-        self.retries = retries
+        self.timeout = timeout  # connect and read timeout of each request (seconds without a byte)
+        self.retries = retries  # connection failures and 5xx answers; never a read timeout
+        self.budget = budget  # a whole download, however slowly the server sends
         self._session = None
 
     def describe(self) -> str:
@@ -153,6 +206,7 @@ class HttpExports:
 
             retry = Retry(
                 total=self.retries,
+                read=0,  # a server that accepted the request and went silent is not asked again
                 backoff_factor=0.5,
                 status_forcelist=(429, 500, 502, 503, 504),
                 allowed_methods=("GET", "HEAD"),
@@ -166,15 +220,28 @@ class HttpExports:
     def _folder_url(self, family: ExportFamily) -> str:
         return urljoin(self.base_url, family.folder + "/")
 
+    def _timeouts(self) -> tuple[float, float]:
+        return (min(10.0, self.timeout), self.timeout)
+
+    def _stalled(self, url: str, exc: Exception) -> SourceTimeout | None:
+        """A read timeout as a SourceTimeout naming the URL and what to do (None for other errors)."""
+        import requests
+
+        if isinstance(exc, requests.exceptions.ReadTimeout) or "Read timed out" in str(exc):
+            return SourceTimeout(f"{url} accepted the request but sent nothing for {self.timeout:.0f}s (timed out): "
+                                 "the server is stalled; nothing was changed. Try again later, or raise "
+                                 "edsight.timeout_seconds if the server is just slow")
+        return None
+
     def discover(self, family_name: str) -> dict[str, str]:
         import requests
 
         family = _family(family_name)
         url = self._folder_url(family)
         try:
-            response = self.session.get(url, timeout=self.timeout)
+            response = self.session.get(url, timeout=self._timeouts())
         except requests.RequestException as exc:
-            raise SourceUnavailable(f"cannot list {url}: {exc}") from exc
+            raise self._stalled(url, exc) or SourceUnavailable(f"cannot list {url}: {exc}") from exc
         if response.status_code == 404:
             return Found({})
         if not response.ok:
@@ -194,9 +261,9 @@ class HttpExports:
         if year not in found:
             return None
         try:
-            response = self.session.head(found[year], timeout=self.timeout, allow_redirects=True)
+            response = self.session.head(found[year], timeout=self._timeouts(), allow_redirects=True)
         except requests.RequestException as exc:
-            raise SourceUnavailable(f"cannot reach {found[year]}: {exc}") from exc
+            raise self._stalled(found[year], exc) or SourceUnavailable(f"cannot reach {found[year]}: {exc}") from exc
         if not response.ok:
             return None
         headers = response.headers
@@ -215,17 +282,23 @@ class HttpExports:
             raise SourceError(f"no {family_name} export for {year} under {self._folder_url(family)}")
         url = found[year]
         target = self.download_dir / family.folder / Path(urlparse(url).path).name
+        deadline = time.monotonic() + self.budget
         try:
             with atomic_path(target, suffix=".part") as partial, open(partial, "wb") as out:
-                with self.session.get(url, timeout=self.timeout, stream=True) as response:
+                with self.session.get(url, timeout=self._timeouts(), stream=True) as response:
                     if not response.ok:
                         raise (SourceUnavailable if response.status_code >= 500 else SourceError)(
                             f"cannot download {url}: HTTP {response.status_code}")
                     expected = response.headers.get("Content-Length")
                     written = 0
-                    for chunk in response.iter_content(chunk_size=1 << 16):
+                    for chunk in _arriving(response):
                         out.write(chunk)
                         written += len(chunk)
+                        if time.monotonic() > deadline:
+                            raise SourceTimeout(
+                                f"{url} sent {written:,} bytes in {self.budget:.0f}s and had not finished: the server "
+                                "is too slow; the partial download was discarded and the cached copy left as it was. "
+                                "Try again later, or raise edsight.download_budget_seconds")
                     if expected is not None and written != int(expected):
                         raise SourceUnavailable(f"download of {url} stopped after {written} of {expected} bytes")
                     content_type = response.headers.get("Content-Type", "")
@@ -237,5 +310,5 @@ class HttpExports:
             raise SourceUnavailable(f"cannot download {url}: the server kept answering with errors "
                                     f"({self.retries + 1} attempts)") from exc
         except requests.RequestException as exc:
-            raise SourceUnavailable(f"cannot download {url}: {exc}") from exc
+            raise self._stalled(url, exc) or SourceUnavailable(f"cannot download {url}: {exc}") from exc
         return target

@@ -245,8 +245,19 @@ def identification_robustness(inputs: Inputs, default: Settings, study: Analysis
 
 MARGIN_COLUMNS = [
     "analysis", "is_study", "end_year", "indicator", "district_code", "district_name", "value", "rank_cohort",
-    "selected", "cutoff_value", "margin", "cohort_sd", "margin_sd",
+    "selected", "cutoff_value", "margin", "cohort_sd", "margin_sd", "margin_sd_note",
 ]
+
+
+def spread(values: np.ndarray) -> tuple[float, str | None]:
+    """(the sample standard deviation of ``values``, None) or (NaN, why it is undefined): one value, or values
+    that are all equal (to the last few bits: a spread of rounding noise is no spread)."""
+    if len(values) < 2:
+        return np.nan, "one ranked district: a standard deviation needs two"
+    sd = float(pd.Series(values).std(ddof=1))
+    if not np.isfinite(sd) or sd <= 1e-9 * max(1.0, float(np.nanmax(np.abs(values)))):
+        return np.nan, "every ranked district has the same value: no spread to measure the margin in"
+    return sd, None
 
 
 def indicator_margins(indicators: YearIndicators, top_n: int, analysis: Analysis) -> pd.DataFrame:
@@ -263,7 +274,7 @@ def indicator_margins(indicators: YearIndicators, top_n: int, analysis: Analysis
         selected = (ranked["rank_cohort"] <= top_n).to_numpy(dtype=bool)
         last_selected = values[selected].min() if selected.any() else np.nan
         best_other = values[~selected].max() if (~selected).any() else np.nan
-        sd = float(pd.Series(values).std(ddof=1)) if len(values) > 1 else np.nan
+        sd, undefined = spread(values)
         cutoff = np.where(selected, best_other, last_selected)
         margin = np.where(selected, values - cutoff, cutoff - values)
         rows.append(pd.DataFrame({
@@ -279,7 +290,8 @@ def indicator_margins(indicators: YearIndicators, top_n: int, analysis: Analysis
             "cutoff_value": cutoff,
             "margin": margin,
             "cohort_sd": sd,
-            "margin_sd": margin / sd if sd else np.nan,  # no spread (one district, or all equal): no sd units
+            "margin_sd": margin / sd if undefined is None else np.nan,  # no spread: no sd units, and why
+            "margin_sd_note": undefined,
         }, columns=MARGIN_COLUMNS))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=MARGIN_COLUMNS)
 

@@ -72,7 +72,7 @@ def bar_chart_svg(
     if not (len(labels) == len(values) == len(highlighted)):
         raise ValueError("labels, values and highlighted must have the same length")
     height = max(1.6, 0.26 * len(labels) + 1.0)
-    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": title, "font.size": 9}):
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": title, "font.size": 9, "text.parse_math": False}):
         figure, axes = plt.subplots(figsize=(width, height))
         try:
             positions = list(range(len(labels)))[::-1]
@@ -111,7 +111,7 @@ def line_chart_svg(
 ) -> str:
     """Lines over school years (one per series; a missing year leaves a gap), values labelled at the ends;
     ``reference`` draws a solid grey horizontal line (e.g. the state average as 0)."""
-    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": title, "font.size": 9}):
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": title, "font.size": 9, "text.parse_math": False}):
         figure, axes = plt.subplots(figsize=(width, height))
         try:
             x = list(range(len(years)))

@@ -24,19 +24,50 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from alliance_pipeline.atomic import remove_leftovers
 from alliance_pipeline.reporting.model import Report
 
 HTML_NAME = "appendix-b.html"
 MARKDOWN_NAME = "appendix-b.md"
 LATEST = "latest"
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("alliance_pipeline.reporting", "templates"),
-    autoescape=lambda name: name is not None and ".html" in name,  # HTML escaped; Markdown not
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+def md_escape(value) -> str:
+    """Text for Markdown: ``&``, ``<`` and ``>`` as entities, so a name carrying HTML (``<script>``) is shown as
+    text by any Markdown renderer, never run (Markdown passes raw HTML through)."""
+    text = "" if value is None else str(value)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def inert(value):
+    """A cell a spreadsheet shows as text: text starting like a formula gets a leading apostrophe (OWASP's
+    guidance); numbers, including negative ones, stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        try:
+            float(value)
+            return value  # "-12.5" written as text is still a number, not a formula
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell made inert (``inert``)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(inert, na_action="ignore")
+    return out
+
+
+_OPTIONS = dict(loader=jinja2.PackageLoader("alliance_pipeline.reporting", "templates"),
+                undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_ENV = jinja2.Environment(autoescape=True, **_OPTIONS)
+# Markdown: every value written escapes HTML (md_escape); the template's own syntax is untouched.
+_MD_ENV = jinja2.Environment(autoescape=False, finalize=md_escape, **_OPTIONS)
 
 
 def _missing(value) -> bool:
@@ -74,8 +105,9 @@ def raw(value) -> str:
     return str(value)
 
 
-_ENV.filters["fmt"] = fmt
-_ENV.filters["raw"] = raw
+for _env in (_ENV, _MD_ENV):
+    _env.filters["fmt"] = fmt
+    _env.filters["raw"] = raw
 
 
 def markdown_table(table, rows: int | None = None) -> str:
@@ -93,7 +125,7 @@ def markdown_table(table, rows: int | None = None) -> str:
     return shown.rename(columns=labels).to_markdown(index=False, disable_numparse=True)  # keep codes' zeros
 
 
-_ENV.filters["markdown_table"] = markdown_table
+_MD_ENV.filters["markdown_table"] = markdown_table
 
 
 def render_html(report: Report) -> str:
@@ -101,7 +133,7 @@ def render_html(report: Report) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    return _ENV.get_template("appendix_b.md.j2").render(report=report)
+    return _MD_ENV.get_template("appendix_b.md.j2").render(report=report)
 
 
 @dataclass(frozen=True)
@@ -121,15 +153,16 @@ def folder_name(report: Report) -> str:
 def write_report(report: Report, root: Path) -> ReportFiles:
     """Write the report folder atomically and point ``latest`` at it."""
     root.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(root)  # what a killed write left (its process is gone): never read, removed now
     name = folder_name(report)
     final = root / name
-    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.", suffix=".tmp"))
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.{os.getpid()}-", suffix=".tmp"))
     try:
         (staging / HTML_NAME).write_text(render_html(report), encoding="utf-8")
         (staging / MARKDOWN_NAME).write_text(render_markdown(report), encoding="utf-8")
         (staging / "tables").mkdir()
         for table in report.tables():
-            table.csv_frame().to_csv(staging / "tables" / f"{table.key}.csv", index=False)
+            inert_frame(table.csv_frame()).to_csv(staging / "tables" / f"{table.key}.csv", index=False)
         if final.exists():
             shutil.rmtree(final)  # re-running the same run id replaces its own report whole
         staging.chmod(0o755)  # mkdtemp makes it private; the report is for readers
@@ -138,7 +171,7 @@ def write_report(report: Report, root: Path) -> ReportFiles:
         if staging.exists():
             shutil.rmtree(staging)
     latest = root / LATEST
-    link = root / f".{LATEST}.{name}.tmp"
+    link = root / f".{LATEST}.{os.getpid()}-{name}.tmp"
     if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(name, target_is_directory=True)

@@ -71,7 +71,10 @@ def year_changes(instance: dg.DagsterInstance, source, families=None, refused_be
             changes.kept.append(f"{FAMILIES[name].asset_name}: the source lists no exports; its {len(existing)} "
                                 "school years are kept until it lists some again")
             continue
-        gone = [year for year in existing if year not in found]
+        unreadable = getattr(found, "unreadable", {})
+        for year, why in unreadable.items():  # reported by name; never registered, never removed because of it
+            changes.refused.append(f"{FAMILIES[name].asset_name} {year}: not read: {why}")
+        gone = [year for year in existing if year not in found and year not in unreadable]
         if gone:
             changes.vanished[name] = gone
         for year in found:

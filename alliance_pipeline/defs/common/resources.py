@@ -53,7 +53,10 @@ class EdSightSource(dg.ConfigurableResource):
     base_url: str | None = Field(default=None, description="HTTP(S) base URL laid out like the folder; downloads are "
                                  "kept in the storage resource's downloads folder.")
     storage: Storage
-    timeout_seconds: float = Field(default=30.0, description="HTTP timeout per request.")
+    timeout_seconds: float = Field(default=30.0, description="HTTP: seconds without a byte before a request fails "
+                                   "(connect: at most 10). A stalled server is not retried.")
+    download_budget_seconds: float = Field(default=300.0, description="HTTP: a whole download must finish within "
+                                           "this, however slowly the server sends.")
     retries: int = Field(default=3, description="HTTP retries per request, with exponential backoff.")
     step_retries: int = Field(default=3, description="When the source cannot be reached (or answers 5xx), run the "
                               "raw asset's step again this many times (never for a bad file).")
@@ -64,7 +67,8 @@ class EdSightSource(dg.ConfigurableResource):
 
     def exports(self) -> LocalExports | HttpExports:
         if self.base_url:
-            return _http_exports(self.base_url, self.storage.downloads(), self.timeout_seconds, self.retries)
+            return _http_exports(self.base_url, self.storage.downloads(), self.timeout_seconds, self.retries,
+                                 self.download_budget_seconds)
         return LocalExports(_absolute(self.directory))
 
     def discover(self, family: str) -> dict[str, str]:
@@ -78,9 +82,9 @@ class EdSightSource(dg.ConfigurableResource):
 
 
 @functools.lru_cache(maxsize=8)
-def _http_exports(url: str, download: Path, timeout: float, retries: int) -> HttpExports:
+def _http_exports(url: str, download: Path, timeout: float, retries: int, budget: float) -> HttpExports:
     """One HttpExports (one HTTP session, its connections reused) per source configuration in a process."""
-    return HttpExports(url, download, timeout=timeout, retries=retries)
+    return HttpExports(url, download, timeout=timeout, retries=retries, budget=budget)
 
 
 class SuppressionScope(StrEnum):
