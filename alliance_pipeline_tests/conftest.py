@@ -156,3 +156,18 @@ def combined_edsight(tmp_path_factory, shared_edsight) -> Path:
 def combined_refresh(tmp_path_factory, combined_edsight) -> Refreshed:
     """Every real export from 2007-08 to 2025-26 in one folder, refreshed once for the session."""
     yield from _refreshed(tmp_path_factory, combined_edsight, "combined-refresh")
+
+
+def copy_of_refresh(refreshed: Refreshed, exports: Path, tmp_path_factory, label: str):
+    """A private copy of a session refresh: its Parquet, reports, archive and Dagster instance, plus a copy of the
+    exports it read, so a test can change files without touching what other tests read (and without a refresh of
+    its own). Yields (Refreshed, the exports' copy, its definitions)."""
+    root = tmp_path_factory.mktemp(label)
+    for name in ("warehouse", "reports", "archive", "dagster_home"):
+        if (refreshed.root / name).exists():
+            shutil.copytree(refreshed.root / name, root / name, symlinks=True)
+    source = root / "edsight"
+    shutil.copytree(exports, source)
+    with dg.DagsterInstance.from_config(str(root / "dagster_home")) as instance:
+        defs = pipeline_defs(root, source)
+        yield Refreshed(root, instance, refreshed.result, defs), source, defs

@@ -18,7 +18,6 @@ import gzip
 import hashlib
 import io
 import os
-import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from alliance_pipeline import paths
 from alliance_pipeline.archive import list_versions
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.refresh import refresh
-from alliance_pipeline_tests.conftest import Refreshed, pipeline_defs
+from alliance_pipeline_tests.conftest import copy_of_refresh, pipeline_defs
 
 pytestmark = pytest.mark.real_exports
 
@@ -237,31 +236,16 @@ def snapshot(*roots: Path) -> dict[str, str]:
     return found
 
 
-def _copy_of(refreshed: Refreshed, exports: Path, tmp_path_factory, label: str):
-    """A private copy of a session refresh (conftest): its Parquet, reports, archive and Dagster instance, plus a copy
-    of the exports it read, so the cases can corrupt files without touching what other tests read (and without a
-    refresh of their own)."""
-    root = tmp_path_factory.mktemp(label)
-    for name in ("warehouse", "reports", "archive", "dagster_home"):
-        if (refreshed.root / name).exists():
-            shutil.copytree(refreshed.root / name, root / name, symlinks=True)
-    source = root / "edsight"
-    shutil.copytree(exports, source)
-    with dg.DagsterInstance.from_config(str(root / "dagster_home")) as instance:
-        defs = pipeline_defs(root, source)
-        yield Refreshed(root, instance, refreshed.result, defs), source, defs
-
-
 @pytest.fixture(scope="module")
 def good(tmp_path_factory, real_refresh, shared_edsight):
     """The real exports' session refresh, copied."""
-    yield from _copy_of(real_refresh, shared_edsight, tmp_path_factory, "bad-input")
+    yield from copy_of_refresh(real_refresh, shared_edsight, tmp_path_factory, "bad-input")
 
 
 @pytest.fixture(scope="module")
 def good_sample(tmp_path_factory, sample_refresh):
     """The bundled sample's session refresh (it has the CMT family the public exports lack), copied."""
-    yield from _copy_of(sample_refresh, paths.SAMPLE_EDSIGHT_DIR, tmp_path_factory, "bad-input-sample")
+    yield from copy_of_refresh(sample_refresh, paths.SAMPLE_EDSIGHT_DIR, tmp_path_factory, "bad-input-sample")
 
 
 def export_path(source: Path, family: str, year: str) -> Path:
