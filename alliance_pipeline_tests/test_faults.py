@@ -252,3 +252,21 @@ def test_a_refresh_on_a_full_or_read_only_warehouse_says_so_and_recovers(tmp_pat
         again = defs.resolve_job_def(job_name).execute_in_process(instance=instance, partition_key=year,
                                                                  raise_on_error=False)
         assert again.success
+
+
+def test_a_cohort_smaller_than_the_top_n_is_all_identified_with_no_cut_off_margin():
+    import pandas as pd
+
+    from alliance_pipeline.methods import identified_districts as section_5
+    from alliance_pipeline.methods.robustness import Analysis, indicator_margins
+    from alliance_pipeline.methods.yearly import YearIndicators
+
+    changes = pd.DataFrame({"district_code": ["0010011", "0020011"], "district_name": ["A", "B"],
+                            "subject": ["Math", "Math"], "change": [4.0, 1.0], "excluded": [False, False],
+                            "rank_cohort": pd.array([1, 2], dtype="Int64"), "in_cohort": [True, True]})
+    selections, identified, missing = section_5.select_and_identify({"sbac_score_changes": changes}, {}, 3)
+    assert sorted(identified["district_code"]) == ["0010011", "0020011"]
+    margins = indicator_margins(YearIndicators("2015-16", {"sbac_score_changes": changes}, {}), 3,
+                                Analysis("study", "2014-15", "2015-16", "2015-16", "2015-16", True))
+    assert margins["selected"].all() and margins["cutoff_value"].isna().all()  # no district left out: no cut-off
+    assert margins["margin"].isna().all()
