@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -23,6 +24,13 @@ def _instance():
     if home == DEFAULT_DAGSTER_HOME and not config.exists():
         config.write_text((paths.PROJECT_ROOT / "deploy" / "dagster-local.yaml").read_text(encoding="utf-8"))
     return DagsterInstance.from_config(str(home)), home
+
+
+def ui_command(home: Path) -> str:
+    """The command that shows this instance in the Dagster UI, as it works when pasted in a plain shell (``dg`` is
+    this environment's, not one on the PATH)."""
+    dg = Path(sys.executable).parent / "dg"
+    return f"(cd {shlex.quote(str(paths.PROJECT_ROOT))} && DAGSTER_HOME={shlex.quote(str(home))} {shlex.quote(str(dg))} dev)"
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
@@ -52,14 +60,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         failed = result.failure
         print(f"\nRefresh stopped: {failed.label} failed (run {failed.run_id}).", file=sys.stderr)
         print(failed.message, file=sys.stderr)
-        print(f"The run's full log: DAGSTER_HOME={home} dg dev, Runs, {failed.run_id[:8]}.",
+        print(f"The run's full log: {ui_command(home)}, then Runs, {failed.run_id[:8]}.",
               file=sys.stderr)
         return 1
     print(f"\nDone: {len(result.runs)} runs succeeded.")
     print(f"  Parquet assets: {storage.warehouse()}")
     if storage.reports().exists():
         print(f"  Report:         {storage.reports() / 'latest' / 'appendix-b.html'}")
-    print(f"  Run history:    DAGSTER_HOME={home} dg dev")
+    print(f"  Run history:    {ui_command(home)}")
     return 0
 
 

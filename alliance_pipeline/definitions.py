@@ -39,7 +39,8 @@ ENVIRONMENT = {
                 "archive_dir": "ALLIANCE_ARCHIVE_DIR", "downloads_dir": "ALLIANCE_DOWNLOADS_DIR"},
     "edsight": {"directory": "ALLIANCE_EDSIGHT_DIR", "base_url": "ALLIANCE_EDSIGHT_URL"},
     "alerts": {"webhook_url": "ALLIANCE_ALERT_WEBHOOK", "ui_url": "ALLIANCE_UI_URL"},
-    "refresh_policy": {"cron": "ALLIANCE_REFRESH_CRON", "latest_years": "ALLIANCE_REFRESH_LATEST_YEARS",
+    "refresh_policy": {"cron": "ALLIANCE_REFRESH_CRON", "republish_check_seconds": "ALLIANCE_REPUBLISH_CHECK_SECONDS",
+                       "latest_years": "ALLIANCE_REFRESH_LATEST_YEARS",
                        "release_date": "ALLIANCE_RELEASE_DATE"},
 }
 RESOURCE_TYPES = {"storage": Storage, "edsight": EdSightSource, "alerts": AlertSettings, "refresh_policy": RefreshPolicy}
@@ -55,8 +56,8 @@ def from_environment(name: str, **values) -> dict:
         if values.get(field) is not None:
             config[field] = values[field]
         elif os.environ.get(variable):
-            if field == "cron":
-                config[field] = os.environ[variable]
+            if field in ("cron", "republish_check_seconds"):  # part of a definition: read when the code location loads
+                config[field] = int(os.environ[variable]) if field == "republish_check_seconds" else os.environ[variable]
             elif fields[field].annotation in (int, "int"):
                 config[field] = dg.EnvVar.int(variable)
             else:

@@ -21,7 +21,7 @@ from typing import Callable
 import dagster as dg
 
 from alliance_pipeline.atomic import writer_alive
-from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_changes, year_changes
+from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_changes, record_refusals, year_changes
 from alliance_pipeline.defs.common.resources import EdSightSource, resolved
 from alliance_pipeline.defs.operations.definitions import (
     CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, year_job_name,
@@ -56,6 +56,7 @@ class RefreshResult:
 def register_years(instance: dg.DagsterInstance, source: EdSightSource) -> YearChanges:
     """Make each family's partitions follow its exports: confirmed new years added, vanished ones removed."""
     changes = year_changes(instance, source)
+    record_refusals(changes, source.storage.archive())
     apply_year_changes(instance, changes)
     return changes
 

@@ -280,8 +280,9 @@ def test_newest_year_rule_follows_the_release_date():
     assert expected_newest_year(date(2017, 3, 1), release=(9, 1)) == "2015-16"
 
 
-def test_freshness_checks_warn_when_the_newest_year_is_old(instance, env, sample_copy):
-    """The sample ends in 2016-17: every current family's check fails with WARN and says what to do."""
+def test_freshness_checks_judge_the_newest_year_the_source_holds(instance, env, sample_copy):
+    """The sample ends in 2016-17 and the source holds nothing newer: every current family's check passes and says
+    what the calendar expects. A newer export in the source that is refused fails the check with its reason."""
     from alliance_pipeline.defs.operations.freshness import CURRENT_FAMILIES
     from alliance_pipeline.refresh import register_years
 
@@ -292,8 +293,17 @@ def test_freshness_checks_warn_when_the_newest_year_is_old(instance, env, sample
     evaluations = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == {f"raw_{name}" for name in CURRENT_FAMILIES}
     sbac = evaluations["raw_sbac_district"]
-    assert not sbac.passed and sbac.severity == dg.AssetCheckSeverity.WARN
-    assert "newest school year is 2016-17" in sbac.description and "put its export in the source folder" in sbac.description
+    assert sbac.passed and sbac.severity == dg.AssetCheckSeverity.WARN
+    assert "newest school year 2016-17 is the newest the export source holds" in sbac.description
+
+    folder = sample_copy / "enrollment-district"  # a 2017-18 file whose title says 2016-17: refused
+    (folder / "enrollment__2017-18_all-students.csv").write_bytes((folder / "enrollment__2016-17_all-students.csv").read_bytes())
+    register_years(instance, defs.resources["edsight"])
+    result = defs.resolve_job_def("check_freshness").execute_in_process(instance=instance, raise_on_error=False)
+    enrollment = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}["raw_enrollment"]
+    assert not enrollment.passed
+    assert "the export for 2017-18 is in the source but was refused" in enrollment.description
+    assert "2016-17" in enrollment.description  # why: the title's year
 
 
 def test_misconfigured_settings_fail_before_any_asset_computes(instance, env, sample_copy):

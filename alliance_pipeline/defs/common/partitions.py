@@ -35,26 +35,41 @@ class YearChanges:
     vanished: dict[str, list[str]] = field(default_factory=dict)  # partitions whose export is gone
     refused: list[str] = field(default_factory=list)  # one message per file not registered
     kept: list[str] = field(default_factory=list)  # one message per family whose source listed nothing
-    # "family/year" -> validator of each refused file, so a caller can skip re-reading it while it is unchanged
-    refused_validators: dict[str, str] = field(default_factory=dict)
+    # "family/year" -> [validator, reason] of each refused file, so a caller can skip re-reading it while it is
+    # unchanged and still say why it is refused
+    refused_validators: dict[str, list] = field(default_factory=dict)
+    newly_refused: list[tuple[str, str, str, str]] = field(default_factory=list)  # family, year, file, reason
+    withdrawn_refused: dict[str, list[str]] = field(default_factory=dict)  # added by hand, export refused: removed
 
     def messages(self) -> list[str]:
         gone = [f"{FAMILIES[name].asset_name} {year}: the export is no longer in the source; partition removed "
-                "(its stored Parquet file is no longer read)" for name, years in self.vanished.items() for year in years]
+                "(its stored Parquet file is no longer read)" for name, years in self.vanished.items() for year in years
+                if year not in self.withdrawn_refused.get(name, [])]
         return [*self.refused, *gone, *self.kept]
 
 
-def confirmed_year(source, family: str, year: str) -> str | None:
-    """None when the export named for ``year`` reads as that year; else why it is not registered."""
+def confirmed_year(source, family: str, year: str, found=None) -> tuple[str | None, str | None]:
+    """(None, file) when the export named for ``year`` reads as that year; else (why it is not registered, the
+    file read, or None when it could not be fetched)."""
     asset = FAMILIES[family].asset_name
+    path = None
     try:
-        export = read_export(source.fetch(family, year))
+        path = source.fetch(family, year, found)
+        export = read_export(path)
     except (SourceError, EdSightFormatError) as exc:
-        return f"{asset} {year}: not registered: {exc}"
+        return f"{asset} {year}: not registered: {exc}", (str(path) if path else None)
     if export.school_year != year:
         found = f"its {export.school_year_source} says {export.school_year}" if export.school_year else "it names no school year"
-        return f"{asset} {year}: not registered: {export.path} is named for {year} but {found}"
-    return None
+        return f"{asset} {year}: not registered: {export.path} is named for {year} but {found}", str(path)
+    return None, str(path)
+
+
+def _never_loaded(instance: dg.DagsterInstance, family: str, years: list[str]) -> list[str]:
+    if not years:
+        return []
+    key = dg.AssetKey(FAMILIES[family].asset_name)
+    status = instance.get_status_by_partition(key, years, YEAR_PARTITIONS[family]) or {}
+    return [year for year in years if status.get(year) is None]
 
 
 def year_changes(instance: dg.DagsterInstance, source, families=None, refused_before: dict[str, str] | None = None) -> YearChanges:
@@ -77,23 +92,47 @@ def year_changes(instance: dg.DagsterInstance, source, families=None, refused_be
         gone = [year for year in existing if year not in found and year not in unreadable]
         if gone:
             changes.vanished[name] = gone
+        # A year registered by hand (the UI's "Add a partition") and never loaded follows the sensor's rule: its
+        # export must read as that year, else the partition is removed with the reason.
+        unconfirmed = set(_never_loaded(instance, name, [year for year in existing if year in found]))
         for year in found:
-            if year in existing:
+            if year in existing and year not in unconfirmed:
                 continue
+            key = f"{name}/{year}"
             validator = source.validator(name, year, found) if refused_before is not None else None
-            if validator and refused_before.get(f"{name}/{year}") == validator:
+            before = (refused_before or {}).get(key)
+            before_validator, before_reason = (before if isinstance(before, list) else [before, None]) if before else (None, None)
+            if validator and before_validator == validator:
                 changes.refused.append(f"{FAMILIES[name].asset_name} {year}: still not registered (the file is "
-                                       "unchanged since it was refused)")
-                changes.refused_validators[f"{name}/{year}"] = validator
+                                       "unchanged since it was refused)" + (f": {before_reason.split(': not registered: ', 1)[-1]}"
+                                                                            if before_reason else ""))
+                changes.refused_validators[key] = [validator, before_reason]
+                if year in existing:
+                    changes.vanished.setdefault(name, []).append(year)
+                    changes.withdrawn_refused.setdefault(name, []).append(year)
                 continue
-            refusal = confirmed_year(source, name, year)
+            refusal, path = confirmed_year(source, name, year, found)
             if refusal:
+                if year in existing:
+                    refusal += " (the partition, added by hand, was removed until the file is fixed)"
+                    changes.vanished.setdefault(name, []).append(year)
+                    changes.withdrawn_refused.setdefault(name, []).append(year)
                 changes.refused.append(refusal)
+                changes.newly_refused.append((name, year, path or "", refusal))
                 if validator:
-                    changes.refused_validators[f"{name}/{year}"] = validator
-            else:
+                    changes.refused_validators[key] = [validator, refusal]
+            elif year not in existing:
                 changes.added.setdefault(name, []).append(year)
     return changes
+
+
+def record_refusals(changes: YearChanges, archive_root) -> None:
+    """Each newly refused file archived as ``rejected`` with the reason (a line in raw_export_versions)."""
+    from alliance_pipeline.archive import REJECTED, archive_export
+
+    for family, year, path, reason in changes.newly_refused:
+        if path:
+            archive_export(path, family, year, archive_root, status=REJECTED, reason=reason)
 
 
 def apply_year_changes(instance: dg.DagsterInstance, changes: YearChanges) -> None:

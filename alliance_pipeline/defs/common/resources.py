@@ -184,6 +184,9 @@ class RefreshPolicy(dg.ConfigurableResource):
                               "schedules refresh (at least 1).")
     release_date: str = Field(default="10-15", description="Month-day after which last spring's results are expected "
                               "(freshness checks).")
+    republish_check_seconds: int = Field(default=300, ge=60, description="How often republished_export_sensor "
+                                         "checks the loaded exports (conditional: size and time, or ETag; only a "
+                                         "changed file is downloaded, so a frequent check is cheap).")
 
     def release(self) -> tuple[int, int]:
         month, day = self.release_date.split("-")

@@ -27,6 +27,20 @@ class AlertSettings(dg.ConfigurableResource):
         return f"{self.ui_url.rstrip('/')}/runs/{run_id}"
 
 
+def post_alert(alerts: AlertSettings, payload: dict, log) -> bool:
+    """Post ``payload`` to the webhook (False, with a log line, when none is set)."""
+    import requests
+
+    url = alerts.webhook()
+    if not url:
+        log.warning(f"{payload.get('event')}: no alert sent ({ENV_WEBHOOK} is not set): {payload.get('message', '')}")
+        return False
+    response = requests.post(url, json=payload, timeout=alerts.timeout_seconds)
+    response.raise_for_status()
+    log.info(f"{payload.get('event')} alert posted to {url} (HTTP {response.status_code})")
+    return True
+
+
 def alert_payload(context: dg.RunFailureSensorContext, settings: AlertSettings) -> dict:
     """What failed, where, and why, as one JSON object."""
     run = context.dagster_run
@@ -63,13 +77,4 @@ def alert_payload(context: dg.RunFailureSensorContext, settings: AlertSettings) 
     "when any run of this code location fails.",
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext, alerts: AlertSettings):
-    import requests
-
-    url = alerts.webhook()
-    payload = alert_payload(context, alerts)
-    if not url:
-        context.log.warning(f"run {payload['run_id']} failed; no alert sent ({ENV_WEBHOOK} is not set)")
-        return
-    response = requests.post(url, json=payload, timeout=alerts.timeout_seconds)
-    response.raise_for_status()
-    context.log.info(f"alert for run {payload['run_id']} posted to {url} (HTTP {response.status_code})")
+    post_alert(alerts, alert_payload(context, alerts), context.log)

@@ -43,6 +43,7 @@ class YearlyState:
     in_progress: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     behind: list[str] = field(default_factory=list)  # "derived[year] is older than raw[year]"
+    newest_storage_id: int = 0  # the newest yearly materialization: A -> B -> A is a new state, though A's versions
 
     def unsettled(self) -> str | None:
         """Why the cross-year tables must wait, or None."""
@@ -91,12 +92,28 @@ def yearly_state(instance: dg.DagsterInstance, graph) -> YearlyState:
             if record is None:
                 continue
             state.versions[name] = record.asset_materialization.tags.get(DATA_VERSION_TAG) or str(record.storage_id)
+            state.newest_storage_id = max(state.newest_storage_id, record.storage_id)
             for parent in sorted(node.parent_keys):
                 if graph.get(parent).partitions_def == partitions:
                     upstream = _latest(instance, parent, year)
-                    if upstream is not None and upstream.storage_id > record.storage_id:
+                    if upstream is not None and upstream.storage_id > record.storage_id \
+                            and not _read_version(instance, record, parent, year, upstream):
                         state.behind.append(f"{name} (older than {label(parent, year)})")
     return state
+
+
+def _read_version(instance: dg.DagsterInstance, record, parent: dg.AssetKey, year: str, upstream) -> bool:
+    """Whether ``record`` was computed from the data version ``upstream`` holds now: the upstream event it read
+    (Dagster's input event pointer) has the same data version (a re-materialization of identical bytes leaves the
+    derived table current, though older)."""
+    pointer = (record.asset_materialization.tags or {}).get(f"dagster/input_event_pointer/{parent.to_user_string()}")
+    if not pointer or not pointer.isdigit():
+        return False
+    read = instance.fetch_materializations(dg.AssetRecordsFilter(
+        asset_key=parent, asset_partitions=[year], after_storage_id=int(pointer) - 1,
+        before_storage_id=int(pointer) + 1), limit=1).records
+    version = lambda r: (r.asset_materialization.tags or {}).get(DATA_VERSION_TAG)  # noqa: E731
+    return bool(read) and version(read[0]) is not None and version(read[0]) == version(upstream)
 
 
 def active_runs(instance: dg.DagsterInstance) -> list[str]:

@@ -27,9 +27,12 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from alliance_pipeline.defs.operations.alerts import alert_on_run_failure
+from alliance_pipeline.archive import REJECTED, list_versions
+from alliance_pipeline.defs.operations.alerts import AlertSettings, alert_on_run_failure, post_alert
 from alliance_pipeline.defs.operations.freshness import NEWEST_YEAR_CHECKS
-from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS, apply_year_changes, partition_requests, year_changes
+from alliance_pipeline.defs.common.partitions import (
+    YEAR_PARTITIONS, apply_year_changes, partition_requests, record_refusals, year_changes,
+)
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.common.resources import EdSightSource, RefreshPolicy
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
@@ -83,6 +86,11 @@ def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | d
     if not state.versions:
         return dg.SkipReason("no school year has been loaded yet: Materialize all (Assets), or turn on "
                              "new_school_year_sensor, or run `alliance-pipeline refresh`")
+    unloaded = never_loaded(instance)
+    if unloaded:
+        return dg.SkipReason(f"waiting: {len(unloaded)} registered school year(s) not loaded yet ("
+                             + ", ".join(f"{FAMILIES[f].asset_name} {y}" for f, y in unloaded[:6])
+                             + "); new_school_year_sensor loads them, then the report is rebuilt")
     running = consistency.active_runs(instance)
     if running:
         return dg.SkipReason(f"waiting: {len(running)} run(s) queued or running ({', '.join(running[:5])})")
@@ -102,8 +110,11 @@ def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | d
                              f"cause and launch the {CROSS_YEAR_JOB} job")
     selection = consistency.downstream_cross_year(graph, consistency.changed_assets(built, state.versions))
     selection.add(consistency.REPORT)
+    # The key names the newest yearly materialization too: a state seen before (A -> B -> A) is still new to the
+    # warehouse, so it gets its run (a key alone would be skipped as "already completed").
     return dg.RunRequest(
-        run_key=f"cross-year:{fingerprint}", job_name=CROSS_YEAR_JOB, asset_selection=sorted(selection),
+        run_key=f"cross-year:{fingerprint}:{state.newest_storage_id}", job_name=CROSS_YEAR_JOB,
+        asset_selection=sorted(selection),
         tags={TRIGGER_TAG: "settled_yearly_versions", INPUTS_TAG: fingerprint},
     )
 
@@ -122,6 +133,7 @@ def last_load(instance: dg.DagsterInstance, family: str, year: str) -> dict | No
 @dataclass
 class RepublishCheck:
     changed: list[tuple[str, str, str, str]] = field(default_factory=list)  # family, year, recorded sha, current sha
+    recovered: list[tuple[str, str, str]] = field(default_factory=list)  # family, year, current sha: last run failed
     seen: dict[str, list[str]] = field(default_factory=dict)  # "family/year" -> [validator, sha256]: the new cursor
     checked: int = 0
     downloaded: int = 0
@@ -161,9 +173,28 @@ def republished(instance: dg.DagsterInstance, source: EdSightSource, cursor: dic
                 current = sha256_of(source.fetch(name, year, found))
                 check.downloaded += 1
             check.seen[key] = [validator or "", current]
-            if current != load["source_sha256"]:
+            failed_with = failed_load(instance, source, name, year)
+            if failed_with is not None:  # the last run failed: load again once the file is not the one that failed
+                if current != failed_with:
+                    check.recovered.append((name, year, current))
+            elif current != load["source_sha256"]:
                 check.changed.append((name, year, load["source_sha256"], current))
     return check
+
+
+def failed_load(instance: dg.DagsterInstance, source: EdSightSource, family: str, year: str) -> str | None:
+    """When the year's raw partition's last run failed: the SHA-256 of the file it was last refused with (the
+    archive's newest outcome for that year), "" if none is recorded; None when its last run did not fail."""
+    key = dg.AssetKey(FAMILIES[family].asset_name)
+    status = (instance.get_status_by_partition(key, [year], YEAR_PARTITIONS[family]) or {}).get(year)
+    if status != dg.AssetPartitionStatus.FAILED:
+        return None
+    versions = list_versions(source.storage.archive())
+    versions = versions[(versions["family"] == family) & (versions["school_year"] == year)]
+    if versions.empty:
+        return ""
+    newest = versions.sort_values("last_outcome_at").iloc[-1]
+    return str(newest["sha256"]) if newest["status"] == REJECTED else ""
 
 
 def never_loaded(instance: dg.DagsterInstance) -> list[tuple[str, str]]:
@@ -220,7 +251,7 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
         "registered once its export reads as that year; a withdrawn one is removed). Launches nothing: loading is "
         "Materialize all, new_school_year_sensor or the annual schedules.",
     )
-    def school_year_partitions(context: dg.SensorEvaluationContext, edsight: EdSightSource):
+    def school_year_partitions(context: dg.SensorEvaluationContext, edsight: EdSightSource, alerts: AlertSettings):
         refused_before = json.loads(context.cursor) if context.cursor else {}
         try:
             changes = year_changes(context.instance, edsight, refused_before=refused_before)
@@ -228,6 +259,10 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
             return dg.SkipReason(f"export source unavailable: {exc}")
         for message in changes.messages():
             context.log.warning(message)
+        record_refusals(changes, edsight.storage.archive())  # a refused file is an event: archived, alerted
+        for family, year, path, reason in changes.newly_refused:
+            post_alert(alerts, {"event": "export_refused", "family": family, "school_year": year, "file": path,
+                                "message": reason, "ui_url": alerts.ui_url}, context.log)
         cursor = json.dumps(changes.refused_validators, sort_keys=True)
         if not changes.added and not changes.vanished:
             return dg.SensorResult(cursor=cursor, skip_reason=dg.SkipReason(
@@ -236,8 +271,8 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
 
     @dg.sensor(
         name="new_school_year_sensor",
-        minimum_interval_seconds=300,
-        default_status=dg.DefaultSensorStatus.STOPPED,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
         description="Loads every registered school year that has never been loaded (a new export), one run per "
         "family and year; the cross-year tables and the report follow once every year is settled.",
         jobs=list(year_jobs.values()),
@@ -251,11 +286,13 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
 
     @dg.sensor(
         name="republished_export_sensor",
-        minimum_interval_seconds=3600,
-        default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Requests a refresh of exactly the (family, school year) CSDE republished: each loaded export is "
-        "checked by its size and time (HEAD: ETag or Last-Modified) and downloaded only when those changed; it is "
-        "refreshed when its SHA-256 differs from the one loaded.",
+        minimum_interval_seconds=policy.republish_check_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Requests a refresh of exactly the (family, school year) CSDE republished, or whose last run "
+        "failed and whose file changed since (a good file put back): each loaded export is checked by its size and "
+        "time (HEAD: ETag or Last-Modified) every refresh_policy.republish_check_seconds (read when the code location "
+        "loads, like the cron; ALLIANCE_REPUBLISH_CHECK_SECONDS) and downloaded only when "
+        "those changed; it is refreshed when its SHA-256 differs from the one loaded.",
         jobs=list(year_jobs.values()),
     )
     def republished_export_sensor(context: dg.SensorEvaluationContext, edsight: EdSightSource):
@@ -267,12 +304,17 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
         cursor = json.dumps(check.seen, sort_keys=True)
         for name, year, old, new in check.changed:
             context.log.info(f"{FAMILIES[name].asset_name} {year}: republished ({old[:12]} -> {new[:12]})")
-        if not check.changed:
+        for name, year, new in check.recovered:
+            context.log.info(f"{FAMILIES[name].asset_name} {year}: its last run failed and the file changed since "
+                             f"({new[:12]}): loading it again")
+        if not check.changed and not check.recovered:
             return dg.SensorResult(cursor=cursor, skip_reason=dg.SkipReason(f"no export changed: {check.summary()}"))
         return dg.SensorResult(cursor=cursor, run_requests=[
             # The run key includes the new hash: each new version is refreshed once.
-            _year_request(name, year, f"republish:{FAMILIES[name].asset_name}:{year}:{new[:16]}", "republished")
-            for name, year, _, new in check.changed
+            *(_year_request(name, year, f"republish:{FAMILIES[name].asset_name}:{year}:{new[:16]}", "republished")
+              for name, year, _, new in check.changed),
+            *(_year_request(name, year, f"recover:{FAMILIES[name].asset_name}:{year}:{new[:16]}", "recovered")
+              for name, year, new in check.recovered),
         ])
 
     @dg.sensor(
