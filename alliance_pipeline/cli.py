@@ -54,6 +54,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"\nRefresh not started: cannot list the exports: {exc}\nNo partition, Parquet file or report was "
               "changed; check the source and run again.", file=sys.stderr)
         return 2
+    if result.refused:
+        print(f"\n{result.refused}", file=sys.stderr)
+        return 2
     for skipped in result.skipped:
         print(f"  skipped {skipped}")
     if not result.success:

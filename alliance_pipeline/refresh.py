@@ -43,10 +43,11 @@ class RefreshResult:
     runs: list[RunOutcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # files not registered, years removed
+    refused: str | None = None  # why the refresh did not start (other runs still active)
 
     @property
     def success(self) -> bool:
-        return all(run.success for run in self.runs)
+        return self.refused is None and all(run.success for run in self.runs)
 
     @property
     def failure(self) -> RunOutcome | None:
@@ -168,17 +169,46 @@ def refresh_lock(instance: dg.DagsterInstance, progress: Callable[[str], None]):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def others_running(instance: dg.DagsterInstance) -> list[str]:
+    """Runs queued or running that no refresh launched (the UI's backfill, a sensor's run), as "job (run id)"."""
+    records = instance.get_run_records(dg.RunsFilter(statuses=list(UNFINISHED) + [dg.DagsterRunStatus.QUEUED]),
+                                       limit=50)
+    return [f"{r.dagster_run.job_name} ({r.dagster_run.run_id[:8]})" for r in records
+            if r.dagster_run.tags.get(TRIGGER_TAG) != "refresh"]
+
+
+def wait_for_others(instance: dg.DagsterInstance, progress: Callable[[str], None], wait_seconds: float) -> list[str]:
+    """Wait (at most ``wait_seconds``) until no run launched by the UI or a sensor is queued or running on the
+    instance; returns what still runs (empty: go ahead)."""
+    deadline = time.monotonic() + wait_seconds
+    running = others_running(instance)
+    if running:
+        progress(f"  waiting for {len(running)} run(s) launched from the UI or by a sensor to finish: "
+                 f"{', '.join(running[:5])}")
+    while running and time.monotonic() < deadline:
+        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
+        running = others_running(instance)
+    return running
+
+
 def refresh(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     progress: Callable[[str], None] = print,
     log_level: str = "WARNING",
+    wait_seconds: float = 1800.0,
 ) -> RefreshResult:
     """Register the source's school years, then launch every year job and the cross-year job (``plan``); one
-    refresh at a time per instance (``refresh_lock``), after marking the runs of a killed refresh failed."""
+    refresh at a time per instance (``refresh_lock``), after marking the runs of a killed refresh failed, and only
+    once the runs the UI or a sensor launched have finished (waiting at most ``wait_seconds``, then refusing)."""
     with refresh_lock(instance, progress):
         for run_id in mark_dead_runs(instance):
             progress(f"  run {run_id[:8]} of an earlier refresh was left started by a process that died: marked failed")
+        still = wait_for_others(instance, progress, wait_seconds)
+        if still:
+            return RefreshResult(refused=f"refresh not started: {len(still)} run(s) launched from the UI or by a "
+                                 f"sensor are still queued or running after {wait_seconds:.0f}s: {', '.join(still[:5])}. "
+                                 "Nothing was changed; run it again once they finish (or cancel them in the UI)")
         return _refresh(defs, instance, progress, log_level)
 
 

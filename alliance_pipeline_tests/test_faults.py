@@ -270,3 +270,20 @@ def test_a_cohort_smaller_than_the_top_n_is_all_identified_with_no_cut_off_margi
                                 Analysis("study", "2014-15", "2015-16", "2015-16", "2015-16", True))
     assert margins["selected"].all() and margins["cutoff_value"].isna().all()  # no district left out: no cut-off
     assert margins["margin"].isna().all()
+
+
+def test_a_refresh_waits_for_the_uis_runs_then_refuses_with_what_runs(tmp_path, env):
+    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+
+    from alliance_pipeline.refresh import refresh
+
+    said = []
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        backfill = DagsterRun(job_name="single_year_sbac_district", run_id="c" * 36, status=DagsterRunStatus.STARTED,
+                              tags={"dagster/backfill": "abcd"})
+        instance.add_run(backfill)
+        result = refresh(env.defs, instance, progress=said.append, wait_seconds=1.0)
+        assert not result.success and not result.runs
+        assert "refresh not started" in result.refused and "single_year_sbac_district (cccccccc)" in result.refused
+        assert any("waiting for 1 run(s) launched from the UI" in line for line in said)
+        assert not instance.get_dynamic_partitions("sbac_district_years")  # nothing was changed
