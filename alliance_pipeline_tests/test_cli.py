@@ -33,6 +33,9 @@ def test_refresh_on_the_bundled_sample(tmp_path):
     assert (tmp_path / "warehouse" / "identified_districts.parquet").is_file()
     report = tmp_path / "reports" / "latest" / "appendix-b.html"
     assert report.is_file() and f"Report:         {report}" in done.stdout
+    hint = next(line for line in done.stdout.splitlines() if "Run history:" in line).split("Run history:", 1)[1].strip()
+    dg_path = hint.split(" && ", 1)[1].split()[1]  # (cd ROOT && DAGSTER_HOME=... /path/to/dg dev)
+    assert Path(dg_path).is_file() and os.access(dg_path, os.X_OK), hint  # works as printed, in a plain shell
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
         runs = instance.get_runs()
         assert runs and all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
