@@ -4,6 +4,7 @@ Layout under the reports directory::
 
     <reports>/<UTC time>_<run id>/appendix-b.html   the page (styles and charts inline)
                                   appendix-b.md     the same tables as Markdown
+                                  appendix-b.xlsx   every table, one sheet each (for spreadsheets)
                                   tables/<key>.csv  one CSV per table
     <reports>/latest -> <UTC time>_<run id>         always the newest complete report
 
@@ -26,9 +27,11 @@ import pandas as pd
 
 from alliance_pipeline.atomic import remove_leftovers
 from alliance_pipeline.reporting.model import Report
+from alliance_pipeline.reporting.workbook import write_workbook
 
 HTML_NAME = "appendix-b.html"
 MARKDOWN_NAME = "appendix-b.md"
+WORKBOOK_NAME = "appendix-b.xlsx"
 LATEST = "latest"
 
 def md_escape(value) -> str:
@@ -160,6 +163,7 @@ def write_report(report: Report, root: Path) -> ReportFiles:
     try:
         (staging / HTML_NAME).write_text(render_html(report), encoding="utf-8")
         (staging / MARKDOWN_NAME).write_text(render_markdown(report), encoding="utf-8")
+        write_workbook(report, staging / WORKBOOK_NAME)  # the file a spreadsheet user opens
         (staging / "tables").mkdir()
         for table in report.tables():
             inert_frame(table.csv_frame()).to_csv(staging / "tables" / f"{table.key}.csv", index=False)
