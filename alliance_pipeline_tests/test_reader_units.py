@@ -194,3 +194,16 @@ def test_full_accountability_export(tmp_path):
     assert frame["fall_of_year"].tolist() == [2015, 2015]
     assert frame["ind_4_rate"].isna().tolist() == [True, False]  # '.' is missing, not an error
     assert accountability_index(frame) == {"1450011": pytest.approx(79.920177)}
+
+
+def test_every_bad_cell_is_named_in_one_pass(tmp_path):
+    """A refused export lists all its problems (rows and columns), not one per attempt."""
+    text = ENROLLMENT_2025.replace(",245\r\n", ",many\r\n").replace(",45\r\n", ",4.5\r\n")
+    text = text.replace('"Total","=""""",290', '"Total","=""""",290,extra')
+    with pytest.raises(EdSightFormatError) as error:
+        read_export(_write(tmp_path, text), expected_year="2025-26")
+    message = str(error.value)
+    assert error.value.row == 6 and "expected a number, found 'many'" in message  # the first, with its place
+    assert "3 problems in all" in message
+    assert "row 8, column 'Count': expected a whole number, found '4.5'" in message
+    assert "row 9: row has 4 cells but the header has 3" in message

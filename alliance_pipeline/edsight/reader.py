@@ -265,18 +265,17 @@ def _parse_rows(path: Path, rows: list[tuple[int, list[str]]], names: list[str],
     kinds = dict(kinds)
     records: list[list[str]] = []
     lines: list[int] = []
+    problems: list[EdSightFormatError] = []  # every bad row and cell, found in one pass
     for line, row in rows:
         if _is_blank(row):
             continue
         cells = [cell.strip() for cell in row]
-        if len(cells) > len(names):
-            if any(cells[len(names) :]):
-                raise EdSightFormatError(
-                    path, f"row has {len(cells)} cells but the header has {len(names)}", row=line
-                )
+        if len(cells) > len(names) and not any(cells[len(names):]):
             cells = cells[: len(names)]
-        elif len(cells) < len(names):
-            raise EdSightFormatError(path, f"row has {len(cells)} cells but the header has {len(names)}", row=line)
+        if len(cells) != len(names):
+            problems.append(EdSightFormatError(path, f"row has {len(cells)} cells but the header has {len(names)}",
+                                               row=line))
+            continue
         records.append(cells)
         lines.append(line)
 
@@ -301,9 +300,33 @@ def _parse_rows(path: Path, rows: list[tuple[int, list[str]]], names: list[str],
                     values.append(None)
                     suppressed[row_number].append(name)
                 else:
-                    values.append(_parse_number(path, value, kind, line, header[i]))
-            out[name] = pd.array(values, dtype="Int64" if kind == "int" else "Float64")
+                    try:
+                        values.append(_parse_number(path, value, kind, line, header[i]))
+                    except EdSightFormatError as problem:
+                        problems.append(problem)
+                        values.append(None)
+            if not problems:
+                out[name] = pd.array(values, dtype="Int64" if kind == "int" else "Float64")
+    if problems:
+        raise all_problems(path, problems)
     return out, suppressed, lines
+
+
+MAX_PROBLEMS = 50
+
+
+def all_problems(path: Path, problems: list[EdSightFormatError]) -> EdSightFormatError:
+    """One error for every problem found (the first names the row and column; the message lists the others, up to
+    ``MAX_PROBLEMS``), so an export is fixed in one pass, not one refusal at a time."""
+    problems = sorted(problems, key=lambda p: (p.row or 0))
+    first = problems[0]
+    if len(problems) == 1:
+        return first
+    others = [f"row {p.row}" + (f", column {p.column!r}" if p.column else "") + f": {p.reason}"
+              for p in problems[1:MAX_PROBLEMS]]
+    more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
+    return EdSightFormatError(path, f"{first.reason}; {len(problems)} problems in all, also: " + "; ".join(others) + more,
+                              row=first.row, column=first.column)
 
 
 def read_export(path: str | Path, expected_year: str | None = None) -> EdSightExport:
