@@ -109,7 +109,15 @@ def materialize_all(page, base: str) -> None:
     """Global asset lineage -> Materialize all -> Launch backfill (all partitions), as an operator first tries."""
     page.goto(f"{base}/asset-groups")
     dismiss_welcome(page)
-    page.get_by_role("button", name="Materialize all").first.click()
+    for attempt in range(3):  # a busy machine may show the welcome dialog after the first look: skip it, try again
+        try:
+            page.get_by_role("button", name="Materialize all").first.click(timeout=20000)
+            break
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: an overlay was in the way
+            if attempt == 2:
+                raise
+            dismiss_welcome(page)
+            page.keyboard.press("Escape")
     page.get_by_role("button", name="Launch backfill").click()
     page.get_by_text("backfill", exact=False).first.wait_for(timeout=30000)
 
