@@ -69,40 +69,13 @@ def writer_alive(pid: int) -> bool:
     return True
 
 
-def _dead_writer(path: Path, prefix: str, cutoff: float) -> bool:
-    """A temporary ``<prefix><pid>-<random>`` whose writer is gone (or that is older than ``cutoff``)."""
-    pid = path.name[len(prefix):].split("-", 1)[0]
-    if pid.isdigit() and not writer_alive(int(pid)):
-        return True
-    return path.lstat().st_mtime < cutoff
-
-
-def remove_stale(target: Path, suffix: str = ".tmp", older_than: float = STALE_SECONDS) -> list[Path]:
-    """Remove the temporaries a killed writer left beside ``target`` (``.<name>.<pid>-*<suffix>``: its process is
-    gone, or the file is older than ``older_than`` seconds); returns what was removed."""
-    removed = []
-    cutoff = time.time() - older_than
-    prefix = f".{target.name}."
-    try:
-        candidates = list(target.parent.glob(f".{target.name}.*{suffix}"))
-    except OSError:
-        return removed
-    for path in candidates:
-        try:
-            if _dead_writer(path, prefix, cutoff):
-                path.unlink()
-                removed.append(path)
-        except OSError:
-            continue
-    return removed
-
-
 _LEFTOVER = re.compile(r"^\..+?\.(\d+)-[^/]*\.(tmp|part)$")
 
 
 def remove_leftovers(folder: Path, older_than: float = STALE_SECONDS) -> list[Path]:
     """Remove every temporary (file, folder or link) a killed writer left directly in ``folder``
-    (``.<name>.<pid>-<random>.tmp``): its process is gone, or it is older than ``older_than`` seconds."""
+    (``.<name>.<pid>-<random>.tmp`` or ``.part``): its process is gone, or it is older than ``older_than`` seconds.
+    ``atomic_path`` calls it before each write; the report calls it on its folder."""
     removed = []
     cutoff = time.time() - older_than
     try:
@@ -136,12 +109,14 @@ def atomic_path(target: Path, suffix: str = ".tmp", replace: bool = True) -> Ite
     tmp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(target, suffix)
+        remove_leftovers(target.parent)
         handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=suffix)
         os.close(handle)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600)
     except OSError as exc:
-        raise storage_error(exc, target) from exc if exc.errno in STORAGE_ERRNOS else exc
+        if exc.errno in STORAGE_ERRNOS:
+            raise storage_error(exc, target) from exc
+        raise
     try:
         yield Path(tmp)
         if replace:

@@ -23,6 +23,7 @@ import dagster as dg
 from alliance_pipeline.atomic import writer_alive
 from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_changes, record_refusals, year_changes
 from alliance_pipeline.defs.common.resources import EdSightSource, resolved
+from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.operations.definitions import (
     CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, year_job_name,
 )
@@ -171,10 +172,7 @@ def refresh_lock(instance: dg.DagsterInstance, progress: Callable[[str], None]):
 
 def others_running(instance: dg.DagsterInstance) -> list[str]:
     """Runs queued or running that no refresh launched (the UI's backfill, a sensor's run), as "job (run id)"."""
-    records = instance.get_run_records(dg.RunsFilter(statuses=list(UNFINISHED) + [dg.DagsterRunStatus.QUEUED]),
-                                       limit=50)
-    return [f"{r.dagster_run.job_name} ({r.dagster_run.run_id[:8]})" for r in records
-            if r.dagster_run.tags.get(TRIGGER_TAG) != "refresh"]
+    return consistency.active_runs(instance, unless_tag=(TRIGGER_TAG, "refresh"))
 
 
 def wait_for_others(instance: dg.DagsterInstance, progress: Callable[[str], None], wait_seconds: float) -> list[str]:

@@ -76,7 +76,7 @@ def _by_year(family: ExportFamily, names: list[str], where=lambda name: name) ->
     return Found({year: where(chosen[year][1]) for year in sort_years(chosen)}, set_aside)
 
 
-def _why_unreadable(entry: Path, family: ExportFamily) -> str:
+def _why_unreadable(entry: Path) -> str:
     shown = repr(entry.name)
     if entry.name != entry.name.strip():
         return (f"{entry.parent / shown} has spaces before or after its name; rename it to "
@@ -108,7 +108,7 @@ class LocalExports:
             if entry.is_file() and entry.name == entry.name.strip():
                 names.append(entry.name)
             elif year:
-                unreadable[year] = _why_unreadable(entry, family)
+                unreadable[year] = _why_unreadable(entry)
         found = _by_year(family, names, lambda name: str(folder / name))
         found.unreadable = {year: why for year, why in unreadable.items() if year not in found}
         return found

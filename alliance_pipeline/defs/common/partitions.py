@@ -64,7 +64,8 @@ def confirmed_year(source, family: str, year: str, found=None) -> tuple[str | No
     return None, str(path)
 
 
-def _never_loaded(instance: dg.DagsterInstance, family: str, years: list[str]) -> list[str]:
+def never_loaded_years(instance: dg.DagsterInstance, family: str, years: list[str]) -> list[str]:
+    """Those of ``years`` whose raw partition was never materialized (and is not running or failed)."""
     if not years:
         return []
     key = dg.AssetKey(FAMILIES[family].asset_name)
@@ -94,7 +95,7 @@ def year_changes(instance: dg.DagsterInstance, source, families=None, refused_be
             changes.vanished[name] = gone
         # A year registered by hand (the UI's "Add a partition") and never loaded follows the sensor's rule: its
         # export must read as that year, else the partition is removed with the reason.
-        unconfirmed = set(_never_loaded(instance, name, [year for year in existing if year in found]))
+        unconfirmed = set(never_loaded_years(instance, name, [year for year in existing if year in found]))
         for year in found:
             if year in existing and year not in unconfirmed:
                 continue

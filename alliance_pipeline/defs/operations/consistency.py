@@ -116,10 +116,11 @@ def _read_version(instance: dg.DagsterInstance, record, parent: dg.AssetKey, yea
     return bool(read) and version(read[0]) is not None and version(read[0]) == version(upstream)
 
 
-def active_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Runs queued or running, as "job (run id)"."""
-    records = instance.get_run_records(dg.RunsFilter(statuses=ACTIVE_RUNS), limit=20)
-    return [f"{record.dagster_run.job_name} ({record.dagster_run.run_id[:8]})" for record in records]
+def active_runs(instance: dg.DagsterInstance, unless_tag: tuple[str, str] | None = None) -> list[str]:
+    """Runs queued or running, as "job (run id)"; ``unless_tag`` (key, value): not those carrying that tag."""
+    records = instance.get_run_records(dg.RunsFilter(statuses=ACTIVE_RUNS), limit=50)
+    return [f"{record.dagster_run.job_name} ({record.dagster_run.run_id[:8]})" for record in records
+            if unless_tag is None or record.dagster_run.tags.get(unless_tag[0]) != unless_tag[1]]
 
 
 def built_from(instance: dg.DagsterInstance) -> dict[str, str] | None:

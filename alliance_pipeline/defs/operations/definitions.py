@@ -31,7 +31,7 @@ from alliance_pipeline.archive import REJECTED, list_versions
 from alliance_pipeline.defs.operations.alerts import AlertSettings, alert_on_run_failure, post_alert
 from alliance_pipeline.defs.operations.freshness import NEWEST_YEAR_CHECKS
 from alliance_pipeline.defs.common.partitions import (
-    YEAR_PARTITIONS, apply_year_changes, partition_requests, record_refusals, year_changes,
+    YEAR_PARTITIONS, apply_year_changes, never_loaded_years, partition_requests, record_refusals, year_changes,
 )
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.common.resources import EdSightSource, RefreshPolicy
@@ -202,11 +202,7 @@ def never_loaded(instance: dg.DagsterInstance) -> list[tuple[str, str]]:
     found = []
     for name, family in FAMILIES.items():
         years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
-        if not years:
-            continue
-        key = dg.AssetKey(family.asset_name)
-        status = instance.get_status_by_partition(key, years, YEAR_PARTITIONS[name]) or {}
-        found += [(name, year) for year in years if status.get(year) is None]
+        found += [(name, year) for year in never_loaded_years(instance, name, years)]
     return found
 
 
