@@ -1,4 +1,4 @@
-"""``alliance-pipeline``: refresh everything, or write the sample exports."""
+"""``alliance-pipeline``: refresh everything, write the sample exports and coded plans, or a blank coding sheet."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def ui_command(home: Path) -> str:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     from alliance_pipeline.definitions import build_defs, from_environment
-    from alliance_pipeline.defs.common.resources import EdSightSource, Storage, resolved
+    from alliance_pipeline.defs.common.resources import EdSightSource, PlanSheets, Storage, resolved
     from alliance_pipeline.edsight.sources import SourceError
     from alliance_pipeline.refresh import refresh
 
@@ -43,10 +43,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     # (Relative folders are resolved by the resources themselves, against this process's working directory.)
     storage = Storage(**from_environment("storage", warehouse_dir=args.warehouse))
     source = EdSightSource(storage=storage, **from_environment("edsight", directory=args.source, base_url=args.url))
-    defs = build_defs(storage=storage, edsight=source)
+    plans = PlanSheets(**from_environment("plans", directory=args.plans))
+    defs = build_defs(storage=storage, edsight=source, plans=plans)
     instance, home = _instance()
-    storage, source = resolved(storage), resolved(source)
-    print(f"alliance-pipeline refresh\n  exports:   {source.describe()}\n  warehouse: {storage.warehouse()}")
+    storage, source, plans = resolved(storage), resolved(source), resolved(plans)
+    print(f"alliance-pipeline refresh\n  exports:   {source.describe()}\n  plans:     {plans.describe()}\n"
+          f"  warehouse: {storage.warehouse()}")
     print(f"  dagster:   {home} ({type(instance.run_storage).__name__})")
     try:
         result = refresh(defs, instance, log_level="CRITICAL")  # the message once, here; the full log is in the UI
@@ -75,10 +77,31 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    from alliance_pipeline.plans.sample import write_sample_plans
     from alliance_pipeline.sample_data import SEED, generate_sample
 
-    written = generate_sample(Path(args.out), seed=args.seed if args.seed is not None else SEED)
+    seed = args.seed if args.seed is not None else SEED
+    written = generate_sample(Path(args.out), seed=seed)
     print(f"wrote {len(written)} sample exports under {args.out}")
+    sheets = write_sample_plans(Path(args.plans_out), seed=seed)
+    print(f"wrote {len(sheets)} sample coding sheets under {args.plans_out}")
+    return 0
+
+
+def cmd_plans_template(args: argparse.Namespace) -> int:
+    from alliance_pipeline.plans.codebook import load_codebook
+    from alliance_pipeline.plans.sheets import CodingSheetError, write_template
+    from alliance_pipeline.reference import load_cohort
+
+    try:
+        written = write_template(Path(args.out), args.district, args.year, args.coder, load_codebook(), load_cohort())
+    except CodingSheetError as exc:
+        print(f"no template written: {exc.reason}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    print("Fill one of them (one row per intervention; the codebook sheet of the workbook defines every code) and "
+          "put it in the plans folder ($ALLIANCE_PLANS_DIR).")
     return 0
 
 
@@ -89,11 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--source", help="folder of EdSight exports (default $ALLIANCE_EDSIGHT_DIR or the sample)")
     refresh.add_argument("--url", help="HTTP(S) base URL of the exports (default $ALLIANCE_EDSIGHT_URL)")
     refresh.add_argument("--warehouse", help="Parquet output folder (default $ALLIANCE_WAREHOUSE_DIR or data/warehouse)")
+    refresh.add_argument("--plans", help="folder of coded plan sheets (default $ALLIANCE_PLANS_DIR or the sample's)")
     refresh.set_defaults(func=cmd_refresh)
-    sample = commands.add_parser("sample", help="write the deterministic sample exports")
+    sample = commands.add_parser("sample", help="write the deterministic sample exports and coded plans")
     sample.add_argument("--out", default=str(paths.SAMPLE_EDSIGHT_DIR))
+    sample.add_argument("--plans-out", default=str(paths.SAMPLE_PLANS_DIR))
     sample.add_argument("--seed", type=int)
     sample.set_defaults(func=cmd_sample)
+    plans = commands.add_parser("plans", help="coding district plans with the study's Appendix A codebook")
+    plan_commands = plans.add_subparsers(dest="plans_command", required=True)
+    template = plan_commands.add_parser("template", help="write a blank coding sheet (CSV and XLSX with drop-down "
+                                        "lists of the codebook's codes)")
+    template.add_argument("--district", required=True, help="CSDE district code, e.g. 0640011")
+    template.add_argument("--year", required=True, help="plan year, e.g. 2014-15")
+    template.add_argument("--coder", required=True, help="the coder's name: lowercase letters, digits, hyphens")
+    template.add_argument("--out", default=".", help="folder to write the sheet in (default: here)")
+    template.set_defaults(func=cmd_plans_template)
     return parser
 
 

@@ -19,31 +19,33 @@ import dagster as dg
 from alliance_pipeline.defs.beyond_study import definitions as beyond_study
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
 from alliance_pipeline.defs.common.resources import (
-    EdSightSource, IdentificationSettings, MethodSettings, RefreshPolicy, Storage,
+    EdSightSource, IdentificationSettings, MethodSettings, PlanSheets, RefreshPolicy, Storage,
 )
 from alliance_pipeline.defs.identification import definitions as identification
 from alliance_pipeline.defs.indicators import definitions as indicators
 from alliance_pipeline.defs.ingest import definitions as ingest
 from alliance_pipeline.defs.operations.alerts import AlertSettings
 from alliance_pipeline.defs.operations.definitions import operations_defs
+from alliance_pipeline.defs.plans import definitions as plans
 from alliance_pipeline.defs.reports import definitions as reports
 from alliance_pipeline.defs.today import definitions as today
 
 OWNERS = ["team:alliance-data"]
 # Each domain contributes its own definitions (defs/<domain>/definitions.py); build_defs merges them.
-DOMAINS = [ingest, indicators, identification, today, beyond_study, reports]
+DOMAINS = [ingest, indicators, identification, today, beyond_study, plans, reports]
 
 # resource -> field -> the environment variable an operator sets it with (unset: the field's default).
 ENVIRONMENT = {
     "storage": {"warehouse_dir": "ALLIANCE_WAREHOUSE_DIR", "reports_dir": "ALLIANCE_REPORTS_DIR",
                 "archive_dir": "ALLIANCE_ARCHIVE_DIR", "downloads_dir": "ALLIANCE_DOWNLOADS_DIR"},
     "edsight": {"directory": "ALLIANCE_EDSIGHT_DIR", "base_url": "ALLIANCE_EDSIGHT_URL"},
+    "plans": {"directory": "ALLIANCE_PLANS_DIR"},
     "alerts": {"webhook_url": "ALLIANCE_ALERT_WEBHOOK", "ui_url": "ALLIANCE_UI_URL"},
     "refresh_policy": {"cron": "ALLIANCE_REFRESH_CRON", "republish_check_seconds": "ALLIANCE_REPUBLISH_CHECK_SECONDS",
                        "latest_years": "ALLIANCE_REFRESH_LATEST_YEARS",
                        "release_date": "ALLIANCE_RELEASE_DATE"},
 }
-RESOURCE_TYPES = {"storage": Storage, "edsight": EdSightSource, "alerts": AlertSettings, "refresh_policy": RefreshPolicy}
+RESOURCE_TYPES = {"storage": Storage, "edsight": EdSightSource, "plans": PlanSheets, "alerts": AlertSettings, "refresh_policy": RefreshPolicy}
 
 
 def from_environment(name: str, **values) -> dict:
@@ -65,13 +67,15 @@ def from_environment(name: str, **values) -> dict:
     return config
 
 
-def build_resources(storage: Storage | None = None, edsight: EdSightSource | None = None, **overrides) -> dict:
+def build_resources(storage: Storage | None = None, edsight: EdSightSource | None = None,
+                    plans: PlanSheets | None = None, **overrides) -> dict:
     """Every resource, from the environment where not given. ``edsight`` and the IO manager share ``storage``."""
     storage = storage or Storage(**from_environment("storage"))
     resources = {
         "storage": storage,
         "io_manager": ParquetIOManager(storage=storage),
         "edsight": edsight or EdSightSource(storage=storage, **from_environment("edsight")),
+        "plans": plans or PlanSheets(**from_environment("plans")),
         "method": MethodSettings(),
         "identification_settings": IdentificationSettings(),
         "alerts": AlertSettings(**from_environment("alerts")),
@@ -82,11 +86,12 @@ def build_resources(storage: Storage | None = None, edsight: EdSightSource | Non
 
 
 def with_policies(domains: dg.Definitions) -> dg.Definitions:
-    """Every asset: its owners and tags (the domain, the stage of the method it belongs to)."""
+    """Every asset: its owners and tags (the domain, the stage of the method it belongs to); a domain's own jobs
+    and sensors (plan coding's) kept as they are."""
     return dg.Definitions(assets=dg.map_asset_specs(
         lambda spec: spec.merge_attributes(owners=OWNERS, tags={"domain": "education", "stage": spec.group_name or ""}),
         list(domains.assets),
-    ))
+    ), jobs=list(domains.jobs or []), sensors=list(domains.sensors or []))
 
 
 # Each run executes its steps in its own process, one after another: a subprocess per step spent about 5 s importing

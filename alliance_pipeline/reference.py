@@ -9,11 +9,11 @@ import pandas as pd
 from alliance_pipeline.paths import COHORT_REFERENCE
 
 
-def load_reference(path: str | Path) -> pd.DataFrame:
+def load_reference(path: str | Path, code_column: str = "district_code") -> pd.DataFrame:
     """A reference CSV as strings (codes keep their leading zeros; a blank cell is ""), with
     ``source_row`` (the line in the CSV) and ``source_file`` so every row traces back."""
     frame = pd.read_csv(path, dtype="string", keep_default_na=False)
-    frame["district_code"] = frame["district_code"].str.strip()
+    frame[code_column] = frame[code_column].str.strip()
     frame["source_row"] = pd.array(range(2, len(frame) + 2), dtype="Int64")
     frame["source_file"] = Path(path).name
     return frame

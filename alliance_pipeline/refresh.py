@@ -27,6 +27,8 @@ from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.operations.definitions import (
     CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, year_job_name,
 )
+from alliance_pipeline.defs.plans.assets import PLAN_YEARS
+from alliance_pipeline.defs.plans.definitions import PLAN_YEAR_JOB, apply_plan_year_changes, plan_year_changes
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 
 
@@ -76,6 +78,8 @@ def plan(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[tuple
         if not years:
             skipped.append(f"{family.asset_name}: no school years available")
         runs.extend((year_job_name(name), year) for year in years)
+    if PLAN_YEAR_JOB in jobs:  # the coded plans' years (methodology section 12)
+        runs.extend((PLAN_YEAR_JOB, year) for year in sort_years(instance.get_dynamic_partitions(PLAN_YEARS.name)))
     runs.append((CROSS_YEAR_JOB, None))
     return runs, skipped
 
@@ -130,6 +134,7 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
 
 
 PID_TAG = "alliance_pipeline/pid"
+PLAN_YEAR_TAG = "alliance_pipeline/plan_year"
 HOST_TAG = "alliance_pipeline/host"
 LOCK_NAME = ".alliance-refresh.lock"
 UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED)
@@ -216,16 +221,22 @@ def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Calla
     changes = register_years(instance, source)
     for name, found in changes.found.items():
         progress(f"  {FAMILIES[name].asset_name}: {', '.join(found) if found else 'no exports found'}")
-    for message in changes.messages():
+    plan_changes = plan_year_changes(instance, resolved(defs.resources["plans"]))
+    apply_plan_year_changes(instance, plan_changes)
+    progress(f"  raw_plan_codes: {', '.join(plan_changes.found) or 'no coding sheets found'}")
+    notices = [*changes.messages(), *plan_changes.messages()]
+    for message in notices:
         progress(f"  warning: {message}")
     runs, skipped = plan(defs, instance)
-    result = RefreshResult(notices=changes.messages(), skipped=skipped)
+    result = RefreshResult(notices=notices, skipped=skipped)
     for number, (job_name, year) in enumerate(runs, start=1):
         job = defs.resolve_job_def(job_name)
         label = f"{job_name} ({year or 'all years'})"
         progress(f"[{number}/{len(runs)}] {label} ...")
         tags = {TRIGGER_TAG: "refresh", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-        if year:
+        if year and job_name == PLAN_YEAR_JOB:
+            tags[PLAN_YEAR_TAG] = year
+        elif year:
             tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: year})
         started = time.monotonic()
         run = job.execute_in_process(

@@ -325,8 +325,8 @@ def all_problems(path: Path, problems: list[EdSightFormatError]) -> EdSightForma
     others = [f"row {p.row}" + (f", column {p.column!r}" if p.column else "") + f": {p.reason}"
               for p in problems[1:MAX_PROBLEMS]]
     more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
-    return EdSightFormatError(path, f"{first.reason}; {len(problems)} problems in all, also: " + "; ".join(others) + more,
-                              row=first.row, column=first.column)
+    return type(first)(path, f"{first.reason}; {len(problems)} problems in all, also: " + "; ".join(others) + more,
+                       row=first.row, column=first.column)
 
 
 def read_export(path: str | Path, expected_year: str | None = None) -> EdSightExport:

@@ -15,7 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from alliance_pipeline.methods.identified_districts import INDICATORS, Indicator
-from alliance_pipeline.reporting import beyond, summary, today
+from alliance_pipeline.reporting import beyond, plans, summary, today
 from alliance_pipeline.reporting.charts import bar_chart_svg, chart_figure, short_name
 from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section
 
@@ -358,6 +358,7 @@ def appendix_b_report(
     top_n: int,
     generated_at: datetime,
     run_id: str = "",
+    plans_sample: bool = False,
 ) -> Report:
     """The whole report from the stored tables.
 
@@ -392,6 +393,11 @@ def appendix_b_report(
     robustness = beyond.robustness_section(tables["identification_robustness"], tables["identification_margins"], top_n)
     equity = beyond.equity_section(tables["subgroup_gaps"], tables["subgroup_gap_summary"], tables["subgroup_gap_changes"])
     start, end = flat.get("change_start_year", ""), flat.get("change_end_year", "")
+    plan_section = plans.plans_section(
+        tables["plan_codes"], tables["plan_indicators"], tables["intercoder_reliability"],
+        tables["plan_indicators_compared"], set(tables["identified_districts"]["district_code"]), plans_sample,
+        str(tables["plan_codebook"]["codebook_version"].iloc[0]) if len(tables["plan_codebook"]) else "",
+    ) if "plan_indicators" in tables else None
     sections = [
         summary.summary_section(tables, cohort, missing, identified, study, flat),
         summary.caveats_section(tables, flat),
@@ -400,6 +406,7 @@ def appendix_b_report(
         years,
         robustness,
         equity,
+        *([plan_section] if plan_section else []),
         Section("excluded", "Districts left out of a table", "Excluded", tables=[excluded_table(appendix)]),
         Section("identification", audit.title, "CSDE identification", tables=[audit, opportunity]),
         Section("settings_and_sources", "Settings and data sources", "Sources",

@@ -74,12 +74,13 @@ def check_result(asset_key: dg.AssetKey, report: ValidationReport, source: str, 
     )
 
 
-def rejected(asset_key: dg.AssetKey, message: str, source: str, row: int | None, column: str | None) -> dg.AssetCheckResult:
-    """The expectations check as failed for an export that could not be read at all, so the Checks tab shows the
-    failure and its reason (not "not evaluated")."""
+def rejected(asset_key: dg.AssetKey, message: str, source: str, row: int | None, column: str | None,
+             what: str = "the export") -> dg.AssetCheckResult:
+    """The expectations check as failed for an input (``what``) that could not be read at all, so the Checks tab
+    shows the failure and its reason (not "not evaluated")."""
     return dg.AssetCheckResult(
         asset_key=asset_key, check_name=CHECK_NAME, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-        description=f"the export could not be read, so it was not validated or stored: {message}",
+        description=f"{what} could not be read, so it was not validated or stored: {message}",
         metadata={"source_file": dg.MetadataValue.path(source),  # text, not numbers: a line, not a series to plot
                   "row": dg.MetadataValue.text("" if row is None else str(row)),
                   "column": dg.MetadataValue.text(column or "")},

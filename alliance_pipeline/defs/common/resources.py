@@ -87,6 +87,24 @@ def _http_exports(url: str, download: Path, timeout: float, retries: int, budget
     return HttpExports(url, download, timeout=timeout, retries=retries, budget=budget)
 
 
+class PlanSheets(dg.ConfigurableResource):
+    """Coded plan sheets (methodology section 12): one folder of ``plan-coding__<district>__<plan year>__<coder>``
+    CSV or XLSX files (default: the bundled sample's, which are generated, not real coded plans)."""
+
+    directory: str = Field(default=str(paths.SAMPLE_PLANS_DIR), description="Folder of coding sheets, one file per "
+                           "district, plan year and coder (`alliance-pipeline plans template` writes blank ones).")
+
+    def folder(self) -> Path:
+        return _absolute(self.directory)
+
+    def is_sample(self) -> bool:
+        """Whether the sheets are the bundled sample's (the report says so: they are not real coded plans)."""
+        return self.folder() == _absolute(str(paths.SAMPLE_PLANS_DIR))
+
+    def describe(self) -> str:
+        return f"{self.folder()}" + (" (the bundled sample: generated, not real coded plans)" if self.is_sample() else "")
+
+
 class SuppressionScope(StrEnum):
     """Section 2: a withheld grade excludes the district in every subject, or only in that subject."""
 

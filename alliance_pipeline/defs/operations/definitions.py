@@ -52,7 +52,7 @@ def year_groups(assets: Sequence[dg.AssetsDefinition]) -> dict[str, list[dg.Asse
     family_of = {family.partitions_name: name for name, family in FAMILIES.items()}
     groups: dict[str, list[dg.AssetKey]] = {name: [] for name in FAMILIES}
     for asset in assets:
-        if asset.partitions_def is not None:
+        if asset.partitions_def is not None and asset.partitions_def.name in family_of:  # plan years: defs/plans
             groups[family_of[asset.partitions_def.name]].extend(sorted(asset.keys, key=lambda k: k.to_user_string()))
     return groups
 

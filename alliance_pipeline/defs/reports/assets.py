@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from alliance_pipeline.defs.common.checks import POOL
-from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings, Storage
+from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings, PlanSheets, Storage
 from alliance_pipeline.defs.operations.consistency import BUILT_FROM, yearly_state
 from alliance_pipeline.edsight.families import FAMILIES
 
@@ -86,7 +86,13 @@ def appendix_b_report(
     subgroup_gap_changes: pd.DataFrame,
     did_it_last: pd.DataFrame,
     data_coverage: pd.DataFrame,
+    plan_codebook: pd.DataFrame,
+    plan_codes: pd.DataFrame,
+    plan_indicators: pd.DataFrame,
+    plan_indicators_compared: pd.DataFrame,
+    intercoder_reliability: pd.DataFrame,
     raw_export_versions: pd.DataFrame,
+    plans: PlanSheets,
     method: MethodSettings,
     identification_settings: IdentificationSettings,
     storage: Storage,
@@ -120,16 +126,23 @@ def appendix_b_report(
         "subgroup_gap_changes": subgroup_gap_changes,
         "did_it_last": did_it_last,
         "data_coverage": data_coverage,
+        "plan_codebook": plan_codebook,
+        "plan_codes": plan_codes,
+        "plan_indicators": plan_indicators,
+        "plan_indicators_compared": plan_indicators_compared,
+        "intercoder_reliability": intercoder_reliability,
     }
     report = build_report(
         tables,
         alliance_cohort,
         export_sources(raw_export_versions,
-                       {"alliance_cohort": alliance_cohort, "study_identified_districts": study_identified_districts}),
+                       {"alliance_cohort": alliance_cohort, "study_identified_districts": study_identified_districts,
+                        "plan_codebook": plan_codebook}),
         settings_rows(method, identification_settings),
         method.top_n,
         generated_at=datetime.now(timezone.utc),
         run_id=context.run.run_id,
+        plans_sample=plans.is_sample(),
     )
     files = write_report(report, storage.reports())
     context.log.info(f"report written to {files.html} (latest: {files.latest})")
