@@ -55,8 +55,11 @@ def krippendorff_alpha(matrix: np.ndarray) -> float:
     agrees and does not vary."""
     import krippendorff
 
-    values = matrix[~np.isnan(matrix)]
-    if values.size and (values == values[0]).all():
+    pairable = matrix[:, (~np.isnan(matrix)).sum(axis=0) >= 2]  # a unit one coder listed pairs with nothing
+    values = pairable[~np.isnan(pairable)]
+    if not values.size:
+        return float("nan")
+    if (values == values[0]).all():
         return 1.0
     return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal"))
 

@@ -3,6 +3,7 @@ sheets, and the sensor that follows the plans folder (on by default, like the ex
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -17,7 +18,7 @@ TRIGGER_TAG = "alliance_pipeline/trigger"  # as the export jobs' runs (defs/oper
 RUN_LIMITS = {"dagster/max_runtime": "3600"}
 
 plan_year_job = dg.define_asset_job(
-    PLAN_YEAR_JOB, selection=dg.AssetSelection.assets(RAW), partitions_def=PLAN_YEARS, tags=RUN_LIMITS,
+    PLAN_YEAR_JOB, selection=dg.AssetSelection.assets(RAW), tags=RUN_LIMITS,
     description="Load one plan year's coding sheets (raw_plan_codes); the plan tables and the report follow with "
     "the cross-year tables.",
 )
@@ -48,15 +49,18 @@ def last_fingerprint(instance: dg.DagsterInstance, year: str) -> tuple[str | Non
 
 
 def plan_year_changes(instance: dg.DagsterInstance, plans: PlanSheets) -> PlanYearChanges:
-    """Compare the plan-year partitions and their last loads with the plans folder."""
+    """Compare the plan-year partitions and their last loads with the plans folder: a plan year is *changed* when
+    its sheets differ from those it was last loaded from, or its last run failed (a good sheet put back)."""
     found, strays = find_sheets(plans.folder())
     existing = set(instance.get_dynamic_partitions(PLAN_YEARS.name))
     changes = PlanYearChanges(found=found, strays=strays)
     changes.added = [year for year in found if year not in existing]
     changes.removed = sorted(year for year in existing if year not in found)
+    loaded = [year for year in found if year in existing]
+    status = (instance.get_status_by_partition(RAW, loaded, PLAN_YEARS) or {}) if loaded else {}
     for year, files in found.items():
         fingerprint = sheets_fingerprint(files)
-        if last_fingerprint(instance, year)[0] != fingerprint:
+        if last_fingerprint(instance, year)[0] != fingerprint or status.get(year) == dg.AssetPartitionStatus.FAILED:
             changes.changed[year] = fingerprint
     return changes
 
@@ -81,18 +85,26 @@ def coded_plan_sheets_sensor(context: dg.SensorEvaluationContext, plans: PlanShe
     changes = plan_year_changes(context.instance, plans)
     for message in changes.messages():
         context.log.warning(message)
+    requested = json.loads(context.cursor) if context.cursor else {}  # plan year -> fingerprint last requested
     requests = []
     for year, fingerprint in changes.changed.items():
+        if requested.get(year) == fingerprint:
+            continue  # requested already for these very sheets (a bad sheet is not retried until it changes)
         # The key names the last load too: sheets put back as they were (A -> B -> A) are still new to the warehouse.
         storage_id = last_fingerprint(context.instance, year)[1]
         requests.append(dg.RunRequest(run_key=f"plans:{year}:{fingerprint[:16]}:{storage_id}", partition_key=year,
                                       tags={TRIGGER_TAG: "coded_plan_sheets"}))
+        requested[year] = fingerprint
     partition_requests = ([PLAN_YEARS.build_add_request(changes.added)] if changes.added else []) + (
         [PLAN_YEARS.build_delete_request(changes.removed)] if changes.removed else [])
+    cursor = json.dumps({year: fp for year, fp in requested.items() if year in changes.found}, sort_keys=True)
     if not requests and not partition_requests:
-        return dg.SensorResult(skip_reason=dg.SkipReason(
-            "; ".join([f"every plan year's sheets are loaded ({len(changes.found)} plan years)", *changes.messages()])))
-    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests)
+        waiting = [f"raw_plan_codes {year}: its sheets were refused; waiting for them to change"
+                   for year in changes.changed]
+        return dg.SensorResult(cursor=cursor, skip_reason=dg.SkipReason("; ".join(
+            [f"every plan year's sheets are loaded or requested ({len(changes.found)} plan years)", *waiting,
+             *changes.messages()])))
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests, cursor=cursor)
 
 
 defs = dg.Definitions(
