@@ -14,9 +14,12 @@ import gzip
 import dagster as dg
 import pytest
 
+from alliance_pipeline import paths
 from alliance_pipeline.definitions import defs
+from alliance_pipeline.defs.operations.consistency import active_runs
 from alliance_pipeline.edsight.sources import LocalExports
 from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.plans.sheets import find_sheets
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev as start_dagster_dev, dismiss_welcome,
                                                 launch_partition, materialize_all, registered_years, run_seconds,
@@ -24,7 +27,7 @@ from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev as s
 
 pytestmark = pytest.mark.browser
 
-GROUPS = ("ingest", "indicators", "identification", "every_year", "robustness", "equity", "reports")
+GROUPS = ("ingest", "indicators", "identification", "every_year", "robustness", "equity", "plan_coding", "reports")
 YEAR = "2015-16"
 
 
@@ -44,6 +47,9 @@ def test_materialize_all_on_a_fresh_instance_loads_every_year_and_the_report(dag
     expected = {name: list(years) for name, years in
                 ((name, LocalExports(dagster_dev["source"]).discover(name)) for name in FAMILIES)}
     wait_until(lambda: registered_years(home) == expected, 240, "school_year_partitions registers the sample's years", poll=2)
+    # coded_plan_sheets_sensor registers the sample's plan years and loads them on its own; Materialize all follows
+    # once those runs are done (else the report could meet a plan year still loading and refuse to render).
+    wait_until(lambda: plan_years_loaded(home), 600, "coded_plan_sheets_sensor registers and loads the plan years", poll=3)
     with chromium_page(1600, 1000) as page:
         materialize_all(page, base)
         backfill = wait_until(lambda: backfill_done(home), 1800, "the Materialize all backfill ends")
@@ -67,6 +73,14 @@ def test_materialize_all_on_a_fresh_instance_loads_every_year_and_the_report(dag
         later = [r for r in instance.get_run_records(dg.RunsFilter(job_name="cross_year_tables"))
                  if r.create_timestamp.timestamp() > built_at]
         assert not later, "the report was built a second time from the same exports"
+
+
+def plan_years_loaded(home) -> bool:
+    found, _ = find_sheets(paths.SAMPLE_PLANS_DIR)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        years = set(instance.get_dynamic_partitions("plan_years"))
+        loaded = instance.get_materialized_partitions(dg.AssetKey("raw_plan_codes"))
+        return years == set(found) == loaded and not active_runs(instance)
 
 
 def test_asset_groups_and_a_partition_launched_from_the_ui(dagster_dev):

@@ -186,7 +186,8 @@ def test_jobs_schedules_and_sensors_are_named_for_their_purpose():
     jobs = {job.name for job in defs.jobs}
     assert {"single_year_sbac_district", "single_year_enrollment", "cross_year_tables", "report_only"} <= jobs
     assert {s.name for s in defs.sensors} == {"school_year_partitions", "new_school_year_sensor", "republished_export_sensor",
-                                              "cross_year_tables_sensor", "keep_tables_current", "alert_on_run_failure"}
+                                              "cross_year_tables_sensor", "keep_tables_current", "alert_on_run_failure",
+                                              "coded_plan_sheets_sensor"}
     assert all(job.tags.get("dagster/max_runtime") == "3600" for job in defs.jobs)
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():  # owners, tags and the concurrency pool on every asset

@@ -20,7 +20,7 @@ from alliance_pipeline.reporting.render import HTML_NAME, LATEST, fmt
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 
 SECTION_KEYS = [name.lower().replace("-", "").replace(" ", "_") for name in ORDER]
-SECTIONS = ["summary", "caveats", "identified", *SECTION_KEYS, "every_year", "robustness", "equity", "excluded",
+SECTIONS = ["summary", "caveats", "identified", *SECTION_KEYS, "every_year", "robustness", "equity", "plans", "excluded",
             "identification", "settings_and_sources"]
 BY_NAME = {indicator.name: indicator for indicator in INDICATORS}
 VALUE_COLUMNS = {
@@ -239,6 +239,14 @@ def test_sample_report_in_chromium_matches_the_parquet_assets(sample_run):
             if code in shown_yearly:
                 column = f"change_{subject.lower()}_{start}_{record['end_year']}".replace("-", "_")
                 assert _same(record["change"], shown_yearly[code][column], "float2"), (code, column)
+
+        # the plans section: each district's mean of its plans, read from plan_indicators
+        plans = sample_run.table("plan_indicators").groupby("district_code")[["continuation_share", "capacity_share"]].mean()
+        shown_plans = {row["district"]: row["cells"] for row in tables["plan_districts"]}
+        assert set(shown_plans) == set(plans.index) and len(shown_plans) == 30
+        for code, record in plans.iterrows():
+            for column in ("continuation_share", "capacity_share"):
+                assert _same(record[column], shown_plans[code][column], "percent"), (code, column)
 
         identified = sample_run.table("identified_districts")
         robustness = sample_run.table("identification_robustness")

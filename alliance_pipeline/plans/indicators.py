@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alliance_pipeline.edsight.families import previous_school_year
 from alliance_pipeline.plans.codebook import Codebook
 
 CONSENSUS = "consensus"
@@ -99,7 +100,7 @@ def plan_indicators(sheets: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         rows[f"substance_{code}"] = _contains(rows[SUBSTANCE], {code})
     # Continuation: is the intervention in the district's previous plan year (any coder's sheet)?
     ids = sheets.groupby(["district_code", "plan_year"])["intervention_id"].agg(set)
-    previous = {(district, year): ids.get((district, _previous_year(year))) for district, year in ids.index}
+    previous = {(district, year): ids.get((district, previous_school_year(year))) for district, year in ids.index}
     rows["continues"] = [np.nan if previous[(d, y)] is None else float(i in previous[(d, y)])
                          for d, y, i in rows[["district_code", "plan_year", "intervention_id"]].itertuples(index=False)]
     flags = ["equity", "capacity", "logic", "adult_and_student", "alignment", "continues",
@@ -125,11 +126,6 @@ def plan_indicators(sheets: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     for column in ("district_code", "district_name", "plan_year"):
         frame[column] = frame[column].astype("string")
     return frame
-
-
-def _previous_year(year: str) -> str:
-    start = int(year[:4]) - 1
-    return f"{start}-{(start + 1) % 100:02d}"
 
 
 def plan_indicators_compared(indicators: pd.DataFrame, identified: set[str], cohort: set[str]) -> pd.DataFrame:
