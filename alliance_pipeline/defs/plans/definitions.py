@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from alliance_pipeline.defs.common.resources import PlanSheets
+from alliance_pipeline.defs.operations.definitions import RUN_LIMITS, TRIGGER_TAG
 from alliance_pipeline.defs.plans import assets
 from alliance_pipeline.defs.plans.assets import PLAN_YEARS, RAW
 from alliance_pipeline.plans.sheets import find_sheets, sheets_fingerprint
 
 PLAN_YEAR_JOB = "single_plan_year"
-TRIGGER_TAG = "alliance_pipeline/trigger"  # as the export jobs' runs (defs/operations)
-RUN_LIMITS = {"dagster/max_runtime": "3600"}
 
 plan_year_job = dg.define_asset_job(
     PLAN_YEAR_JOB, selection=dg.AssetSelection.assets(RAW), tags=RUN_LIMITS,
@@ -32,7 +31,8 @@ class PlanYearChanges:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     strays: dict[str, str] = field(default_factory=dict)  # file -> why it is not read
-    changed: dict[str, str] = field(default_factory=dict)  # plan year -> fingerprint, where it differs from the loaded
+    # plan year -> (fingerprint, storage id of its last load), where the sheets differ from the loaded or it failed
+    changed: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def messages(self) -> list[str]:
         return [f"{name}: {why}" for name, why in self.strays.items()] + [
@@ -60,8 +60,9 @@ def plan_year_changes(instance: dg.DagsterInstance, plans: PlanSheets) -> PlanYe
     status = (instance.get_status_by_partition(RAW, loaded, PLAN_YEARS) or {}) if loaded else {}
     for year, files in found.items():
         fingerprint = sheets_fingerprint(files)
-        if last_fingerprint(instance, year)[0] != fingerprint or status.get(year) == dg.AssetPartitionStatus.FAILED:
-            changes.changed[year] = fingerprint
+        loaded, storage_id = last_fingerprint(instance, year)
+        if loaded != fingerprint or status.get(year) == dg.AssetPartitionStatus.FAILED:
+            changes.changed[year] = (fingerprint, storage_id)
     return changes
 
 
@@ -87,11 +88,10 @@ def coded_plan_sheets_sensor(context: dg.SensorEvaluationContext, plans: PlanShe
         context.log.warning(message)
     requested = json.loads(context.cursor) if context.cursor else {}  # plan year -> fingerprint last requested
     requests = []
-    for year, fingerprint in changes.changed.items():
+    for year, (fingerprint, storage_id) in changes.changed.items():
         if requested.get(year) == fingerprint:
             continue  # requested already for these very sheets (a bad sheet is not retried until it changes)
         # The key names the last load too: sheets put back as they were (A -> B -> A) are still new to the warehouse.
-        storage_id = last_fingerprint(context.instance, year)[1]
         requests.append(dg.RunRequest(run_key=f"plans:{year}:{fingerprint[:16]}:{storage_id}", partition_key=year,
                                       tags={TRIGGER_TAG: "coded_plan_sheets"}))
         requested[year] = fingerprint
