@@ -69,7 +69,8 @@ def test_chart_highlights_top_n_and_the_excluded_list_names_the_table():
     table = changes([("A", "Math", 5.0, 1, None), ("B", "Math", 2.0, 2, None), ("C", "Math", None, None, "why")])
     result = appendix_table(SBAC_MATH, table, cohort(["A", "B", "C"]), 1, {})
     [figure] = result.figures
-    assert figure.wide.startswith("data:image/svg+xml;base64,") and figure.narrow != figure.wide
+    assert figure.wide.startswith("data:image/svg+xml,%3Csvg ") and figure.narrow.startswith("data:image/svg+xml;base64,")
+    assert not set('"&<>#') & set(figure.wide)  # nothing HTML escapes, no fragment
     assert "DA 5.00; DB 2.00" in figure.alt  # the text alternative carries the values
     assert result.rows.loc[result.rows["district_code"] == "C", ["score_start", "n_end"]].isna().all(axis=None)
     excluded = excluded_table([result]).rows
@@ -137,7 +138,7 @@ def _report(run_id: str, minute: int):
         "district_code": ["A"], "district_name": ["DA School District"], "organization_type": ["local district"],
         "enrollment": pd.array([1500], dtype="Int64"), "enrollment_suppressed": [False],
         "accountability_index": pd.array([55.5], dtype="Float64"), "index_rank": pd.array([1], dtype="Int64"),
-        "step1_reason": ["kept"], "step2_reason": ["kept"], "step3_reason": ["rank 1"], "step3_selected": [True],
+        "step1_reason": ["kept"], "step1_kept": [True], "step2_reason": ["kept"], "step2_kept": [True], "step3_reason": ["rank 1"], "step3_selected": [True],
         "step4_reason": ["already selected"], "step4_added": [False], "designated": [True], "admitted_by": ["steps 1-3"],
         "designation_year": ["2017-18"], "index_year": ["2015-16"],
     })
@@ -181,3 +182,31 @@ def test_report_folder_is_written_whole_and_latest_moves_only_on_success(tmp_pat
     monkeypatch.undo()
     second = render.write_report(_report("run-three", 2), tmp_path)
     assert (tmp_path / "latest").resolve() == second.folder and first.folder.is_dir()
+
+
+@pytest.mark.parametrize("n", [3, 5, 8, 12])
+def test_year_labels_never_run_together_and_always_show_the_newest(n):
+    from alliance_pipeline.reporting.charts import year_labels
+
+    years = [f"{2014 + i}-{(15 + i) % 100:02d}" for i in range(n)]
+    for width in (3.0, 3.9, 7.0):
+        positions, labels = year_labels(years, width)
+        assert positions[-1] == n - 1 and len(labels) == len(positions)
+        assert max(len(label) for label in labels) * 0.075 * len(labels) <= width  # ~0.075 in per character at 9 pt
+    assert year_labels(years[:3], 7.0)[1] == years[:3]  # room enough: every year, written in full
+
+
+def test_minified_svg_draws_the_same_and_phone_titles_wrap():
+    from alliance_pipeline.reporting.charts import line_chart_svg, minify_svg, wrapped
+
+    svg = line_chart_svg(years=["2014-15", "2015-16"], series={"A": [1.0, 2.0]}, ylabel="y", title="t", width=3.0)
+    assert svg.startswith("<svg") and "<metadata" not in svg and "\n" not in svg and "font-family: 'DejaVu" not in svg.split("</style>")[1]
+    root = ET.fromstring(svg)  # still well-formed XML, text kept as text
+    assert "2014-15" in [t.strip() for t in root.itertext()]
+    assert minify_svg('<?xml version="1.0"?>\n<svg><g id="x"><path d="M 1.234567 2.5"/></g></svg>') == '<svg><g><path d="M 1.23 2.5"/></g></svg>'
+    assert all(len(line) <= 40 for line in wrapped("Identified districts, 2014-15 to 2015-16: share of variants", 3.9).splitlines())
+
+
+def test_css_string_cannot_end_the_style_block():
+    assert render.css_string('Math: White - Black') == '"Math: White - Black"'
+    assert render.css_string('a"</style>') == '"a\\22 \\3c /style\\3e "'

@@ -143,14 +143,15 @@ def identified_by_year(
 
 TREND_COLUMNS = [
     "school_year", "district_code", "district_name", "in_cohort", "subject", "score", "n_total", "state_mean",
-    "distance_to_state", "cohort_mean", "cohort_distance_to_state", "low_participation",
+    "distance_to_state", "cohort_mean", "cohort_distance_to_state", "low_participation", "partial_grades",
 ]
 
 
 def sbac_score_trends(
     scores_by_year: Mapping[str, pd.DataFrame], cohort_codes: Iterable[str], population: str = "all_scored"
 ) -> pd.DataFrame:
-    """Section 8's trend: each district's score against the statewide and cohort weighted means, per year.
+    """Section 8's trend: each district's score against the statewide and cohort weighted means, per year;
+    ``partial_grades`` marks a score built without a grade CSDE withheld (B1/B2 leave such a district out).
 
     The means are section 4.2's (``tscores.statewide_moments``), over the configured population,
     for all districts and for the cohort's districts. ``cohort_codes``: the cohort's codes, or a mapping
@@ -166,6 +167,8 @@ def sbac_score_trends(
         block = scores[["district_code", "district_name", "subject", "score", "n_total"]].copy()
         block["low_participation"] = scores["low_participation"].astype(bool).to_numpy() \
             if "low_participation" in scores else False
+        block["partial_grades"] = [len(g) > 0 for g in scores["suppressed_grades"]] \
+            if "suppressed_grades" in scores else False
         block.insert(0, "school_year", year)
         block["in_cohort"] = block["district_code"].isin(cohort)
         block = block.merge(state[["subject", "mean"]].rename(columns={"mean": "state_mean"}), on="subject", how="left")

@@ -146,9 +146,11 @@ def appendix_table(
             xlabel=layout.xlabel, title=f"{number}: {title}", reference=0.0 if indicator.value == "change" else None,
             digits=2 if indicator.value == "change" else 1,
         ))
-    result.notes.append(f"{layout.order} The top {top_n} (ties included) are drawn in dark blue. "
-                        f"{int(excluded.sum())} cohort district(s) could not be ranked; they are listed last with the "
-                        "reason, and their cells are left blank rather than showing partial values.")
+    n = int(excluded.sum())
+    result.notes.append(f"{layout.order} The top {top_n} (ties included) are drawn in dark blue. " + (
+        "Every cohort district could be ranked." if n == 0 else
+        f"{n} cohort {'district' if n == 1 else 'districts'} could not be ranked; {'it is' if n == 1 else 'they are'} "
+        "listed last with the reason, and the cells are left blank rather than showing partial values."))
     return result
 
 
@@ -156,13 +158,14 @@ def appendix_table(
 
 def study_robustness(robustness: pd.DataFrame, margins: pd.DataFrame) -> pd.DataFrame:
     """Per district, the study analysis's selection frequency and label (identification_robustness) and its
-    smallest margin in cohort standard deviations over the indicators that selected it (identification_margins)."""
+    largest margin in cohort standard deviations over the indicators that selected it (identification_margins): a
+    district needs only one indicator to be picked, so its firmest pick is the one that says how firmly it was."""
     study = robustness[robustness["is_study"]] if len(robustness) else robustness
     columns = ["district_code", "times_identified", "variants", "selection_frequency", "label"]
     frame = study[columns].copy() if len(study) else pd.DataFrame(columns=columns)
     chosen = margins[margins["is_study"] & margins["selected"].astype(bool)] if len(margins) else margins
-    closest = chosen.groupby("district_code")["margin_sd"].min() if len(chosen) else pd.Series(dtype=float)
-    frame["closest_margin_sd"] = [closest.get(code, pd.NA) for code in frame["district_code"]]
+    strongest = chosen.groupby("district_code")["margin_sd"].max() if len(chosen) else pd.Series(dtype=float)
+    frame["strongest_margin_sd"] = [strongest.get(code, pd.NA) for code in frame["district_code"]]
     return frame.set_index("district_code")
 
 
@@ -177,7 +180,7 @@ def identified_table(
         for names, ranks, values in zip(rows["indicators"], rows["ranks"], rows["values"])
     ] if len(rows) else []
     robust = study_robustness(robustness, margins)
-    for column in ("times_identified", "variants", "selection_frequency", "label", "closest_margin_sd"):
+    for column in ("times_identified", "variants", "selection_frequency", "label", "strongest_margin_sd"):
         rows[column] = [robust[column].get(code, pd.NA) if column in robust else pd.NA for code in rows["district_code"]]
     rows["selected_in"] = [
         f"{int(times)} of {int(total)}" if pd.notna(times) else None for times, total in zip(rows["times_identified"], rows["variants"])
@@ -185,16 +188,17 @@ def identified_table(
     rows["flag"] = ["fragile" if isinstance(label, str) and label == "fragile" else None for label in rows["label"]]
     missing = identified.attrs.get("unavailable_indicators") or {}
     table = ReportTable(
-        "identified_districts", "Identified districts (top performers)",
+        "identified_districts", "The most improved Alliance Districts",
         "Cohort districts in the top 3 of at least one indicator that could be computed, with how firmly each was "
         "picked: the share of 42 reasonable variations of the method (grades, suppression rule, top 2/3/4, ...) "
-        "that pick it too, and how far its closest indicator was from the cut-off.",
+        "that pick it too, and its largest margin over the cut-off among the indicators that picked it (in standard "
+        "deviations of that indicator over the cohort).",
         "identified_districts, identification_robustness, identification_margins",
         [Column("district_name", "District"), Column("district_code", "Code", "code"),
          Column("n_indicators", "Indicators", "int"), Column("best_rank", "Best rank", "rank"),
          Column("selected_by", "Selected by (rank, value)", "list"),
          Column("selected_in", "Picked in variants"), Column("selection_frequency", "Share of variants", "percent"),
-         Column("label", "Robustness"), Column("closest_margin_sd", "Closest margin (sd)", "float2")],
+         Column("label", "Robustness"), Column("strongest_margin_sd", "Largest margin (sd)", "float2")],
         rows,
     )
     fragile = rows[rows["flag"] == "fragile"]
@@ -224,12 +228,36 @@ def excluded_table(appendix: list[ReportTable]) -> ReportTable:
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["table", "district_code", "district_name", "reason"])
     return ReportTable(
         "excluded_districts", "Excluded cohort districts",
-        "Cohort districts left out of a table, with the reason recorded in the indicator asset (methodology section 2).",
+        "Cohort districts left out of a table, with the reason: a district is left out of a score table when CSDE "
+        "withheld a grade's results, so its average would cover only some grades.",
         "sbac_score_changes, growth_rankings, t_score_changes",
         [Column("table", "Table"), Column("district_name", "District"), Column("district_code", "Code", "code"),
          Column("reason", "Reason")],
         rows,
     )
+
+
+NEAR_MISSES = 3  # districts shown on each side of a cut in the audit's summary
+
+
+def audit_summary_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The audit rows the page shows: every designated district and, on each side of every cut, the districts
+    nearest it (step 2: the largest left out and the smallest kept under the enrollment floor; step 3: the
+    lowest-index districts left out), each with why it is shown. The CSV and the workbook keep every row."""
+    kept1 = rows[rows["step1_kept"].astype(bool)]
+    below = kept1[~kept1["step2_kept"].astype(bool)].sort_values("enrollment", ascending=False).head(NEAR_MISSES)
+    above = kept1[kept1["step2_kept"].astype(bool)].sort_values("enrollment").head(NEAR_MISSES)
+    considered = rows[rows["step2_kept"].astype(bool) & ~rows["step3_selected"].astype(bool)]
+    left_out = considered.sort_values("index_rank").head(NEAR_MISSES)
+    why = {code: "designated" for code in rows.loc[rows["designated"].astype(bool), "district_code"]}
+    for frame, text in ((left_out, "near miss, step 3: just above the lowest-index cut"),
+                        (below, "near miss, step 2: just under the enrollment floor"),
+                        (above, "near miss, step 2: just over the enrollment floor")):
+        for code in frame["district_code"]:
+            why.setdefault(code, text)
+    shown = rows[rows["district_code"].isin(why)].copy()
+    shown["shown_because"] = shown["district_code"].map(why)
+    return shown.reset_index(drop=True)
 
 
 def audit_table(identification: pd.DataFrame) -> ReportTable:
@@ -239,23 +267,30 @@ def audit_table(identification: pd.DataFrame) -> ReportTable:
     rows = rows.reset_index(drop=True)
     designation = _first(rows, "designation_year", "")
     index_year = _first(rows, "index_year", "")
+    page = audit_summary_rows(rows) if len(rows) else None
+    if page is not None:
+        rows["shown_because"] = rows["district_code"].map(dict(zip(page["district_code"], page["shown_because"])))
     table = ReportTable(
         "identification_audit", f"Identification audit: Alliance Districts for {designation}",
-        f"Every district and each CSDE step's decision, using the {index_year} Accountability Index and enrollment "
-        "(methodology section 6). Designated districts first, by index rank.",
+        f"CSDE's four steps applied to the {index_year} Accountability Index and enrollment: the designated "
+        f"districts and, on each side of every cut, the {NEAR_MISSES} districts nearest it. The workbook and the CSV "
+        f"hold every one of the {len(rows)} districts considered, with each step's decision.",
         "alliance_identification",
         [Column("district_name", "District"), Column("district_code", "Code", "code"),
+         Column("shown_because", "Shown because"),
          Column("organization_type", "Organization type"), Column("enrollment", "Enrollment", "int"),
          Column("accountability_index", "Accountability Index", "float2"), Column("index_rank", "Index rank", "rank"),
          Column("step1_reason", "Step 1: type"), Column("step2_reason", "Step 2: enrollment"),
          Column("step3_reason", "Step 3: lowest index"), Column("step4_reason", "Step 4: prior designation"),
          Column("admitted_by", "Designated by")],
-        rows,
+        rows, page_rows=page,
     )
     designated = rows[rows["designated"]]
+    kept1, kept2 = int(rows["step1_kept"].sum()), int(rows["step2_kept"].sum())
     table.notes = [
-        f"{len(designated)} designated: {int(rows['step3_selected'].sum())} by steps 1-3, "
-        f"{int(rows['step4_added'].sum())} added by step 4; {len(rows)} districts considered.",
+        f"{len(rows)} districts considered; step 1 (organization type) kept {kept1}; step 2 (enrollment) kept "
+        f"{kept2}; step 3 selected the {int(rows['step3_selected'].sum())} with the lowest index; step 4 added "
+        f"{int(rows['step4_added'].sum())} earlier Alliance Districts: {len(designated)} designated.",
     ]
     suppressed = rows[rows["enrollment_suppressed"]]
     if len(suppressed):
@@ -267,7 +302,8 @@ def opportunity_table(opportunity: pd.DataFrame) -> ReportTable:
     rows = opportunity.sort_values("opportunity_rank").reset_index(drop=True)
     table = ReportTable(
         "opportunity_districts", "Opportunity Districts",
-        f"The designated districts with the lowest {_first(rows, 'index_year', '')} Accountability Index.",
+        f"The designated districts with the lowest {_first(rows, 'index_year', '')} Accountability Index. "
+        + summary.OPPORTUNITY_CAVEAT,
         "opportunity_districts",
         [Column("opportunity_rank", "Rank", "rank"), Column("district_name", "District"),
          Column("district_code", "Code", "code"), Column("accountability_index", "Accountability Index", "float2"),
@@ -294,8 +330,8 @@ def yearly_table(yearly: pd.DataFrame, cohort: pd.DataFrame) -> ReportTable:
     """
     table = ReportTable(
         "sbac_yearly_changes", "Year over year: change in weighted SBAC scale score",
-        "The section 2 change for every pair of consecutive school years loaded; a new year's export adds "
-        "its pair here with no code change.",
+        "The change in weighted score (as in B1 and B2) for every pair of consecutive school years loaded; a newly "
+        "published year adds its pair here.",
         "sbac_yearly_changes",
         [Column("district_name", "District"), Column("district_code", "Code", "code")],
         cohort[["district_code", "district_name"]].iloc[0:0],
@@ -331,7 +367,8 @@ def sources_table(sources: list[dict]) -> ReportTable:
     rows = rows.sort_values(["asset", "school_year"]).reset_index(drop=True)
     return ReportTable(
         "data_sources", "Data sources",
-        "The exports (and the cohort reference table) behind every number above, as recorded in the raw Parquet assets.",
+        "The exports (and the cohort reference table) behind every number above, as recorded when each was loaded: "
+        "the file, its rows, and its SHA-256 fingerprint (which changes if a single byte of the file does).",
         "raw_* assets, alliance_cohort",
         [Column("asset", "Asset", "code"), Column("school_year", "School year"), Column("file", "File", "code"),
          Column("rows", "Rows", "int"), Column("sha256", "SHA-256", "code"), Column("title", "Report title")],
@@ -343,7 +380,7 @@ def settings_table(settings: list[tuple[str, str, str]]) -> ReportTable:
     rows = pd.DataFrame(settings, columns=["resource", "setting", "value"])
     return ReportTable(
         "settings", "Method settings",
-        "The settings the assets ran with (Dagster resources method and identification_settings).",
+        "The settings the method ran with (for engineers: the method and identification_settings resources).",
         "method and identification_settings resources",
         [Column("resource", "Resource", "code"), Column("setting", "Setting", "code"), Column("value", "Value")],
         rows,
@@ -384,10 +421,11 @@ def appendix_b_report(
     study = summary.study_comparison_table(tables["study_identified_districts"], tables["identified_districts"], missing)
     opportunity = opportunity_table(tables["opportunity_districts"])
     audit = audit_table(tables["alliance_identification"])
-    years = beyond.years_section(tables["identified_by_year"], tables["sbac_score_trends"],
-                                 yearly_table(tables["sbac_yearly_changes"], cohort))
-    if "did_it_last" in tables and len(tables["did_it_last"]):
-        years.tables.insert(0, today.did_it_last_table(tables["did_it_last"]))
+    years = beyond.years_section(tables["sbac_score_trends"], yearly_table(tables["sbac_yearly_changes"], cohort))
+    lasted = today.lasted_section(
+        tables.get("did_it_last", pd.DataFrame()), tables["identified_by_year"], tables["sbac_score_trends"],
+        set(tables["identified_districts"]["district_code"]),
+        summary.lasted_sentence(tables.get("did_it_last", pd.DataFrame()), tables["sbac_score_trends"]))
     if "data_coverage" in tables and len(tables["data_coverage"]):
         years.tables.append(today.coverage_table(tables["data_coverage"]))
     robustness = beyond.robustness_section(tables["identification_robustness"], tables["identification_margins"], top_n)
@@ -401,8 +439,10 @@ def appendix_b_report(
     sections = [
         summary.summary_section(tables, cohort, missing, identified, study, flat),
         summary.caveats_section(tables, flat),
+        summary.glossary_section(tables),
         Section("identified", "Which Alliance Districts improved most?", "Identified", tables=[identified]),
         *[Section(table.key, table.title, table.title.partition(". ")[0], tables=[table]) for table in appendix],
+        lasted,
         years,
         robustness,
         equity,

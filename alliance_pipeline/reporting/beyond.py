@@ -35,7 +35,7 @@ def _unavailable(key: str, title: str, source: str, why: str, plain: str) -> Rep
     return ReportTable(key, title, "", source, [], pd.DataFrame(), unavailable=why, unavailable_plain=plain)
 
 
-def _said_missing(section: Section, frame: pd.DataFrame, key: str, title: str, plain: str) -> bool:
+def said_missing(section: Section, frame: pd.DataFrame, key: str, title: str, plain: str) -> bool:
     """When the stored table ``key`` has no rows, add a table saying so (in plain words and the pipeline's own)."""
     if not frame.empty:
         return False
@@ -63,8 +63,10 @@ def identified_by_year_table(by_year: pd.DataFrame) -> ReportTable:
     )
     for end, block in rows.groupby("end_year", sort=True):
         built, missing = list(block["built_from"].iloc[0]), list(block["not_available"].iloc[0])
-        table.notes.append(f"{end}: built from {', '.join(built)}"
-                           + (f"; not computed: {'; '.join(missing)}." if missing else "."))
+        names = [entry.partition(": ")[0] for entry in missing]
+        table.notes.append(f"{end}: built from {len(built)} of the study's 6 indicators ({', '.join(built)})" + (
+            f"; not computed: {', '.join(names)} (the table 'Years with no data, and why' says which exports are "
+            "missing and why). Not comparable one for one with the study's list." if names else "."))
     return table
 
 
@@ -90,9 +92,28 @@ def trend_figures(trends: pd.DataFrame) -> list[Figure]:
     return figures
 
 
-def district_multiples(trends: pd.DataFrame) -> list[Figure]:
+def without_partial(trends: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The trend rows with a distance left blank where a grade's results were withheld (``partial_grades``): the
+    rule of B1 and B2, so a score over some grades only is never compared with full ones. Returns the rows and a
+    note naming what was left out ("" when nothing was)."""
+    if "partial_grades" not in trends or not trends["partial_grades"].astype(bool).any():
+        return trends, ""
+    partial = trends["partial_grades"].astype(bool)
+    rows = trends.copy()
+    rows["distance_to_state"] = rows["distance_to_state"].mask(partial)
+    left = trends[partial & trends["in_cohort"].astype(bool)]
+    named = [f"{short_name(name)} {', '.join(sorted(set(block['school_year'])))}"
+             for name, block in left.groupby("district_name", sort=True)]
+    note = ("Left blank, as in B1 and B2, where CSDE withheld a grade's results, so the district's average would "
+            "cover only some grades: " + "; ".join(named) + ".") if named else ""
+    return rows, note
+
+
+def district_multiples(trends: pd.DataFrame, identified: set[str] = frozenset()) -> list[Figure]:
     """One small chart per cohort district: its distance to the state average per year, Math and ELA, with the
-    cohort's distance dashed; every panel on the same vertical scale so they compare at a glance."""
+    cohort's distance dashed; every panel on the same vertical scale so they compare at a glance. The districts
+    in ``identified`` (codes) come first, framed and titled as identified."""
+    trends, _ = without_partial(trends)
     cohort = trends[trends["in_cohort"].astype(bool)]
     if cohort.empty:
         return []
@@ -102,7 +123,8 @@ def district_multiples(trends: pd.DataFrame) -> list[Figure]:
     pad = (high - low) * 0.08 or 1.0
     ylim = (low - pad, high + pad)
     figures = []
-    for (code, name), block in cohort.groupby(["district_code", "district_name"], sort=False):
+    order = sorted(cohort.groupby(["district_code", "district_name"], sort=False), key=lambda item: item[0][0] not in identified)
+    for (code, name), block in order:
         series, colours, styles, parts = {}, {}, {}, []
         for subject in SUBJECTS:
             rows = block[block["subject"] == subject].set_index("school_year")
@@ -112,16 +134,20 @@ def district_multiples(trends: pd.DataFrame) -> list[Figure]:
             colours[subject] = colours[f"cohort {subject}"] = SUBJECT_COLOURS[subject]
             styles[f"cohort {subject}"] = ":"
             parts.append(f"{subject} " + ", ".join(f"{y} {v:+.1f}" for y, v in zip(years, series[subject]) if v is not None))
-        svg = data_uri(line_chart_svg(years=years, series=series, ylabel="Points vs state", title=short_name(name),
+        marked = code in identified
+        title = short_name(name) + (" (identified)" if marked else "")
+        svg = data_uri(line_chart_svg(years=years, series=series, ylabel="Points vs state", title=title,
                                       colours=colours, styles=styles, width=3.0, height=2.1, ylim=ylim, legend=False,
-                                      reference=0.0))
+                                      reference=0.0, marked=marked, markers=False))
         figures.append(Figure(f"multiple_{code}", svg, svg,
-                              f"{name}: distance to the state average by year, {'; '.join(parts)}.", short_name(name)))
+                              f"{name}{', identified in the study years' if marked else ''}: distance to the state "
+                              f"average by year, {'; '.join(parts)}.", title))
     return figures
 
 
 def distance_table(trends: pd.DataFrame) -> ReportTable:
     """Each cohort district's distance to the state average, per subject and year (sbac_score_trends)."""
+    trends, partial = without_partial(trends)
     cohort = trends[trends["in_cohort"].astype(bool)]
     years = sorted(trends["school_year"].unique())
     rows = cohort[["district_code", "district_name"]].drop_duplicates().sort_values("district_name").reset_index(drop=True)
@@ -141,24 +167,22 @@ def distance_table(trends: pd.DataFrame) -> ReportTable:
     )
     table.notes.append("The cohort as a whole: " + "; ".join(
         f"{subject} {year} {means[(subject, year)]:+.1f}" for subject in SUBJECTS for year in years if (subject, year) in means.index))
+    if partial:
+        table.notes.append(partial)
     return table
 
 
-def years_section(by_year: pd.DataFrame, trends: pd.DataFrame, yearly: ReportTable) -> Section:
+def years_section(trends: pd.DataFrame, yearly: ReportTable) -> Section:
     years = sorted(trends["school_year"].unique()) if len(trends) else []
     section = Section(
         "every_year", "Every year, not only the study's", "Years",
         paragraphs=[
             "The study compared 2014-15 with 2015-16. The same rules are applied here to every school year in the "
-            f"exports ({', '.join(years) or 'none'}); a newly published year appears here without any code change.",
+            f"exports ({', '.join(years) or 'none'}); a newly published year appears here as soon as it is loaded.",
         ],
     )
-    if not _said_missing(section, by_year, "identified_by_year", "Identified districts, year by year",
-                         "No year had the indicators needed to identify districts."):
-        section.tables.append(identified_by_year_table(by_year))
     if len(trends):
         section.figures = trend_figures(trends)
-        section.multiples = district_multiples(trends)
         section.tables.append(distance_table(trends))
     section.tables.append(yearly)
     return section
@@ -171,6 +195,8 @@ def robustness_table(robustness: pd.DataFrame) -> ReportTable:
     rows = robustness[robustness["identified_default"].astype(bool) | (robustness["times_identified"] > 0)].copy()
     rows = rows.sort_values(["is_study", "end_year", "identified_default", "selection_frequency", "district_name"],
                             ascending=[False, True, False, False, True]).reset_index(drop=True)
+    rows["years"] = [f"{start} to {end}" + (" (the study's years)" if study else "")
+                     for start, end, study in zip(rows["change_start_year"], rows["end_year"], rows["is_study"].astype(bool))]
     rows["default"] = ["yes" if flag else "no" for flag in rows["identified_default"].astype(bool)]
     rows["selected_in"] = [f"{int(t)} of {int(v)}" for t, v in zip(rows["times_identified"], rows["variants"])]
     rows["shown_label"] = [label if flag else "not identified" for label, flag in zip(rows["label"], rows["identified_default"].astype(bool))]
@@ -179,16 +205,23 @@ def robustness_table(robustness: pd.DataFrame) -> ReportTable:
         "identification_robustness", "How often each district is picked across 42 variants of the method",
         "Variants: grades 3-8, 3-5 or 6-8; leaving a district out for a withheld grade in any subject or only in "
         "that subject; state averages over all scored students or only published grades; top 2, 3 or 4; and the "
-        "default grades minus one grade at a time. Robust: picked in at least 80% of them; fragile: fewer than half.",
+        "default grades minus one grade at a time. Robust: picked in at least 80% of them; fragile: fewer than half. "
+        "Shown here: the districts the study's method identifies and any other picked in at least a quarter of the "
+        "variants; the workbook and the CSV list every district any variant picked.",
         "identification_robustness",
-        [Column("analysis", "Analysis"), Column("district_name", "District"), Column("district_code", "Code", "code"),
+        [Column("years", "Change years"), Column("district_name", "District"), Column("district_code", "Code", "code"),
          Column("default", "Identified by the study's method"), Column("selected_in", "Picked in variants"),
          Column("selection_frequency", "Share", "percent"), Column("shown_label", "Robustness")],
-        rows,
+        rows, page_rows=rows[rows["identified_default"].astype(bool) | (rows["selection_frequency"] >= 0.25)].reset_index(drop=True),
     )
 
 
-def margins_table(margins: pd.DataFrame, top_n: int) -> ReportTable:
+def _study_years(robustness: pd.DataFrame) -> str:
+    study = robustness[robustness["is_study"].astype(bool)]
+    return f"{study['change_start_year'].iloc[0]} to {study['end_year'].iloc[0]}" if len(study) else "the study's years"
+
+
+def margins_table(margins: pd.DataFrame, top_n: int, years: str) -> ReportTable:
     """For the study's pair: per indicator, the selected districts and the best one left out, with the distance to
     the cut-off in the indicator's units and in cohort standard deviations."""
     study = margins[margins["is_study"].astype(bool)].copy()
@@ -199,7 +232,7 @@ def margins_table(margins: pd.DataFrame, top_n: int) -> ReportTable:
     rows["role"] = ["selected" if flag else "first left out" for flag in rows["selected"].astype(bool)]
     rows["flag"] = ["close" if pd.notna(sd) and sd < 0.1 else None for sd in rows["margin_sd"]]
     table = ReportTable(
-        "identification_margins", "How close each selection was (study years)",
+        "identification_margins", f"How close each selection was, {years}",
         f"For each indicator, the districts in the top {top_n} and the best district left out. Margin: for a "
         "selected district, how far it was above the best one left out; for the one left out, how far it was below "
         "the last selected. In the indicator's units and in standard deviations of the indicator over the cohort.",
@@ -211,29 +244,31 @@ def margins_table(margins: pd.DataFrame, top_n: int) -> ReportTable:
     )
     close = rows[rows["flag"] == "close"]
     if len(close):
-        table.notes.append("Margins under 0.1 standard deviations (shaded) are within ordinary year-to-year noise: "
+        table.notes.append("Margins under 0.1 standard deviations (shaded) are thin: a slightly different rule or "
+                           "a few students' scores could change the pick: "
                            + ", ".join(f"{short_name(n)} ({i})" for n, i in zip(close["district_name"], close["indicator"])) + ".")
     return table
 
 
 def robustness_section(robustness: pd.DataFrame, margins: pd.DataFrame, top_n: int) -> Section:
     section = Section("robustness", "How firm is the list of identified districts?", "Robustness", paragraphs=[ROBUSTNESS])
-    if _said_missing(section, robustness, "identification_robustness", "Robustness",
+    if said_missing(section, robustness, "identification_robustness", "Robustness",
                      "No identified districts could be recomputed from the exports this run read."):
         return section
+    years = _study_years(robustness)
     study = robustness[robustness["is_study"].astype(bool) & robustness["identified_default"].astype(bool)]
     study = study.sort_values(["selection_frequency", "district_name"], ascending=[False, True])
     if len(study):
         labels = [short_name(n) for n in study["district_name"]]
         shares = [float(v) * 100 for v in study["selection_frequency"]]
         section.figures.append(chart_figure(
-            bar_chart_svg, "robustness_study", "Bar chart, share of the 42 variants that pick each identified district (study years): "
+            bar_chart_svg, "robustness_study", f"Bar chart, share of the 42 variants that pick each identified district ({years}): "
             + "; ".join(f"{label} {share:.0f}%" for label, share in zip(labels, shares)) + ".",
             labels=labels, values=shares, highlighted=[label != "fragile" for label in study["label"]],
-            xlabel="Share of variants that pick the district (%)", title="Identified districts: share of variants (study years)",
+            xlabel="Share of variants that pick the district (%)", title=f"Identified districts, {years}: share of variants",
             reference=80.0, digits=0,
         ))
-    section.tables += [robustness_table(robustness), margins_table(margins, top_n)]
+    section.tables += [robustness_table(robustness), margins_table(margins, top_n, years)]
     return section
 
 
@@ -338,19 +373,20 @@ def gap_changes_table(changes: pd.DataFrame) -> ReportTable:
     return ReportTable(
         "subgroup_gap_changes", "Change in each gap between consecutive years",
         "Gap in the later year minus the gap in the earlier one, in percentage points: negative means the gap "
-        "narrowed. Statewide, cohort and other districts first, then each Alliance District.",
+        "narrowed. Shown here statewide, for the cohort and for the other districts; the workbook and the CSV add "
+        "each Alliance District's.",
         "subgroup_gap_changes",
         [Column("scope_label", "Scope or district"), Column("district_code", "Code", "code"), Column("subject", "Subject"),
          Column("gap", "Gap"), Column("years", "Years"), Column("gap_start", "Gap before", "float1"),
          Column("gap_end", "Gap after", "float1"), Column("change", "Change", "float1"),
          Column("reason", "Not computed because")],
-        rows,
+        rows, page_rows=rows[rows["scope"] != "district"].reset_index(drop=True),
     )
 
 
 def equity_section(gaps: pd.DataFrame, summary: pd.DataFrame, changes: pd.DataFrame) -> Section:
     section = Section("equity", "Equity: gaps between groups of students", "Equity", paragraphs=[EQUITY])
-    if _said_missing(section, summary, "subgroup_gap_summary", "Achievement gaps",
+    if said_missing(section, summary, "subgroup_gap_summary", "Achievement gaps",
                      "No subgroup exports were among the files this run read."):
         return section
     section.figures = gap_figures(summary)

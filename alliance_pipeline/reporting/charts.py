@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import base64
 import io
+import re
+import textwrap
+import urllib.parse
 from dataclasses import dataclass
 
 import matplotlib
@@ -44,11 +47,54 @@ def short_name(district_name: str) -> str:
     return district_name
 
 
+_FONT = re.compile(r"font-family: [^;\"]+;? ?")
+_DECIMALS = re.compile(r"(\d\.\d{2})\d+")
+_GROUP_ID = re.compile(r'<g id="[^"]*">')
+_ROTATE0 = re.compile(r' transform="rotate\(-?0 [^)]*\)"')
+
+
+def minify_svg(svg: str) -> str:
+    """matplotlib's SVG without what a browser does not need: the XML prolog, DOCTYPE and metadata, the font list
+    repeated on every text (set once in the stylesheet), coordinates past 2 decimals (1/100 pt), no-op rotations
+    and the indentation. The drawing is unchanged at any zoom a reader uses."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = _FONT.sub("", svg)
+    svg = svg.replace("*{stroke-linejoin: round; stroke-linecap: butt}",
+                      "*{stroke-linejoin: round; stroke-linecap: butt}text{font-family: 'DejaVu Sans', "
+                      "'Bitstream Vera Sans', Verdana, Arial, Helvetica, sans-serif}")
+    svg = _GROUP_ID.sub("<g>", svg)  # group ids are never referenced (clip paths and markers keep theirs)
+    svg = _DECIMALS.sub(r"\1", svg)
+    svg = _ROTATE0.sub("", svg)
+    svg = re.sub(r"\s*\n\s*", " ", svg)
+    return re.sub(r">\s+<", "><", svg).replace(' style=""', "")
+
+
 def _svg(figure) -> str:
     figure.tight_layout()
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue()
+    return minify_svg(buffer.getvalue())
+
+
+def wrapped(title: str, width: float, size: float = 10, margin: float = 0.7) -> str:
+    """``title`` broken into lines that fit a chart ``width`` inches wide at ``size`` points, less the ``margin``
+    the axis labels take on the left (a title starts at the axes), at about 0.6 em per character, so a phone
+    rendering never cuts it."""
+    return textwrap.fill(title, max(16, int((width - margin) * 72 / (size * 0.6))))
+
+
+def year_labels(years: list[str], width: float) -> tuple[list[int], list[str]]:
+    """Tick positions and labels for school years on an axis ``width`` inches wide: every year while they fit,
+    else every k-th (the newest always labelled), written '15-16' when space is short, so 3 to 12 school years
+    never run together."""
+    fits = max(2, int(width / 0.62))  # '2014-15' at 9 pt is about 0.55 in
+    short = len(years) > fits
+    labels = [f"{y[2:4]}-{y[5:7]}" if short and len(y) == 7 else y for y in years]
+    fits = max(2, int(width / 0.4)) if short else fits
+    step = max(1, -(-len(years) // fits))
+    positions = [i for i in range(len(years)) if (len(years) - 1 - i) % step == 0]
+    return positions, [labels[i] for i in positions]
 
 
 def _padded_range(values: list[float], share: float = 0.12) -> tuple[float, float]:
@@ -93,7 +139,7 @@ def bar_chart_svg(
                 axes.set_xlim(low, high)
             axes.set_yticks(positions, labels)
             axes.set_xlabel(xlabel)
-            axes.set_title(title, loc="left", fontsize=10, wrap=True)
+            axes.set_title(wrapped(title, width, margin=1.5), loc="left", fontsize=10)
             if reference is not None:
                 axes.axvline(reference, color="#555555", linewidth=0.8, linestyle="--")
             axes.spines[["top", "right"]].set_visible(False)
@@ -107,10 +153,12 @@ def line_chart_svg(
     years: list[str], series: dict[str, list[float | None]], ylabel: str, title: str,
     colours: dict[str, str] | None = None, width: float = WIDE, height: float = 3.0,
     ylim: tuple[float, float] | None = None, styles: dict[str, str] | None = None, legend: bool = True,
-    reference: float | None = None,
+    reference: float | None = None, marked: bool = False, markers: bool = True,
 ) -> str:
     """Lines over school years (one per series; a missing year leaves a gap), values labelled at the ends;
-    ``reference`` draws a solid grey horizontal line (e.g. the state average as 0)."""
+    ``reference`` draws a solid grey horizontal line (e.g. the state average as 0); ``marked`` frames the chart and
+    bolds its title (an identified district among small multiples); without ``markers`` only a point with no
+    neighbour to draw a line to is marked."""
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": title, "font.size": 9, "text.parse_math": False}):
         figure, axes = plt.subplots(figsize=(width, height))
         try:
@@ -119,19 +167,27 @@ def line_chart_svg(
                 axes.axhline(reference, color=STATE, linewidth=1.0)
             for name, values in series.items():
                 points = [float("nan") if v is None else float(v) for v in values]
-                axes.plot(x, points, marker="o", markersize=3, label=name, linewidth=1.6,
-                          color=(colours or {}).get(name), linestyle=(styles or {}).get(name, "-"))
+                style = (styles or {}).get(name, "-")
+                known_at = [v == v for v in points]
+                isolated = [i for i in x if known_at[i] and not (i > 0 and known_at[i - 1])
+                            and not (i + 1 < len(x) and known_at[i + 1])]  # a year a line cannot show
+                every = x if markers and style == "-" else isolated
+                axes.plot(x, points, marker="o" if every else None, markevery=every or None, markersize=3,
+                          label=name, linewidth=1.6, color=(colours or {}).get(name), linestyle=style)
                 known = [(i, v) for i, v in zip(x, points) if v == v]
                 if known and legend:
                     axes.annotate(f"{known[-1][1]:.1f}", known[-1], xytext=(4, 0), textcoords="offset points",
                                   va="center", fontsize=8, color=(colours or {}).get(name))
-            axes.set_xticks(x, years)
+            axes.set_xticks(*year_labels(years, width))
             axes.set_xlim(-0.3, len(years) - 1 + (0.6 if legend else 0.3))
             if ylim:
                 axes.set_ylim(*ylim)
             axes.set_ylabel(ylabel)
-            axes.set_title(title, loc="left", fontsize=10)
+            axes.set_title(wrapped(title, width), loc="left", fontsize=10, fontweight="bold" if marked else "normal")
             axes.spines[["top", "right"]].set_visible(False)
+            if marked:
+                figure.patch.set_edgecolor(HIGHLIGHT)
+                figure.patch.set_linewidth(2.5)
             axes.grid(axis="y", color="#e5e5e5", linewidth=0.6)
             if legend:
                 axes.legend(fontsize=8, frameon=False, loc="best")
@@ -143,9 +199,18 @@ def line_chart_svg(
 def chart_figure(draw, key: str, alt: str, caption: str = "", **chart) -> Figure:
     """A chart as a ``Figure``: ``draw`` (``bar_chart_svg`` or ``line_chart_svg``) rendered wide and narrow from the
     same values."""
-    return Figure(key, data_uri(draw(**chart, width=WIDE)), data_uri(draw(**chart, width=NARROW)), alt, caption)
+    return Figure(key, data_uri(draw(**chart, width=WIDE)), data_uri(draw(**chart, width=NARROW), srcset=True), alt,
+                  caption)
 
 
-def data_uri(svg: str) -> str:
-    """The SVG as a data: URI, so the page stays one file and each chart keeps its own ids."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+# Left as they are in a data: URL inside a double-quoted src attribute; everything else is percent-encoded.
+_URL_SAFE = " /=:;,'().-_!*?@$+[]{}"
+
+
+def data_uri(svg: str, srcset: bool = False) -> str:
+    """The SVG as a data: URI, so the page stays one file and each chart keeps its own ids: percent-encoded text
+    for an ``<img src>`` (about a seventh smaller than base64); base64 for a ``srcset``, where a space would end
+    the URL. Neither holds a character HTML would escape."""
+    if srcset:
+        return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return "data:image/svg+xml," + urllib.parse.quote(svg.replace('"', "'"), safe=_URL_SAFE)

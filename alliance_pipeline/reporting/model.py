@@ -32,18 +32,25 @@ class ReportTable:
     unavailable_plain: str | None = None  # the same in an analyst's words
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the rows the page shows when they are a summary of ``rows`` (the CSV and the workbook keep every row)
+    page_rows: pd.DataFrame | None = None
+
+    def shown(self, page: bool) -> pd.DataFrame:
+        return self.page_rows if page and self.page_rows is not None else self.rows
 
     def records(self) -> list[dict]:
-        return self.rows.to_dict(orient="records")
+        """The rows the page shows."""
+        return self.shown(True).to_dict(orient="records")
 
-    def csv_frame(self) -> pd.DataFrame:
-        """The table as written to CSV; a table that could not be computed says so in its one row, so its file
-        never reads as a table with no districts."""
+    def csv_frame(self, page: bool = False) -> pd.DataFrame:
+        """The table as written to CSV (every row; ``page``: the rows the page shows); a table that could not be
+        computed says so in its one row, so its file never reads as a table with no districts."""
         if self.unavailable:
             return pd.DataFrame({"not_computed": [self.unavailable_plain or self.unavailable],
                                  "pipeline_reason": [self.unavailable]})
-        names = [c.name for c in self.columns] + [c for c in ("status", "reason") if c in self.rows.columns]
-        frame = self.rows[[n for n in dict.fromkeys(names) if n in self.rows.columns]].copy()
+        rows = self.shown(page)
+        names = [c.name for c in self.columns] + [c for c in ("status", "reason") if c in rows.columns]
+        frame = rows[[n for n in dict.fromkeys(names) if n in rows.columns]].copy()
         for column in frame.columns:
             if frame[column].dtype == object:
                 frame[column] = frame[column].map(lambda v: "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)

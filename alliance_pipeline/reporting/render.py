@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+import markupsafe
 import pandas as pd
 
 from alliance_pipeline.atomic import remove_leftovers
@@ -108,14 +109,22 @@ def raw(value) -> str:
     return str(value)
 
 
+def css_string(value) -> markupsafe.Markup:
+    """``value`` as a quoted CSS string for a <style> block: quotes, backslashes, and anything that could end the
+    block or a rule, written as CSS escapes."""
+    text = "".join(ch if ch.isalnum() or ch in " -_:.,()%/'+" else f"\\{ord(ch):x} " for ch in str(value))
+    return markupsafe.Markup(f'"{text}"')
+
+
 for _env in (_ENV, _MD_ENV):
     _env.filters["fmt"] = fmt
     _env.filters["raw"] = raw
+    _env.filters["css_string"] = css_string
 
 
 def markdown_table(table, rows: int | None = None) -> str:
-    """A report table as Markdown, cells formatted as on the page (first ``rows`` rows if given)."""
-    frame = table.csv_frame()
+    """A report table as Markdown, the rows and cells as on the page (first ``rows`` rows if given)."""
+    frame = table.csv_frame(page=True)
     if rows is not None:
         frame = frame.head(rows)
     if frame.empty:

@@ -58,8 +58,10 @@ def study_comparison_table(
         why = None
         if code in in_study.index and code not in here.index:
             if family in missing:
-                why = (f"The study selected it through the {family} indicators, which could not be computed here: "
-                       f"{missing[family][0].unavailable_plain} This run can neither confirm nor rule out that finding.")
+                why = (f"Not in the top 3 on any indicator computed here, so the study most likely selected it through "
+                       f"the {family} indicators (an inference: the study's tables are not among the exports), which "
+                       f"could not be computed here: {missing[family][0].unavailable_plain} This run can neither "
+                       "confirm nor rule out that finding.")
             else:
                 why = "Not in the top 3 on any indicator computed from the exports this run read."
         elif code not in in_study.index:
@@ -97,7 +99,76 @@ def _designation_sentence(identification: pd.DataFrame, opportunity: pd.DataFram
     return (f"Applying CSDE's four published steps to the {index_year} Accountability Index designates "
             f"{len(designated)} Alliance Districts for {year} ({int(identification['step3_selected'].sum())} with the "
             f"lowest index, {int(identification['step4_added'].sum())} kept because they were Alliance Districts before), "
-            f"and {len(opportunity)} Opportunity Districts, the lowest-index among them.")
+            f"and {len(opportunity)} Opportunity Districts, the lowest-index among them. The designations are "
+            "reconstructed from CSDE's published rule and the exports, not copied from CSDE's own lists, which "
+            "differ from them.")
+
+
+OPPORTUNITY_CAVEAT = (
+    "This list applies CSDE's published rule (the designated districts with the lowest Accountability Index) to the "
+    "exports; it is a reconstruction, not CSDE's own list, which is not among the exports and differs from it "
+    "(CSDE's designation also draws on information EdSight does not publish).")
+
+
+def _points(value: float) -> str:
+    return f"{value:+.1f}"
+
+
+def lasted_sentence(lasted: pd.DataFrame, trends: pd.DataFrame) -> str:
+    """Did the study's districts keep their gains? From ``did_it_last`` (the study's identifications) and the
+    cohort's distance to the state in ``sbac_score_trends``."""
+    study = lasted[lasted["identified_in"] == "study"].drop_duplicates(["district_code", "subject"]) if len(lasted) else lasted
+    if study.empty:
+        return ""
+    end, newest = str(study["identified_end_year"].iloc[0]), str(study["newest_year"].iloc[0])
+    if newest == end:
+        return (f"Did it last? That cannot be told yet: the exports hold no Smarter Balanced scores after {end}, the "
+                "study's last year.")
+    study = study.dropna(subset=["change_to_newest"])
+    outcome = {}
+    for (code, name), block in study.groupby(["district_code", "district_name"], sort=False):
+        gained = (block["change_to_newest"] >= 0).sum()
+        outcome[name] = "both" if gained == len(block) else "none" if gained == 0 else "one"
+    groups = {key: [name for name, value in outcome.items() if value == key] for key in ("both", "one", "none")}
+    parts = []
+    for key, words in (("both", "moved closer to the state average in both subjects"),
+                       ("one", "in one subject only"), ("none", "lost ground in both")):
+        if groups[key]:
+            parts.append(f"{len(groups[key])} {words} ({_names(groups[key])})")
+    best = study.sort_values("change_to_newest").iloc[-1]
+    worst = study.sort_values("change_to_newest").iloc[0]
+    text = (f"Did it last? From {end} to {newest}, the newest year with scores, of the {len(outcome)} districts "
+            f"identified in the study's years " + "; ".join(parts) + ". Distance to the state is a district's average "
+            f"scale score minus the state's, in scale-score points. The largest gain: {short_name(best['district_name'])} "
+            f"in {best['subject']}, from {_points(best['distance_at_identification'])} to "
+            f"{_points(best['distance_newest'])} points")
+    if worst["change_to_newest"] < 0:
+        text += (f"; the largest loss: {short_name(worst['district_name'])} in {worst['subject']}, from "
+                 f"{_points(worst['distance_at_identification'])} to {_points(worst['distance_newest'])}")
+    cohort = trends.drop_duplicates(["subject", "school_year"]).set_index(["subject", "school_year"])["cohort_distance_to_state"] \
+        if len(trends) else pd.Series(dtype=float)
+    moves = [f"from {_points(cohort[(s, end)])} to {_points(cohort[(s, newest)])} in {s}" for s in ("Math", "ELA")
+             if (s, end) in cohort.index and (s, newest) in cohort.index and pd.notna(cohort[(s, end)])]
+    if moves:
+        text += ". The Alliance cohort as a whole went " + " and ".join(moves)
+    return text + "."
+
+
+def _later_lists_sentence(by_year: pd.DataFrame, end: str) -> str:
+    """Which indicators the later years' lists (``identified_by_year``) were built from: they cannot be compared one
+    for one with the study's list when they were built from fewer."""
+    if by_year.empty or not end:
+        return ""
+    later = by_year[by_year["end_year"].map(lambda y: int(y[:4]) > int(end[:4]))].drop_duplicates("end_year")
+    if later.empty:
+        return ""
+    built: dict[tuple[str, ...], list[str]] = {}
+    for year, names in zip(later["end_year"], later["built_from"]):
+        built.setdefault(tuple(names), []).append(str(year))
+    parts = [f"{len(names)} of the study's 6 indicators ({', '.join(names)}) for {_names(years)}"
+             for names, years in built.items()]
+    return ("Later years' lists apply the same top-3 rule to the indicators each year has: " + "; ".join(parts)
+            + ". A list built from fewer indicators cannot be compared one for one with the study's list.")
 
 
 def _equity_sentence(summary: pd.DataFrame) -> str:
@@ -155,11 +226,16 @@ def summary_section(
             "are on the study's list.")
     for _, row in only_study.iterrows():
         family = row["study_family"]
-        text += (f" {short_name(row['district_name'])} is not identified here: the study selected it through the "
-                 f"{family} indicators, which could not be computed from these exports, so this run can neither confirm "
-                 "nor rule out that finding." if family in missing else
+        text += (f" {short_name(row['district_name'])} is not identified here. It was not in the top 3 on any "
+                 f"indicator computed here, so the study most likely selected it through the {family} indicators, "
+                 "which could not be computed from these exports; this run can neither confirm nor rule out that "
+                 "finding." if family in missing else
                  f" {short_name(row['district_name'])} is not identified here: {row['difference']}")
     paragraphs.append(text)
+    for sentence in (lasted_sentence(tables.get("did_it_last", pd.DataFrame()), trends),
+                     _later_lists_sentence(tables.get("identified_by_year", pd.DataFrame()), end)):
+        if sentence:
+            paragraphs.append(sentence)
     designation = _designation_sentence(tables["alliance_identification"], tables["opportunity_districts"])
     if designation:
         paragraphs.append(designation)
@@ -199,3 +275,45 @@ def caveats_section(tables: dict[str, pd.DataFrame], settings: dict[str, str]) -
     ]
     return Section("caveats", "Read with care", "Caveats", bullets=bullets,
                    links=[(text, url) for text, url in CITATIONS])
+
+
+def _spread(moments: pd.DataFrame) -> str:
+    """'44 to 51': the range of the statewide spread of district averages (statewide_moments' SBAC sd)."""
+    sbac = moments[moments["assessment"] == "SBAC"]["sd"].dropna() if len(moments) else pd.Series(dtype=float)
+    return f"{sbac.min():.0f} to {sbac.max():.0f}" if len(sbac) else ""
+
+
+def glossary_section(tables: dict[str, pd.DataFrame]) -> Section:
+    """Every term of the report, defined once, in plain words."""
+    spread = _spread(tables.get("statewide_moments", pd.DataFrame()))
+    terms = [
+        ("Alliance District", "one of the 30-odd lowest-performing districts CSDE designates for extra funding "
+         "and support (since 2012-13); 'the cohort' is the set designated from 2012-13 to 2016-17."),
+        ("Opportunity District", "one of the designated Alliance Districts with the lowest Accountability Index, "
+         "given further support."),
+        ("Accountability Index", "CSDE's 0-100 score of a district under its Next Generation Accountability "
+         "System, combining test results, growth, attendance, graduation and other indicators; CSDE designates "
+         "Alliance Districts from it."),
+        ("Smarter Balanced (SBAC)", "Connecticut's Math and ELA (English language arts) test for grades 3-8 since "
+         "2014-15; before it, the CMT."),
+        ("Scale score", "a student's SBAC result, roughly 2,100 to 2,800 points. As a yardstick: district averages "
+         f"spread around the state's with a standard deviation of about {spread} points." if spread else
+         "a student's SBAC result, roughly 2,100 to 2,800 points."),
+        ("Weighted score", "a district's average scale score over grades 3-8, each grade weighted by the students "
+         "it tested."),
+        ("Distance to the state", "a district's weighted score minus the state's, in scale-score points; negative "
+         "means below the state average."),
+        ("Growth rate", "from CSDE's growth model: the share of a district's students, matched from one year to "
+         "the next, who met their individual growth target."),
+        ("T-score", "a score put on a common scale (state mean 50, standard deviation 10) so that the CMT and SBAC "
+         "years can be compared."),
+        ("Withheld (suppressed)", "a result CSDE does not publish because too few students took the test (* in "
+         "EdSight); never read as zero."),
+        ("Robust / fragile", "picked by at least 80% / by fewer than half of 42 reasonable variations of the "
+         "method."),
+        ("Margin (sd)", "how far a district was from the top-3 cut-off, in standard deviations of the indicator "
+         "over the cohort."),
+        ("Gap (percentage points)", "the share of one group of students meeting the standard minus another's."),
+    ]
+    return Section("glossary", "Terms used in this report", "Terms",
+                   bullets=[f"{term}: {meaning}" for term, meaning in terms])

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # reporting/ (matplotlib, Jinja2) is imported when the report is built, not when the code location loads.
 
 GROUP = "reports"
-CODE_VERSION = "report-3"
+CODE_VERSION = "report-4"
 
 
 def export_sources(versions: pd.DataFrame, references: dict[str, pd.DataFrame]) -> list[dict]:
@@ -86,6 +86,7 @@ def appendix_b_report(
     subgroup_gap_changes: pd.DataFrame,
     did_it_last: pd.DataFrame,
     data_coverage: pd.DataFrame,
+    statewide_moments: pd.DataFrame,
     plan_codebook: pd.DataFrame,
     plan_codes: pd.DataFrame,
     plan_indicators: pd.DataFrame,
@@ -126,6 +127,7 @@ def appendix_b_report(
         "subgroup_gap_changes": subgroup_gap_changes,
         "did_it_last": did_it_last,
         "data_coverage": data_coverage,
+        "statewide_moments": statewide_moments,
         "plan_codebook": plan_codebook,
         "plan_codes": plan_codes,
         "plan_indicators": plan_indicators,
