@@ -20,8 +20,8 @@ from alliance_pipeline.reporting.render import HTML_NAME, LATEST, fmt
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 
 SECTION_KEYS = [name.lower().replace("-", "").replace(" ", "_") for name in ORDER]
-SECTIONS = ["summary", "caveats", "identified", *SECTION_KEYS, "every_year", "robustness", "equity", "plans", "excluded",
-            "identification", "settings_and_sources"]
+SECTIONS = ["summary", "caveats", "glossary", "identified", *SECTION_KEYS, "did_it_last", "every_year", "robustness",
+            "equity", "plans", "excluded", "identification", "settings_and_sources"]
 BY_NAME = {indicator.name: indicator for indicator in INDICATORS}
 VALUE_COLUMNS = {
     "sbac_score_changes": ["score_start", "score_end", "n_start", "n_end", "change"],
@@ -118,6 +118,27 @@ def check_rows(rows: list[dict], frame: pd.DataFrame, keys: dict[str, str], valu
     return checked
 
 
+def check_lasted(run: ReportRun, tables: dict[str, list[dict]]) -> int:
+    """The "Did it last?" table: every distance equals its did_it_last value."""
+    lasted = run.table("did_it_last").drop_duplicates(["district_code", "identified_end_year", "subject"])
+    lasted = lasted.set_index(["district_code", "subject", "identified_end_year"])
+    assert len(tables["did_it_last"]) == len(lasted)
+    checked = 0
+    for row in tables["did_it_last"]:
+        cells = row["cells"]
+        record = lasted.loc[(row["district"], cells["subject"]["text"], cells["identified"]["text"].split(", ")[1])]
+        for column in ("distance_at_identification", "distance_newest", "change_to_newest"):
+            assert _same(record[column], cells[column], "float1"), (row["district"], column)
+            checked += 1
+    return checked
+
+
+def main_text(page) -> str:
+    """What an analyst reads: the page's text without the technical details folded under <details>."""
+    return page.evaluate("""() => { const main = document.querySelector('main').cloneNode(true);
+        main.querySelectorAll('details').forEach(d => d.remove()); return main.innerText; }""")
+
+
 def check_beyond_tables(run: ReportRun, tables: dict[str, list[dict]]) -> int:
     """Years, robustness and equity tables: every number equals its Parquet value."""
     checked = 0
@@ -130,17 +151,22 @@ def check_beyond_tables(run: ReportRun, tables: dict[str, list[dict]]) -> int:
     for row in tables["distance_to_state"]:
         for (code, subject, year), record in cohort_trends.loc[[row["district"]]].iterrows():
             column = f"distance_{subject}_{year}".lower().replace("-", "_")
-            assert _same(record["distance_to_state"], row["cells"][column], "float1"), (code, column)
+            # a score over some grades only (a grade withheld) is left blank, as B1 and B2 leave the district out
+            expected = pd.NA if record["partial_grades"] else record["distance_to_state"]
+            assert _same(expected, row["cells"][column], "float1"), (code, column)
             checked += 1
     assert len(tables["distance_to_state"]) == trends.loc[trends["in_cohort"], "district_code"].nunique()
 
     robustness = run.table("identification_robustness")
-    shown_robustness = robustness[robustness["identified_default"] | (robustness["times_identified"] > 0)]
+    robustness = robustness.assign(years=[f"{a} to {b}" + (" (the study's years)" if s else "") for a, b, s in
+                                          zip(robustness["change_start_year"], robustness["end_year"], robustness["is_study"])])
+    # the page: the districts the default method picks and any other picked in at least a quarter of the variants
+    shown_robustness = robustness[robustness["identified_default"] | (robustness["selection_frequency"] >= 0.25)]
     checked += check_rows(tables["identification_robustness"], shown_robustness,
-                          {"analysis": "analysis", "district_code": "district_code"},
+                          {"years": "years", "district_code": "district_code"},
                           {"selection_frequency": ("selection_frequency", "percent")})
     for row in tables["identification_robustness"]:
-        record = robustness[(robustness["analysis"] == row["cells"]["analysis"]["text"])
+        record = robustness[(robustness["years"] == row["cells"]["years"]["text"])
                             & (robustness["district_code"] == row["district"])].iloc[0]
         assert row["cells"]["selected_in"]["text"] == f"{record['times_identified']} of {record['variants']}"
         label = row["cells"]["shown_label"]["text"]
@@ -262,12 +288,18 @@ def test_sample_report_in_chromium_matches_the_parquet_assets(sample_run):
         assert check_beyond_tables(sample_run, tables) > 200
         gap_changes = sample_run.table("subgroup_gap_changes")
         shown_changes = tables["subgroup_gap_changes"]
-        assert len(shown_changes) == int(((gap_changes["scope"] != "district") | gap_changes["in_cohort"]).sum())
+        assert len(shown_changes) == int((gap_changes["scope"] != "district").sum())  # districts: workbook and CSV
+
+        check_lasted(sample_run, tables)
 
         audit = sample_run.table("alliance_identification")
         shown = {row["district"]: row for row in tables["identification_audit"]}
-        assert set(shown) == set(audit["district_code"])
-        for _, record in audit.iterrows():
+        # the page: the designated districts and the near misses of each cut; the CSV: every district considered
+        assert set(audit.loc[audit["designated"], "district_code"]) <= set(shown) <= set(audit["district_code"])
+        assert len(shown) < len(audit) and {row["cells"]["shown_because"]["text"] for row in shown.values()} >= {"designated"}
+        trail = pd.read_csv(sample_run.html.parent / "tables" / "identification_audit.csv", dtype={"district_code": str})
+        assert sorted(trail["district_code"]) == sorted(audit["district_code"])
+        for _, record in audit[audit["district_code"].isin(shown)].iterrows():
             cells = shown[record["district_code"]]["cells"]
             for step in ("step1_reason", "step2_reason", "step3_reason", "step4_reason"):
                 assert cells[step]["text"] == record[step]
@@ -352,6 +384,9 @@ def test_real_exports_report_lists_the_cohort_in_parquet_rank_order(real_run):
                 continue
             check_appendix_table(real_run, key, indicator, tables[key])
         check_beyond_tables(real_run, tables)
+        distance = next(row for row in tables["distance_to_state"] if row["district"] == "1620011")["cells"]
+        assert distance["distance_math_2015_16"]["text"] == "—"  # Winchester: one rule in every table
+        assert "Winchester 2014-15, 2015-16" in page.inner_text("section#every_year")
         winchester = next(row for row in tables["sbac_yearly_changes"] if row["district"] == "1620011")["cells"]
         assert winchester["change_math_2014_15_2015_16"]["text"] == "—"
         assert winchester["exclusions"]["text"].startswith("2014-15 to 2015-16: suppressed")
@@ -362,7 +397,16 @@ def test_real_exports_report_lists_the_cohort_in_parquet_rank_order(real_run):
         # the study's eight beside this run's seven, and why New Britain is missing
         summary = page.inner_text("section#summary")
         assert "The study identified 8 districts; this run identifies 7, of which 7 are on the study's list." in summary
-        assert "New Britain is not identified here: the study selected it through the T-score change indicators" in summary
+        assert ("New Britain is not identified here. It was not in the top 3 on any indicator computed here, so the study "
+                "most likely selected it through the T-score change indicators") in summary
+        lasted = real_run.table("did_it_last")
+        assert f"Did it last? From 2015-16 to {lasted['newest_year'].iloc[0]}, the newest year with scores" in summary
+        assert "reconstruction, not CSDE's own list" in page.inner_text("#opportunity_districts ~ p.description")
+        glossary = page.inner_text("section#glossary")
+        for term in ("Accountability Index:", "Scale score:", "Distance to the state:", "T-score:", "Margin (sd):"):
+            assert term in glossary, term
+        for jargon in ("Parquet", "methodology section", "cohort district(s)", "raw_cmt_district"):
+            assert jargon not in main_text(page), jargon
         assert "Not computed: T-score change (Table B5 and Table B6)." in summary
         comparison = {row["district"]: row["cells"] for row in tables["study_comparison"]}
         study = real_run.table("study_identified_districts")
@@ -391,6 +435,7 @@ def test_real_exports_report_lists_the_cohort_in_parquet_rank_order(real_run):
         page.screenshot(path=screenshot_path("report-real-exports-1280.png"), full_page=True)
         check_layout(page, PHONE)
         page.screenshot(path=screenshot_path("report-real-exports-400px.png"), full_page=True)
+    assert real_run.html.stat().st_size < 1_000_000
     t_csv = pd.read_csv(real_run.html.parent / "tables" / "tscore_change_math.csv")
     assert list(t_csv.columns) == ["not_computed", "pipeline_reason"] and "CMT" in t_csv.iloc[0, 0]  # not a bare header
     audit = real_run.table("alliance_identification")
@@ -450,3 +495,34 @@ def test_a_hostile_name_is_text_in_the_workbook_and_inert_in_the_csv(tmp_path):
     markdown = files.markdown.read_text(encoding="utf-8")
     assert "<script>" not in markdown and "&lt;script&gt;" in markdown
     assert "<script>alert" not in files.html.read_text(encoding="utf-8")
+
+
+@pytest.mark.real_exports
+@pytest.mark.browser
+def test_the_report_of_every_real_year_answers_did_it_last(combined_refresh):
+    """The combined real folder (2007-08 to 2025-26): the Summary says whether the study's finding lasted, with the
+    numbers of did_it_last; the later lists say what they were built from; every number of the new section equals
+    its Parquet value; the page stays under 1 MB and fits 1280 and 400 px."""
+    run = ReportRun(combined_refresh)
+    assert run.html.stat().st_size < 1_000_000
+    lasted = run.table("did_it_last")
+    newest = lasted["newest_year"].iloc[0]
+    with chromium_page() as page:
+        page.goto(run.html.as_uri())
+        tables = read_page_tables(page)
+        assert check_lasted(run, tables) > 30
+        summary = page.inner_text("section#summary")
+        assert f"Did it last? From 2015-16 to {newest}, the newest year with scores" in summary
+        assert "The largest gain: Meriden in Math, from -50.1 to -28.0 points" in summary  # did_it_last, rounded
+        assert "Later years' lists apply the same top-3 rule to the indicators each year has" in summary
+        notes = page.inner_text("section#did_it_last")
+        assert "built from 2 of the study's 6 indicators" in notes and "Not comparable one for one" in notes
+        panels = page.eval_on_selector_all("section#did_it_last img[data-chart^=multiple_]", "imgs => imgs.map(i => i.alt)")
+        identified = set(run.table("identified_districts")["district_name"])
+        marked = [alt for alt in panels if "identified in the study years" in alt]
+        assert len(marked) == len(identified) and panels[:len(marked)] == marked  # identified first, and marked
+        check_layout(page, 1280)
+        page.locator("section#did_it_last").screenshot(path=screenshot_path("report-did-it-last-1280.png"))
+        check_layout(page, PHONE)
+        page.locator("section#did_it_last").screenshot(path=screenshot_path("report-did-it-last-400px.png"))
+        page.locator("section#summary").screenshot(path=screenshot_path("report-summary-every-year-400px.png"))

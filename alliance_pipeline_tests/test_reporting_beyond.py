@@ -131,7 +131,7 @@ def test_did_it_last_sentence_counts_districts_and_names_the_largest_gain_and_lo
     trends = pd.DataFrame({"subject": ["Math", "Math", "ELA", "ELA"], "school_year": ["2015-16", "2018-19"] * 2,
                            "cohort_distance_to_state": [-47.8, -45.8, -45.2, -41.9]})
     text = summary.lasted_sentence(lasted, trends)
-    assert text.startswith("Did it last? From 2015-16 to 2018-19, the newest year with scores, of the 3 districts")
+    assert text.startswith("Did it last? From 2015-16 to 2018-19, the newest year with scores, of the 3 districts identified in the study's years, ")
     assert "1 moved closer to the state average in both subjects (M)" in text
     assert "1 in one subject only (P)" in text and "1 lost ground in both (E)" in text
     assert "The largest gain: M in Math, from -50.1 to -28.0 points" in text  # +22.1, hand-computed

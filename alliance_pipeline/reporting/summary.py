@@ -138,7 +138,7 @@ def lasted_sentence(lasted: pd.DataFrame, trends: pd.DataFrame) -> str:
     best = study.sort_values("change_to_newest").iloc[-1]
     worst = study.sort_values("change_to_newest").iloc[0]
     text = (f"Did it last? From {end} to {newest}, the newest year with scores, of the {len(outcome)} districts "
-            f"identified in the study's years " + "; ".join(parts) + ". Distance to the state is a district's average "
+            f"identified in the study's years, " + "; ".join(parts) + ". Distance to the state is a district's average "
             f"scale score minus the state's, in scale-score points. The largest gain: {short_name(best['district_name'])} "
             f"in {best['subject']}, from {_points(best['distance_at_identification'])} to "
             f"{_points(best['distance_newest'])} points")
