@@ -60,7 +60,9 @@ def dagster_dev(root: Path, exports: Path = paths.SAMPLE_EDSIGHT_DIR):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_")}
     env.update(DAGSTER_HOME=str(home), ALLIANCE_WAREHOUSE_DIR=str(root / "warehouse"),
                ALLIANCE_REPORTS_DIR=str(root / "reports"), ALLIANCE_EDSIGHT_DIR=str(source),
-               ALLIANCE_ARCHIVE_DIR=str(root / "archive"))
+               ALLIANCE_ARCHIVE_DIR=str(root / "archive"),
+               # the republish check as an operator might tighten it (a resource setting; the default is 300 s)
+               ALLIANCE_REPUBLISH_CHECK_SECONDS="10")
     port = _free_port()
     log = root / "dagster-dev.log"
     with open(log, "w") as output:
@@ -71,7 +73,7 @@ def dagster_dev(root: Path, exports: Path = paths.SAMPLE_EDSIGHT_DIR):
     try:
         _wait_for(f"http://127.0.0.1:{port}/server_info", process, log)
         yield {"url": f"http://127.0.0.1:{port}", "home": home, "warehouse": root / "warehouse", "log": log,
-               "source": source, "reports": root / "reports"}
+               "source": source, "reports": root / "reports", "root": root}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -4,7 +4,8 @@ On a fresh instance, *Materialize all* loads every school year and builds the re
 (dagster-materialize-all-report.png); finds the asset groups and every asset name;
 launches one partition of a raw asset from its page and waits until the run shows
 success (dagster-asset-groups.png, dagster-run-success.png); a rejected export shows
-as a failed check (dagster-check-failed.png). Screenshots go to artifacts/screenshots/.
+as a failed check (dagster-check-failed.png); a republished export, then reverted, is rebuilt into the report
+each time by the daemon alone. Screenshots go to artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import pytest
 
 from alliance_pipeline import paths
 from alliance_pipeline.definitions import defs
-from alliance_pipeline.defs.operations.consistency import active_runs
+from alliance_pipeline.defs.common.io_manager import read_parquet
+from alliance_pipeline.defs.operations.consistency import active_runs, built_from
 from alliance_pipeline.edsight.sources import LocalExports
 from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.edsight import read_export
 from alliance_pipeline.plans.sheets import find_sheets
+from alliance_pipeline.sample_data import SEED, write_export
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev as start_dagster_dev, dismiss_welcome,
                                                 launch_partition, materialize_all, registered_years, run_seconds,
@@ -148,3 +152,34 @@ def test_a_rejected_export_shows_as_a_failed_check_in_the_ui(dagster_dev):
         [failure] = failures
         description = failure.dagster_event.step_failure_data.user_failure_data.description
         assert description.count(path.name) == 1 and "row 1" in description
+
+
+def _report_state(dev, family: str, asset: str, year: str) -> tuple[str | None, str | None]:
+    """(the SHA-256 prefix the latest report was built from, the one raw_export_versions marks latest) for a year."""
+    with dg.DagsterInstance.from_config(str(dev["home"])) as instance:
+        if active_runs(instance):
+            return None, None
+        report = (built_from(instance) or {}).get(f"{asset}[{year}]")
+    versions = read_parquet(dev["warehouse"] / "raw_export_versions.parquet")
+    latest = versions[(versions["family"] == family) & (versions["school_year"] == year) & versions["is_latest"]]
+    return report, (latest["sha256"].item()[:16] if len(latest) == 1 else None)
+
+
+def test_a_reverted_republish_rebuilds_the_report_through_the_daemon(dagster_dev):
+    """CSDE republishes a year (B), then the file is put back (A): with nothing launched by hand, the daemon's
+    republished_export_sensor reloads the year each time and cross_year_tables_sensor rebuilds the cross-year tables
+    and the report, even for A, a state built once before (its run key is not reused); the versions table and
+    the report's sources follow the warehouse."""
+    source = dagster_dev["source"]
+    original = next((source / "sbac-district").glob(f"*{YEAR}*"))
+    before = original.read_bytes()
+    try:
+        for revision in (1, 0):
+            sha = read_export(write_export(source, "sbac_district", YEAR, SEED, revision=revision)).sha256[:16]
+            wait_until(lambda: _report_state(dagster_dev, "sbac_district", "raw_sbac_district", YEAR) == (sha, sha),
+                       900, f"the daemon rebuilds the report from revision {revision} ({sha})", poll=5)
+        assert original.read_bytes() == before  # revision 0 is the sample's own file
+    finally:
+        original.write_bytes(before)
+    html = (dagster_dev["reports"] / "latest" / "appendix-b.html").read_text()
+    assert read_export(original).sha256 in html  # the report's sources cite the file it was built from
