@@ -61,8 +61,8 @@ def dagster_dev(root: Path, exports: Path = paths.SAMPLE_EDSIGHT_DIR):
     env.update(DAGSTER_HOME=str(home), ALLIANCE_WAREHOUSE_DIR=str(root / "warehouse"),
                ALLIANCE_REPORTS_DIR=str(root / "reports"), ALLIANCE_EDSIGHT_DIR=str(source),
                ALLIANCE_ARCHIVE_DIR=str(root / "archive"),
-               # the republish check as an operator might tighten it (a resource setting; the default is 300 s)
-               ALLIANCE_REPUBLISH_CHECK_SECONDS="10")
+               # the republish check as an operator might tighten it (a resource setting: 300 s by default, 60 s at least)
+               ALLIANCE_REPUBLISH_CHECK_SECONDS="60")
     port = _free_port()
     log = root / "dagster-dev.log"
     with open(log, "w") as output:
