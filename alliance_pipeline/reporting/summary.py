@@ -135,8 +135,8 @@ def lasted_sentence(lasted: pd.DataFrame, trends: pd.DataFrame) -> str:
                        ("one", "in one subject only"), ("none", "lost ground in both")):
         if groups[key]:
             parts.append(f"{len(groups[key])} {words} ({_names(groups[key])})")
-    best = study.sort_values("change_to_newest").iloc[-1]
-    worst = study.sort_values("change_to_newest").iloc[0]
+    ordered = study.sort_values("change_to_newest")
+    best, worst = ordered.iloc[-1], ordered.iloc[0]
     text = (f"Did it last? From {end} to {newest}, the newest year with scores, of the {len(outcome)} districts "
             f"identified in the study's years, " + "; ".join(parts) + ". Distance to the state is a district's average "
             f"scale score minus the state's, in scale-score points. The largest gain: {short_name(best['district_name'])} "
