@@ -86,7 +86,8 @@ def test_degenerate_new_years_refresh(sample_copy_refreshed):
     changes = read_parquet(refreshed.warehouse / "sbac_yearly_changes.parquet")
     withheld = changes[(changes["end_year"] == "2018-19") & changes["district_code"].isin(COHORT)]
     assert len(withheld) and withheld["excluded"].all()
-    assert (refreshed.reports / "latest" / "appendix-b.html").is_file()
+    report = (refreshed.reports / "latest" / "appendix-b.html").read_text()
+    assert "withhold the 2018-19 scores of every district identified" in report  # said, not guessed
 
 
 def _wait_for(instance: dg.DagsterInstance, moment, process: subprocess.Popen, timeout: float = 300.0):

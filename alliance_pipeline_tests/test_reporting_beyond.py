@@ -141,6 +141,9 @@ def test_did_it_last_sentence_counts_districts_and_names_the_largest_gain_and_lo
     same = lasted.assign(newest_year="2015-16")
     assert "cannot be told yet" in summary.lasted_sentence(same, trends)
     assert summary.lasted_sentence(lasted.iloc[0:0], trends) == ""
+    # a later year whose scores are all withheld for them: said, not a crash
+    withheld = lasted.assign(distance_newest=float("nan"), change_to_newest=float("nan"))
+    assert "withhold the 2018-19 scores of every district" in summary.lasted_sentence(withheld, trends)
 
 
 def test_later_lists_say_which_indicators_they_were_built_from():

@@ -125,6 +125,9 @@ def lasted_sentence(lasted: pd.DataFrame, trends: pd.DataFrame) -> str:
         return (f"Did it last? That cannot be told yet: the exports hold no Smarter Balanced scores after {end}, the "
                 "study's last year.")
     study = study.dropna(subset=["change_to_newest"])
+    if study.empty:
+        return (f"Did it last? That cannot be told: the exports withhold the {newest} scores of every district "
+                f"identified in the study's years, so no distance to the state after {end} can be computed for them.")
     outcome = {}
     for (code, name), block in study.groupby(["district_code", "district_name"], sort=False):
         gained = (block["change_to_newest"] >= 0).sum()
