@@ -37,8 +37,13 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from alliance_pipeline.definitions import build_defs, from_environment
     from alliance_pipeline.defs.common.resources import EdSightSource, PlanSheets, Storage, resolved
     from alliance_pipeline.edsight.sources import SourceError
-    from alliance_pipeline.refresh import refresh
+    from alliance_pipeline.refresh import ThroughWebserver, refresh
 
+    webserver = args.webserver or os.environ.get("ALLIANCE_WEBSERVER_URL")
+    if webserver and (args.source or args.url or args.warehouse or args.plans):
+        print("--source, --url, --warehouse and --plans do not apply with --webserver: the deployment's runs use its "
+              "own settings (the ALLIANCE_* variables of its services; scripts/deploy-local env)", file=sys.stderr)
+        return 2
     # The options become resources (the same ones the UI shows); unset ones come from the environment as in the UI.
     # (Relative folders are resolved by the resources themselves, against this process's working directory.)
     storage = Storage(**from_environment("storage", warehouse_dir=args.warehouse))
@@ -50,8 +55,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     print(f"alliance-pipeline refresh\n  exports:   {source.describe()}\n  plans:     {plans.describe()}\n"
           f"  warehouse: {storage.warehouse()}")
     print(f"  dagster:   {home} ({type(instance.run_storage).__name__})")
+    if webserver:
+        print(f"  runs:      submitted to {webserver}, queued and run by its daemon and executor")
     try:
-        result = refresh(defs, instance, log_level="CRITICAL")  # the message once, here; the full log is in the UI
+        result = refresh(defs, instance, log_level="CRITICAL", launcher=ThroughWebserver(webserver) if webserver else None)  # the message once, here; the full log is in the UI
     except SourceError as exc:  # the listing itself failed: nothing was run or changed
         print(f"\nRefresh not started: cannot list the exports: {exc}\nNo partition, Parquet file or report was "
               "changed; check the source and run again.", file=sys.stderr)
@@ -113,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--url", help="HTTP(S) base URL of the exports (default $ALLIANCE_EDSIGHT_URL)")
     refresh.add_argument("--warehouse", help="Parquet output folder (default $ALLIANCE_WAREHOUSE_DIR or data/warehouse)")
     refresh.add_argument("--plans", help="folder of coded plan sheets (default $ALLIANCE_PLANS_DIR or the sample's)")
+    refresh.add_argument("--webserver", help="submit the runs to this Dagster webserver (its queue, daemon and "
+                         "executor: scripts/deploy-local) instead of running them here (default $ALLIANCE_WEBSERVER_URL)")
     refresh.set_defaults(func=cmd_refresh)
     sample = commands.add_parser("sample", help="write the deterministic sample exports and coded plans")
     sample.add_argument("--out", default=str(paths.SAMPLE_EDSIGHT_DIR))

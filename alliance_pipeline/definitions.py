@@ -17,6 +17,7 @@ import os
 import dagster as dg
 
 from alliance_pipeline.defs.beyond_study import definitions as beyond_study
+from alliance_pipeline.defs.common.executor import alliance_executor
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
 from alliance_pipeline.defs.common.resources import (
     EdSightSource, IdentificationSettings, MethodSettings, PlanSheets, RefreshPolicy, Storage,
@@ -96,8 +97,9 @@ def with_policies(domains: dg.Definitions) -> dg.Definitions:
 
 # Each run executes its steps in its own process, one after another: a subprocess per step spent about 5 s importing
 # pandas, Great Expectations and Dagster before doing a second of work. Parallelism comes from runs (the instance runs
-# two at once, deploy/dagster-local.yaml): the machine has 2 cores.
-EXECUTOR = dg.in_process_executor
+# two at once, deploy/dagster-local.yaml): the machine has 2 cores. A deployment spreads steps over Celery workers
+# by configuration alone (defs/common/executor.py; deploy/celery.env).
+EXECUTOR = alliance_executor
 
 
 def build_defs(**resources) -> dg.Definitions:

@@ -89,7 +89,9 @@ def error_chain(error) -> list[tuple[str, str]]:
     chain: list[tuple[str, str]] = []
     seen = set()
     while error is not None:
-        text = (error.message or "").strip().splitlines()[0] if error.message else ""
+        lines = [line.strip() for line in (error.message or "").strip().splitlines() if line.strip()]
+        # a first line that announces a list ("... errors occurred in workers:") is said with its first item
+        text = " ".join(lines[:2]) if len(lines) > 1 and lines[0].endswith(":") else lines[0] if lines else ""
         if text and text not in seen:
             seen.add(text)
             chain.append((error.cls_name or "", text))
@@ -110,8 +112,14 @@ def explained(error) -> str:
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    return failure_message(result.all_events)
+
+
+def failure_message(events: list[dg.DagsterEvent]) -> str:
+    """What failed in a run, from its events: each failed step's own message, else a failed check's description,
+    else the run's error."""
     messages = []
-    for event in result.all_events:
+    for event in events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             user = event.step_failure_data.user_failure_data
@@ -119,13 +127,14 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
             text = text.strip()
             messages.append(text if text.startswith(event.step_key) else f"{event.step_key}: {text}")
     if not messages:  # a failed check without a step failure: its description names file, column and rows
-        for event in result.all_events:
+        for event in events:
             evaluation = event.event_specific_data if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION else None
-            if evaluation is not None and not evaluation.passed and evaluation.description:
+            if (evaluation is not None and not evaluation.passed and evaluation.description
+                    and evaluation.severity == dg.AssetCheckSeverity.ERROR):  # a warning did not fail the run
                 messages.append(evaluation.description)
                 break
     if not messages:  # a failure before any step (a resource that could not start): the run's own error
-        for event in result.all_events:
+        for event in events:
             if event.event_type in (dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.ENGINE_EVENT):
                 error = getattr(event.event_specific_data, "error", None)
                 if error is not None:
@@ -194,12 +203,73 @@ def wait_for_others(instance: dg.DagsterInstance, progress: Callable[[str], None
     return running
 
 
+class InProcess:
+    """Each run executed here, in this process, on the given instance (the default), one after another."""
+
+    def tags(self) -> dict[str, str]:  # which process runs it: a killed refresh's runs are marked failed by the next
+        return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+    def run_all(self, defs: dg.Definitions, instance: dg.DagsterInstance, batch: list[tuple[str, str | None, dict]],
+                log_level: str, announce: Callable[[int, str], None]):
+        """(success, run id, failure message) of each run of ``batch`` in turn, stopping after the first failure."""
+        for index, (job_name, year, tags) in enumerate(batch):
+            announce(index, "running here")
+            run = defs.resolve_job_def(job_name).execute_in_process(
+                partition_key=year, instance=instance, raise_on_error=False, tags=tags,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+            yield run.success, run.run_id, "" if run.success else _failure_message(run)
+            if not run.success:
+                return
+
+
+@dataclass
+class ThroughWebserver:
+    """Each run submitted to a deployment's webserver (its GraphQL API, as the UI launches runs), queued by its
+    run coordinator and launched by its daemon, with the deployment's executor (Celery workers, deploy/); waited
+    for by polling its status. ``instance`` must be the deployment's (the same DAGSTER_HOME). The yearly runs are
+    submitted together, the cross-year run once they have all succeeded."""
+
+    url: str
+    poll_seconds: float = 1.0
+    timeout_seconds: float = 3600.0
+
+    def tags(self) -> dict[str, str]:
+        return {}  # the deployment runs it, not this process
+
+    def run_all(self, defs: dg.Definitions, instance: dg.DagsterInstance, batch: list[tuple[str, str | None, dict]],
+                log_level: str, announce: Callable[[int, str], None]):
+        """Submit every run of ``batch`` at once (the queue runs them as its limits allow; a sensor seeing them queued
+        launches none of its own), then (success, run id, failure message) of each as it finishes, in order."""
+        from dagster_graphql import DagsterGraphQLClient
+
+        client = DagsterGraphQLClient(self.url.split("://", 1)[-1].rstrip("/"),
+                                      use_https=self.url.startswith("https://"))
+        run_ids = [client.submit_job_execution(job_name, tags={**tags, **({"dagster/partition": year} if year else {})})
+                   for job_name, year, tags in batch]
+        for index, run_id in enumerate(run_ids):
+            announce(index, f"queued as run {run_id[:8]}")
+        deadline = time.monotonic() + self.timeout_seconds
+        for run_id in run_ids:
+            while not ((run := instance.get_run_by_id(run_id)) and run.is_finished):
+                if time.monotonic() > deadline:
+                    yield False, run_id, (f"run {run_id} still {run.status.value if run else 'unknown'} after "
+                                          f"{self.timeout_seconds:.0f}s")
+                    return
+                time.sleep(self.poll_seconds)
+            if run.status == dg.DagsterRunStatus.SUCCESS:
+                yield True, run_id, ""
+            else:
+                events = [record.dagster_event for record in instance.all_logs(run_id) if record.dagster_event is not None]
+                yield False, run_id, failure_message(events)
+
+
 def refresh(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     progress: Callable[[str], None] = print,
     log_level: str = "WARNING",
     wait_seconds: float = 1800.0,
+    launcher: InProcess | ThroughWebserver | None = None,
 ) -> RefreshResult:
     """Register the source's school years, then launch every year job and the cross-year job (``plan``); one
     refresh at a time per instance (``refresh_lock``), after marking the runs of a killed refresh failed, and only
@@ -212,11 +282,11 @@ def refresh(
             return RefreshResult(refused=f"refresh not started: {len(still)} run(s) launched from the UI or by a "
                                  f"sensor are still queued or running after {wait_seconds:.0f}s: {', '.join(still[:5])}. "
                                  "Nothing was changed; run it again once they finish (or cancel them in the UI)")
-        return _refresh(defs, instance, progress, log_level)
+        return _refresh(defs, instance, progress, log_level, launcher or InProcess())
 
 
 def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Callable[[str], None],
-             log_level: str) -> RefreshResult:
+             log_level: str, launcher: InProcess | ThroughWebserver) -> RefreshResult:
     source: EdSightSource = resolved(defs.resources["edsight"])  # its dg.EnvVar fields read now, as a run would
     changes = register_years(instance, source)
     for name, found in changes.found.items():
@@ -229,32 +299,33 @@ def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Calla
         progress(f"  warning: {message}")
     runs, skipped = plan(defs, instance)
     result = RefreshResult(notices=notices, skipped=skipped)
-    for number, (job_name, year) in enumerate(runs, start=1):
-        job = defs.resolve_job_def(job_name)
-        label = f"{job_name} ({year or 'all years'})"
-        progress(f"[{number}/{len(runs)}] {label} ...")
-        tags = {TRIGGER_TAG: "refresh", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-        if year and job_name == PLAN_YEAR_JOB:
-            tags[PLAN_YEAR_TAG] = year
-        elif year:
-            tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: year})
+    batches = [[(job_name, year) for job_name, year in runs if job_name != CROSS_YEAR_JOB],
+               [(job_name, year) for job_name, year in runs if job_name == CROSS_YEAR_JOB]]
+    number = 0
+    for batch in batches:
+        tagged = []
+        for job_name, year in batch:
+            tags = {TRIGGER_TAG: "refresh", **launcher.tags()}
+            if year and job_name == PLAN_YEAR_JOB:
+                tags[PLAN_YEAR_TAG] = year
+            elif year:
+                tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: year})
+            tagged.append((job_name, year, tags))
+        labels = [f"{job_name} ({year or 'all years'})" for job_name, year, _ in tagged]
+        first = number
+
+        def announce(index: int, how: str) -> None:
+            progress(f"[{first + index + 1}/{len(runs)}] {labels[index]}: {how} ...")
+
         started = time.monotonic()
-        run = job.execute_in_process(
-            partition_key=year,
-            instance=instance,
-            raise_on_error=False,
-            tags=tags,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
-        outcome = RunOutcome(
-            label=label,
-            success=run.success,
-            seconds=time.monotonic() - started,
-            run_id=run.run_id,
-            message="" if run.success else _failure_message(run),
-        )
-        result.runs.append(outcome)
-        progress(f"      {'ok' if run.success else 'FAILED'} in {outcome.seconds:.1f}s (run {run.run_id[:8]})")
-        if not run.success:
+        outcomes = launcher.run_all(defs, instance, tagged, log_level, announce)
+        for label, (success, run_id, message) in zip(labels, outcomes):
+            number += 1
+            outcome = RunOutcome(label=label, success=success, seconds=time.monotonic() - started, run_id=run_id,
+                                 message=message)
+            started = time.monotonic()
+            result.runs.append(outcome)
+            progress(f"      {label}: {'ok' if success else 'FAILED'} in {outcome.seconds:.1f}s (run {run_id[:8]})")
+        if not result.success:
             break
     return result

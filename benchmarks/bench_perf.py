@@ -13,6 +13,12 @@ Prints, each measured in child processes interleaved K times (min and median):
 - the same refresh beside ``benchmarks/bare_pandas.py`` (the study's core numbers in a plain pandas script, no
   Dagster), interleaved, with a check that the numbers both produce are equal (``--part bare``).
 
+- the goals of issue 26, as ratios (``--part goals``): the refresh against its floor (one process that imports the
+  stack a refresh needs, ``dagster, pandas, pyarrow, great_expectations, matplotlib``, then does the bare script's
+  arithmetic and writes its Parquet), CPU of the whole process tree; and the reader against
+  ``pyarrow.csv.read_csv(...).to_pandas()`` on the same bytes (a synthetic export of ``--goal-rows`` rows, default
+  200,000), CPU inside one child process after its imports, the two interleaved in the same process.
+
 - the refresh at 1x, 10x and 100x the real districts (``--part scaling``, ``--scales``): every export of the real
   folder with each district's rows copied under new codes (same organization type, names numbered), aggregate rows
   once; the cohort keeps the real codes. Printed: CPU, wall, peak RSS and time per 1x.
@@ -96,14 +102,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--exports", default=str(ROOT.parent / "shared" / "edsight"))
     parser.add_argument("--scales", default="1,10,100", help="district multiples for --part scaling")
-    parser.add_argument("--part", choices=["import", "reader", "refresh", "bare", "scaling"], action="append",
+    parser.add_argument("--goal-rows", type=int, default=200_000, help="rows of the reader's goal export")
+    parser.add_argument("--part", choices=["import", "reader", "refresh", "bare", "scaling", "goals"], action="append",
                         help="measure only this part (repeatable; default: all)")
     args = parser.parse_args()
     exports = Path(args.exports)
-    parts = set(args.part or ["import", "reader", "refresh", "bare", "scaling"])
+    parts = set(args.part or ["import", "reader", "refresh", "bare", "scaling", "goals"])
     if "import" in parts:
         measure_import(args.repeat)
-    if parts & {"reader", "refresh", "bare", "scaling"}:
+    if parts & {"reader", "refresh", "bare", "scaling", "goals"}:
         measure_data(exports, args, parts)
 
 
@@ -128,6 +135,65 @@ def measure_data(exports: Path, args: argparse.Namespace, parts: set[str]) -> No
             measure_refresh(exports, args, tmp, bare="bare" in parts)
         if "scaling" in parts:
             measure_scaling(exports, [int(x) for x in args.scales.split(",")], tmp)
+        if "goals" in parts:
+            measure_goals(exports, args, tmp)
+
+
+STACK = "import dagster, pandas, pyarrow, great_expectations, matplotlib"
+
+# One child process: imports first, then each reader in turn, timed with the process's CPU clock, interleaved.
+READER_CHILD = """
+import json, sys, time
+import pyarrow.csv as c
+from alliance_pipeline.edsight import read_export
+path, header_row, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+read_export(path, expected_year="2015-16")  # warm: the first call pays lazy imports
+c.read_csv(path, read_options=c.ReadOptions(skip_rows=header_row)).to_pandas()
+times = {"pyarrow": [], "reader": []}
+for _ in range(repeat):
+    started = time.process_time()
+    c.read_csv(path, read_options=c.ReadOptions(skip_rows=header_row)).to_pandas()
+    times["pyarrow"].append(time.process_time() - started)
+    started = time.process_time()
+    read_export(path, expected_year="2015-16")
+    times["reader"].append(time.process_time() - started)
+print(json.dumps(times))
+"""
+
+
+def measure_goals(exports: Path, args: argparse.Namespace, tmp: Path) -> None:
+    """Issue 26's two ratios: refresh / its floor, reader / pyarrow-to-pandas (goals: <= 2x, <= 3x)."""
+    import json
+
+    print(f"\nGoals (issue 26): the refresh against its floor on {exports}, interleaved:")
+    floor_script = f"{STACK}\nimport runpy, sys\nsys.argv = ['bare', sys.argv[1], sys.argv[2]]\n" \
+                   f"runpy.run_path({str(ROOT / 'benchmarks' / 'bare_pandas.py')!r}, run_name='__main__')"
+
+    def floor_once() -> dict:
+        run = Path(tempfile.mkdtemp(dir=tmp))
+        return measure([PYTHON, "-c", floor_script, str(exports), str(run)])
+
+    results = interleaved({"floor (stack imports + bare script)": floor_once,
+                           "alliance-pipeline refresh": lambda: refresh_in(Path(tempfile.mkdtemp(dir=tmp)), exports)},
+                          max(1, args.repeat - 1))
+    summary(results, "floor (stack imports + bare script)")
+    cpu = {name: statistics.median(r["cpu"] for r in runs) for name, runs in results.items()}
+    print(f"  refresh / floor: {cpu['alliance-pipeline refresh'] / cpu['floor (stack imports + bare script)']:.2f}x "
+          "CPU (median; goal <= 2x)")
+
+    synthetic = tmp / "goal" / "smarter-balanced__2015-16_ela-and-math_all-students_all-grades.csv"
+    synthetic.parent.mkdir()
+    count = synthetic_sbac(next((exports / "sbac-district").glob("*2015-16*")), args.goal_rows, synthetic)
+    header_row = next(i for i, line in enumerate(synthetic.open(encoding="utf-8")) if line.startswith('"District"'))
+    done = subprocess.run([PYTHON, "-c", READER_CHILD, str(synthetic), str(header_row), str(max(args.repeat, 5))],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    times = json.loads(done.stdout)
+    print(f"\nGoals (issue 26): the reader against pyarrow.csv.read_csv(...).to_pandas(), {count:,} rows, CPU after "
+          "imports, interleaved in one process:")
+    for name, label in (("pyarrow", "pyarrow read_csv + to_pandas"), ("reader", "alliance reader (read_export)")):
+        print(f"  {label:<34} {min(times[name]):7.3f}/{statistics.median(times[name]):7.3f} s CPU min/median")
+    print(f"  reader / pyarrow-to-pandas: {statistics.median(times['reader']) / statistics.median(times['pyarrow']):.2f}x "
+          f"(median; min {min(times['reader']) / min(times['pyarrow']):.2f}x; goal <= 3x)")
 
 
 def measure_reader(exports: Path, args: argparse.Namespace, tmp: Path) -> None:
