@@ -240,15 +240,27 @@ class ThroughWebserver:
                 log_level: str, announce: Callable[[int, str], None]):
         """Submit every run of ``batch`` at once (the queue runs them as its limits allow; a sensor seeing them queued
         launches none of its own), then (success, run id, failure message) of each as it finishes, in order."""
-        from dagster_graphql import DagsterGraphQLClient
+        from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
         client = DagsterGraphQLClient(self.url.split("://", 1)[-1].rstrip("/"),
                                       use_https=self.url.startswith("https://"))
-        run_ids = [client.submit_job_execution(job_name, tags={**tags, **({"dagster/partition": year} if year else {})})
-                   for job_name, year, tags in batch]
+        run_ids = []
+        for job_name, year, tags in batch:
+            try:
+                run_ids.append(client.submit_job_execution(
+                    job_name, tags={**tags, **({"dagster/partition": year} if year else {})}))
+            except DagsterGraphQLClientError as exc:  # unreachable, or the deployment refused the run
+                cause = str(exc.__cause__ or exc).strip().splitlines()[0][:300]  # not the query text it quotes
+                yield False, "", f"{self.url} did not take the {job_name} run ({year or 'all years'}): {cause}"
+                return
         for index, run_id in enumerate(run_ids):
             announce(index, f"queued as run {run_id[:8]}")
         deadline = time.monotonic() + self.timeout_seconds
+        if run_ids and instance.get_run_by_id(run_ids[0]) is None:
+            yield False, run_ids[0], (f"{self.url} accepted run {run_ids[0]}, but the Dagster instance here "
+                                      f"({instance.root_directory}) does not hold it: set DAGSTER_HOME (and its "
+                                      "DAGSTER_PG_* variables) to the deployment's: eval \"$(scripts/deploy-local env)\"")
+            return
         for run_id in run_ids:
             while not ((run := instance.get_run_by_id(run_id)) and run.is_finished):
                 if time.monotonic() > deadline:

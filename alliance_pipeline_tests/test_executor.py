@@ -53,3 +53,15 @@ def test_settings_that_cannot_work_are_named(monkeypatch):
     monkeypatch.delenv("ALLIANCE_CELERY_BROKER", raising=False)
     with pytest.raises(executor.ExecutorSettingError, match=r"needs a broker: set execution.config.broker or \$ALLIANCE_CELERY_BROKER"):
         executor.alliance_executor.executor_creation_fn(_init({}))
+
+
+def test_a_refresh_through_an_unreachable_webserver_says_so_and_runs_nothing(tmp_path):
+    from alliance_pipeline.refresh import ThroughWebserver
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        outcomes = list(ThroughWebserver("http://127.0.0.1:9").run_all(
+            defs, instance, [("cross_year_tables", None, {})], "CRITICAL", lambda index, how: None))
+        assert len(outcomes) == 1 and not outcomes[0][0]
+        assert outcomes[0][2].startswith("http://127.0.0.1:9 did not take the cross_year_tables run (all years): ")
+        assert "Connection refused" in outcomes[0][2] and "query" not in outcomes[0][2]
+        assert not instance.get_runs()
