@@ -58,7 +58,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if webserver:
         print(f"  runs:      submitted to {webserver}, queued and run by its daemon and executor")
     try:
-        result = refresh(defs, instance, log_level="CRITICAL", launcher=ThroughWebserver(webserver) if webserver else None)  # the message once, here; the full log is in the UI
+        # log_level CRITICAL: the message once, here; the full log is in the UI
+        result = refresh(defs, instance, log_level="CRITICAL",
+                         launcher=ThroughWebserver(webserver) if webserver else None)
     except SourceError as exc:  # the listing itself failed: nothing was run or changed
         print(f"\nRefresh not started: cannot list the exports: {exc}\nNo partition, Parquet file or report was "
               "changed; check the source and run again.", file=sys.stderr)

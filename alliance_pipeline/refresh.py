@@ -211,13 +211,14 @@ class InProcess:
 
     def run_all(self, defs: dg.Definitions, instance: dg.DagsterInstance, batch: list[tuple[str, str | None, dict]],
                 log_level: str, announce: Callable[[int, str], None]):
-        """(success, run id, failure message) of each run of ``batch`` in turn, stopping after the first failure."""
+        """(index in ``batch``, success, run id, failure message) of each run in turn, stopping after the first
+        failure."""
         for index, (job_name, year, tags) in enumerate(batch):
             announce(index, "running here")
             run = defs.resolve_job_def(job_name).execute_in_process(
                 partition_key=year, instance=instance, raise_on_error=False, tags=tags,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
-            yield run.success, run.run_id, "" if run.success else _failure_message(run)
+            yield index, run.success, run.run_id, "" if run.success else _failure_message(run)
             if not run.success:
                 return
 
@@ -239,40 +240,41 @@ class ThroughWebserver:
     def run_all(self, defs: dg.Definitions, instance: dg.DagsterInstance, batch: list[tuple[str, str | None, dict]],
                 log_level: str, announce: Callable[[int, str], None]):
         """Submit every run of ``batch`` at once (the queue runs them as its limits allow; a sensor seeing them queued
-        launches none of its own), then (success, run id, failure message) of each as it finishes, in order."""
+        launches none of its own), then (index in ``batch``, success, run id, failure message) of each as it
+        finishes, in order."""
         from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
         client = DagsterGraphQLClient(self.url.split("://", 1)[-1].rstrip("/"),
                                       use_https=self.url.startswith("https://"))
         run_ids = []
-        for job_name, year, tags in batch:
+        for index, (job_name, year, tags) in enumerate(batch):
             try:
                 run_ids.append(client.submit_job_execution(
                     job_name, tags={**tags, **({"dagster/partition": year} if year else {})}))
             except DagsterGraphQLClientError as exc:  # unreachable, or the deployment refused the run
                 cause = str(exc.__cause__ or exc).strip().splitlines()[0][:300]  # not the query text it quotes
-                yield False, "", f"{self.url} did not take the {job_name} run ({year or 'all years'}): {cause}"
+                yield index, False, "", f"{self.url} did not take the {job_name} run ({year or 'all years'}): {cause}"
                 return
         for index, run_id in enumerate(run_ids):
             announce(index, f"queued as run {run_id[:8]}")
         deadline = time.monotonic() + self.timeout_seconds
         if run_ids and instance.get_run_by_id(run_ids[0]) is None:
-            yield False, run_ids[0], (f"{self.url} accepted run {run_ids[0]}, but the Dagster instance here "
+            yield 0, False, run_ids[0], (f"{self.url} accepted run {run_ids[0]}, but the Dagster instance here "
                                       f"({instance.root_directory}) does not hold it: set DAGSTER_HOME (and its "
                                       "DAGSTER_PG_* variables) to the deployment's: eval \"$(scripts/deploy-local env)\"")
             return
-        for run_id in run_ids:
+        for index, run_id in enumerate(run_ids):
             while not ((run := instance.get_run_by_id(run_id)) and run.is_finished):
                 if time.monotonic() > deadline:
-                    yield False, run_id, (f"run {run_id} still {run.status.value if run else 'unknown'} after "
+                    yield index, False, run_id, (f"run {run_id} still {run.status.value if run else 'unknown'} after "
                                           f"{self.timeout_seconds:.0f}s")
                     return
                 time.sleep(self.poll_seconds)
             if run.status == dg.DagsterRunStatus.SUCCESS:
-                yield True, run_id, ""
+                yield index, True, run_id, ""
             else:
                 events = [record.dagster_event for record in instance.all_logs(run_id) if record.dagster_event is not None]
-                yield False, run_id, failure_message(events)
+                yield index, False, run_id, failure_message(events)
 
 
 def refresh(
@@ -331,8 +333,9 @@ def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Calla
 
         started = time.monotonic()
         outcomes = launcher.run_all(defs, instance, tagged, log_level, announce)
-        for label, (success, run_id, message) in zip(labels, outcomes):
+        for index, success, run_id, message in outcomes:
             number += 1
+            label = labels[index]
             outcome = RunOutcome(label=label, success=success, seconds=time.monotonic() - started, run_id=run_id,
                                  message=message)
             started = time.monotonic()
