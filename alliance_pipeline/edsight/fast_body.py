@@ -20,103 +20,124 @@ from alliance_pipeline.edsight.columns import CODE_COLUMNS
 
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"  # a number as EdSight writes it (both parsers use this one pattern)
 # Characters Python's str.strip() removes but pyarrow's utf8_trim_whitespace keeps: such a body is left to Python.
-_PYTHON_ONLY_SPACE = "\x1c\x1d\x1e\x1f"
+_PYTHON_ONLY_SPACE = "[\x1c-\x1f]"
 
 
 @dataclass
 class Body:
     columns: dict[str, object]  # clean name -> pandas array, as the row-by-row parser builds it
-    suppressed: list[list[str]]  # per row, the numeric columns whose cell was a suppression marker
-    lines: list[int]  # per row, the line of the file it came from
+    suppressed: np.ndarray  # per row (objects), the numeric columns whose cell was a suppression marker
+    lines: np.ndarray  # per row, the line of the file it came from
+    # district_name and district_code as (per row, the place of its value in ``values`` or -1 when blank; values)
+    distinct: dict[str, tuple[np.ndarray, list[str]]]
 
 
-def parse_body(body: str, first_line: int, names: list[str], kinds: dict[str, str], markers: frozenset[str],
-               normalise_code) -> Body | None:
-    """The rows of ``body`` (the text after the header row, whose first line is line ``first_line`` of the file),
-    or None when the body is not plain (see the module's docstring)."""
+def parse_body(data: bytes, start: int, first_line: int, names: list[str], kinds: dict[str, str],
+               markers: frozenset[str], normalise_code) -> Body | None:
+    """The rows of ``data[start:]`` (the file's UTF-8 bytes after the header row, whose first line is line
+    ``first_line`` of the file), or None when the body is not plain (see the module's docstring)."""
     import pyarrow as pa
 
     try:
-        return _parse(body, first_line, names, kinds, markers, normalise_code)
+        return _parse(data, start, first_line, names, kinds, markers, normalise_code)
     except pa.ArrowException:  # anything pyarrow cannot take as plain: the row-by-row parser decides
         return None
 
 
-def _parse(body: str, first_line: int, names: list[str], kinds: dict[str, str], markers: frozenset[str],
+def _parse(data: bytes, start: int, first_line: int, names: list[str], kinds: dict[str, str], markers: frozenset[str],
            normalise_code) -> Body | None:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    body = body.rstrip("\r\n")  # blank lines at the end (EdSight ends its files with one)
-    # (A lone CR is a line break to pyarrow as to Python's csv: the row count below then differs from the lines.)
-    if not body or "\n\n" in body or "\n\r\n" in body or any(space in body for space in _PYTHON_ONLY_SPACE):
+    end = len(data)
+    while end > start and data[end - 1] in b"\r\n":  # blank lines at the end (EdSight ends its files with one)
+        end -= 1
+    # (A lone CR is a line break to pyarrow as to Python's csv: the row count below then differs from the lines. An
+    # empty line is a row of empty cells to pyarrow, a row of none to Python's csv: both skip it as blank.)
+    if end == start:
         return None
-    width = len(next(csv.reader([body.split("\n", 1)[0]]), []))
+    first = data.find(b"\n", start, end)
+    width = len(next(csv.reader([data[start: end if first < 0 else first].decode("utf-8")]), []))
     if width < len(names):
         return None
     table = pacsv.read_csv(
-        pa.py_buffer(body.encode("utf-8")),
+        pa.py_buffer(data).slice(start, end - start),
         read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(width)], use_threads=False),
         parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(width)},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
-    if table.num_rows != body.count("\n") + 1:
+    if table.num_rows != data.count(b"\n", start, end) + 1:
         return None
     # Each column as its distinct values (trimmed, as the row-by-row parser strips every cell) and one index per
-    # row: the cleaning and the checks run once per distinct value, the rows only gather.
+    # row: the cleaning and the checks run once per distinct value, the rows only gather (numpy indexing).
     encoded = [pc.dictionary_encode(table.column(i).combine_chunks()) for i in range(width)]
-    if any((pc.max(pc.utf8_length(column.dictionary)).as_py() or 0) >= csv.field_size_limit() for column in encoded):
-        return None  # Python's csv refuses so long a field
-    values = [pc.utf8_trim_whitespace(column.dictionary) for column in encoded]
-    indices = [column.indices for column in encoded]
-    empty = [pc.take(pc.equal(value, ""), index) for value, index in zip(values, indices)]
-    blank = empty[0]
-    for column in empty[1:]:
-        blank = pc.and_(blank, column)
-    for column in empty[len(names):]:  # cells past the header's width must be empty, as the row-by-row parser says
-        if not pc.all(pc.or_(column, blank)).as_py():
+    for column in encoded:
+        if (pc.max(pc.utf8_length(column.dictionary)).as_py() or 0) >= csv.field_size_limit():
+            return None  # Python's csv refuses so long a field
+        if pc.any(pc.match_substring_regex(column.dictionary, _PYTHON_ONLY_SPACE)).as_py():
             return None
-    keep = pc.invert(blank)
-    indices = [pc.filter(index, keep) for index in indices[: len(names)]]
-    lines = (np.flatnonzero(keep.to_numpy(zero_copy_only=False)) + first_line).tolist()
+    values = [pc.utf8_trim_whitespace(column.dictionary) for column in encoded]
+    indices = [column.indices.to_numpy() for column in encoded]
+    empty = [pc.equal(value, "").to_numpy(zero_copy_only=False) for value in values]
+    blank = None  # rows whose every cell is empty (skipped, as the row-by-row parser skips them)
+    if all(column.any() for column in empty):
+        blank = np.ones(table.num_rows, dtype=bool)
+        for column, index in zip(empty, indices):
+            blank &= column[index]
+    for column, index in zip(empty[len(names):], indices[len(names):]):
+        # cells past the header's width must be empty, as the row-by-row parser says
+        if not column.all() and not (column[index] | (blank if blank is not None else False)).all():
+            return None
+    if blank is not None and blank.any():
+        keep = ~blank
+        indices = [index[keep] for index in indices[: len(names)]]
+        lines = np.flatnonzero(keep) + first_line
+    else:
+        lines = np.arange(first_line, first_line + table.num_rows)
 
     kinds = dict(kinds)
     marker_set = pa.array(sorted(markers))
     columns: dict[str, object] = {}
+    distinct: dict[str, tuple[np.ndarray, list[str]]] = {}
     numeric_masks: list[tuple[str, np.ndarray]] = []
     for name, value, index in zip(names, values, indices):
-        present = pc.unique(index)  # the distinct values these rows use (blank rows dropped)
-        used = pc.take(value, present)
-        marker = pc.is_in(used, value_set=marker_set)
-        if kinds[name] == "infer":
-            loose = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(used, ",", ""), "%+$", ""))
+        marker = pc.is_in(value, value_set=marker_set)
+        if kinds[name] == "infer":  # (every distinct value: one seen only on a skipped blank row is empty, a marker)
+            loose = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(value, ",", ""), "%+$", ""))
             numeric = pc.or_(marker, pc.match_substring_regex(loose, NUMBER))
             kinds[name] = "float" if pc.all(numeric).as_py() and not pc.all(marker).as_py() else "text"
         kind = kinds[name]
         if name in CODE_COLUMNS:
-            columns[name] = pd.array(pc.take(_codes(value, normalise_code), index), dtype="string")
+            codes = _codes(value, normalise_code)
+            columns[name] = pd.array(pc.take(codes, index), dtype="string")
+            if name == "district_code":  # raw cells that normalise alike ("10011", '="0010011"') share one place
+                place, normalised = pd.factorize(np.asarray(codes.to_pylist(), dtype=object))
+                distinct[name] = (place[index], list(normalised))
         elif kind in ("id", "text"):
             text = pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value).cast(pa.large_string())
             columns[name] = pd.array(pc.take(text, index), dtype="string")
+            if name == "district_name":  # (cells that trim alike share one place too)
+                place, names_seen = pd.factorize(np.asarray(value.to_pylist(), dtype=object))
+                place[pc.equal(value, "").to_numpy(zero_copy_only=False)] = -1
+                distinct[name] = (place[index], list(names_seen))
         else:
-            cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(used, ",", ""), "%$", ""))
+            cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(value, ",", ""), "%$", ""))
             if not pc.all(pc.or_(marker, pc.match_substring_regex(cleaned, NUMBER))).as_py():
                 return None  # the row-by-row parser names the cell
-            position = pc.index_in(index, value_set=present)  # row -> its distinct value's place in `used`
-            numbers = pc.take(pc.cast(pc.if_else(marker, "0", cleaned), pa.float64()), position)
-            numbers = numbers.to_numpy(zero_copy_only=False)
-            mask = pc.take(marker, position).to_numpy(zero_copy_only=False)
+            numbers = pc.cast(pc.if_else(marker, "0", cleaned), pa.float64()).to_numpy(zero_copy_only=False)
+            flags = marker.to_numpy(zero_copy_only=False)
+            mask = flags[index]
             if kind == "int":
                 if not np.all(np.floor(numbers) == numbers) or np.any(np.abs(numbers) > 2**53):
                     return None
                 # 1 is what pandas keeps under a missing Int64 (the table's data version hashes it)
-                columns[name] = pd.arrays.IntegerArray(np.where(mask, 1, numbers).astype(np.int64), mask.copy())
+                columns[name] = pd.arrays.IntegerArray(np.where(flags, 1, numbers).astype(np.int64)[index], mask)
             else:
-                columns[name] = pd.arrays.FloatingArray(np.where(mask, np.nan, numbers), mask.copy())  # likewise
+                columns[name] = pd.arrays.FloatingArray(np.where(flags, np.nan, numbers)[index], mask)  # likewise
             numeric_masks.append((name, mask))
-    return Body(columns, _suppressed_lists(numeric_masks, len(lines)), lines)
+    return Body(columns, _suppressed_lists(numeric_masks, len(lines)), lines, distinct)
 
 
 def _codes(values, normalise_code):
@@ -134,14 +155,15 @@ def _codes(values, normalise_code):
     return pc.replace_with_mask(padded, other, pa.array(rest, pa.large_string()))
 
 
-def _suppressed_lists(masks: list[tuple[str, np.ndarray]], rows: int) -> list[list[str]]:
+def _suppressed_lists(masks: list[tuple[str, np.ndarray]], rows: int) -> np.ndarray:
     """Per row, the names of the columns whose mask is set there, in column order.
 
     Rows with the same pattern share one list (nothing in the project changes these lists; copying a million of
     them cost more than the rest of the body's parsing)."""
     if not masks:
-        empty: list[str] = []
-        return [empty] * rows
+        none = np.empty(rows, dtype=object)
+        none[:] = [[]] * rows
+        return none
     names = [name for name, _ in masks]
     if len(names) <= 63:  # each row's pattern as one integer: hashed, far cheaper than unique rows
         keys = np.zeros(rows, dtype=np.int64)
@@ -151,5 +173,7 @@ def _suppressed_lists(masks: list[tuple[str, np.ndarray]], rows: int) -> list[li
         bits = (np.asarray(patterns)[:, None] >> np.arange(len(names), dtype=np.int64)) & 1
     else:
         bits, inverse = np.unique(np.column_stack([mask for _, mask in masks]), axis=0, return_inverse=True)
-    lists = [[names[column] for column in np.flatnonzero(pattern)] for pattern in bits]
-    return [lists[pattern] for pattern in inverse.reshape(-1).tolist()]
+    lists = np.empty(len(bits), dtype=object)
+    for number, pattern in enumerate(bits):
+        lists[number] = [names[column] for column in np.flatnonzero(pattern)]
+    return lists[inverse.reshape(-1)]

@@ -15,6 +15,7 @@ it came from (``source_row``) and which of its cells were suppressed
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from alliance_pipeline.edsight.columns import CODE_COLUMNS, DISTRICT_ID_KEYS, KNOWN_COLUMNS, column_kind, compact, merge_header
 from alliance_pipeline.edsight.errors import EdSightFormatError
@@ -128,21 +131,24 @@ def looks_like_html(head: bytes) -> bool:
     return start.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in start
 
 
-def _decode(path: Path, data: bytes) -> str:
-    """The export's text: UTF-8 (with or without BOM), else Windows-1252 as Excel saves it.
+def _decode(path: Path, data: bytes, lines: int | None = None) -> tuple[str, bool]:
+    """The export's text and whether it was UTF-8 (with or without BOM), else Windows-1252 as Excel saves it.
 
     A binary file (an archive, a workbook, a PDF, NUL bytes) or bytes that are text in
-    neither encoding is rejected with the line where the first bad byte sits.
+    neither encoding is rejected with the line where the first bad byte sits. With ``lines``, an ASCII file (as
+    EdSight writes them) is decoded only as far as its first ``lines`` lines: the rest is read as bytes.
     """
     problem = not_text(data[:65536])
     if problem:
         raise EdSightFormatError(path, problem[0], row=problem[1])
+    if lines is not None and data.isascii():
+        return data[: _after_line(data, lines)].decode("ascii"), True
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), True
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1252")
+        return data.decode("cp1252"), False
     except UnicodeDecodeError as exc:
         raise EdSightFormatError(
             path, f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not text in UTF-8 or Windows-1252; "
@@ -153,14 +159,7 @@ def _decode(path: Path, data: bytes) -> str:
 def _read_rows(path: Path, text: str, limit: int | None = None) -> list[tuple[int, list[str], int]]:
     """CSV rows, each with the 1-based line it starts on and the line it ends on; with ``limit``, only the first
     ``limit`` rows, read from the first lines of ``text`` (not a copy of a large file)."""
-    head = text
-    if limit is not None:
-        end = -1
-        for _ in range(limit * 8):  # enough lines for ``limit`` rows
-            end = text.find("\n", end + 1)
-            if end < 0:
-                break
-        head = text if end < 0 else text[: end + 1]
+    head = text if limit is None else text[: _after_line(text, limit * 8)]  # enough lines for ``limit`` rows
     reader = csv.reader(io.StringIO(head, newline=""))
     rows = []
     start = 1
@@ -175,10 +174,15 @@ def _read_rows(path: Path, text: str, limit: int | None = None) -> list[tuple[in
     return rows
 
 
-def _after_line(text: str, line: int) -> str:
-    """The text after its first ``line`` lines."""
-    parts = text.split("\n", line)
-    return parts[line] if len(parts) > line else ""
+def _after_line(text: str | bytes, line: int) -> int:
+    """Where the text after its first ``line`` lines starts."""
+    newline = "\n" if isinstance(text, str) else b"\n"
+    end = -1
+    for _ in range(line):
+        end = text.find(newline, end + 1)
+        if end < 0:
+            return len(text)
+    return end + 1
 
 
 def _is_blank(row: list[str]) -> bool:
@@ -222,6 +226,25 @@ def _parse_number(path: Path, text: str, kind: str, line: int, header: str) -> f
     return value
 
 
+def _factorized(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's place among the column's distinct values (-1 where blank), and those values."""
+    place, values = pd.factorize(column)
+    return place, list(values)
+
+
+def _per_row(place: np.ndarray, flags) -> np.ndarray:
+    """A flag per distinct value, spread to the rows (False where the row's value is blank)."""
+    return np.append(np.asarray(flags, dtype=bool), False)[place]
+
+
+def _one_name_per_code(places: dict[str, tuple[np.ndarray, list[str]]], aggregate: np.ndarray) -> bool:
+    """Whether every district code (of the district rows with a name) has one name: the quick test, on places."""
+    (name, names), (code, _) = places["district_name"], places["district_code"]
+    rows = ~aggregate & (name >= 0) & (code >= 0)
+    pairs = pd.unique(code[rows].astype(np.int64) * (len(names) + 1) + name[rows])
+    return pd.Index(pairs // (len(names) + 1)).is_unique
+
+
 def _check_one_name_per_code(path: Path, frame: pd.DataFrame, lines: list[int], labels: dict[str, str]) -> None:
     """One district code, one name: a code listed under two names means rows were pasted from another district."""
     if "district_name" not in frame or "district_code" not in frame:
@@ -244,7 +267,7 @@ def _check_one_name_per_code(path: Path, frame: pd.DataFrame, lines: list[int], 
         count = int((names == usual[code]).sum())
         raise EdSightFormatError(
             path, f"district code {code} is listed as {usual[code]!r} on {count} row(s) and, on this row, as "
-            f"{names.iloc[row]!r}", row=lines[row], column=labels.get("district_name", "District Name"))
+            f"{names.iloc[row]!r}", row=int(lines[row]), column=labels.get("district_name", "District Name"))
 
 
 def _looks_numeric(values: list[str]) -> bool:
@@ -340,8 +363,9 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
         data = path.read_bytes()
     except OSError as exc:
         raise EdSightFormatError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    text = _decode(path, data)
-    top = _read_rows(path, text, HEADER_SEARCH_ROWS + 1)  # (the header row is found among the first 25)
+    # (the header row is found among the first 25 rows, read from their lines: as many as _read_rows looks at)
+    text, utf8 = _decode(path, data, lines=(HEADER_SEARCH_ROWS + 1) * 8)
+    top = _read_rows(path, text, HEADER_SEARCH_ROWS + 1)
     header_index = _find_header(path, [(start, row) for start, row, _ in top])
     header_line, header, header_end = top[header_index]
     header = [cell.strip() for cell in header]
@@ -358,39 +382,53 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
     kinds = {name: column_kind(name) for name in names}
 
     body = None
-    rest = _after_line(text, header_end)
-    head = text[: len(text) - len(rest)]
+    head = text[: _after_line(text, header_end)]
     if head.count("\r") == head.count("\r\n"):  # csv counts a lone CR above the body as a line: lines would differ
-        body = parse_body(rest, header_end + 1, names, kinds, SUPPRESSION_MARKERS, normalise_district_code)
+        # the body's UTF-8 bytes: the file's own when it is UTF-8 (past the BOM and the head), else re-encoded
+        utf8_bytes, start = (data, len(head.encode("utf-8")) + (3 if data.startswith(codecs.BOM_UTF8) else 0)) if utf8 \
+            else (text[len(head):].encode("utf-8"), 0)
+        body = parse_body(utf8_bytes, start, header_end + 1, names, kinds, SUPPRESSION_MARKERS, normalise_district_code)
     if body is not None:  # the common, plain case, column by column
         out, suppressed, lines = body.columns, body.suppressed, body.lines
     else:  # anything else, row by row: the reference parser, and the one that names what is wrong and where
+        text, _ = _decode(path, data)
         rows = [(start, row) for start, row, _ in _read_rows(path, text)[header_index + 1:]]
         out, suppressed, lines = _parse_rows(path, rows, names, header, kinds)
     frame = pd.DataFrame(out, copy=False)  # the columns were just built for this frame
 
-    aggregate = pd.Series(False, index=frame.index)
-    if "district_name" in frame:
-        aggregate |= frame["district_name"].str.strip().str.lower().isin(AGGREGATE_NAMES).fillna(False)
-    if "district_code" in frame:
-        aggregate |= frame["district_code"].eq(STATE_CODE).fillna(False)
-        frame.loc[aggregate & frame["district_code"].isna(), "district_code"] = STATE_CODE
-        missing = frame["district_code"].isna().to_numpy(dtype=bool)
+    # district_name and district_code as each row's place among their distinct values: the tests below run once
+    # per distinct value (the column-by-column parser has them already)
+    distinct = body.distinct if body is not None else {}
+    places = {name: distinct.get(name) or _factorized(frame[name]) for name in ("district_name", "district_code")
+              if name in frame}
+    aggregate = np.zeros(len(frame), dtype=bool)
+    named = np.zeros(len(frame), dtype=bool)
+    if "district_name" in places:
+        place, values = places["district_name"]
+        stripped = pc.utf8_trim_whitespace(pa.array(values, pa.string()))
+        aggregate |= _per_row(place, pc.is_in(pc.utf8_lower(stripped), value_set=pa.array(sorted(AGGREGATE_NAMES))))
+        named = _per_row(place, pc.not_equal(stripped, ""))
+    if "district_code" in places:
+        place, values = places["district_code"]
+        aggregate |= _per_row(place, [value == STATE_CODE for value in values])
+        missing = place == -1
+        if (aggregate & missing).any():
+            frame.loc[aggregate & missing, "district_code"] = STATE_CODE
+        missing &= ~aggregate
         # A named row with a blank code is real data (EdSight writes ``=""`` for a state agency and for newly opened
         # districts): kept with no code and flagged, never given one. A blank code on a row with no name is an error.
-        named = (frame["district_name"].str.strip().fillna("") != "").to_numpy(dtype=bool) \
-            if "district_name" in frame else np.zeros(len(frame), dtype=bool)
         if (missing & ~named).any():
             first = int(np.flatnonzero(missing & ~named)[0])
             raise EdSightFormatError(path, "district code is blank" + (" and so is the district name" if "district_name"
-                                     in frame else ""), row=lines[first], column=dict(zip(names, labels)).get("district_code", "District Code"))
+                                     in frame else ""), row=int(lines[first]), column=dict(zip(names, labels)).get("district_code", "District Code"))
         frame["code_missing"] = missing
     else:
         # A statewide report (no code column): every row is the state aggregate.
         frame.insert(1 if "district_name" in frame else 0, "district_code", pd.array([STATE_CODE] * len(frame), dtype="string"))
         frame["code_missing"] = False
-    frame["is_aggregate"] = aggregate.astype(bool)
-    _check_one_name_per_code(path, frame, lines, labels=dict(zip(names, labels)))
+    frame["is_aggregate"] = aggregate
+    if len(places) == 2 and not _one_name_per_code(places, aggregate):
+        _check_one_name_per_code(path, frame, lines, labels=dict(zip(names, labels)))
     frame["suppressed_columns"] = pd.Series(suppressed, index=frame.index, dtype=object)
     frame["source_row"] = pd.array(lines, dtype="Int64")
 
@@ -403,7 +441,7 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
             other = int((frame["fall_of_year"].notna() & frame["fall_of_year"].ne(first)).idxmax())
             raise EdSightFormatError(
                 path, f"rows from several years {falls}: the first data row is for {first}, this row for "
-                f"{int(frame['fall_of_year'].iloc[other])}", row=lines[other], column="FallOfYear")
+                f"{int(frame['fall_of_year'].iloc[other])}", row=int(lines[other]), column="FallOfYear")
         year, year_source = school_year_label(falls[0]), "FallOfYear column"
     if expected_year is not None and year is not None and year != expected_year:
         raise EdSightFormatError(
