@@ -102,7 +102,7 @@ def _parse(data: bytes, start: int, first_line: int, names: list[str], kinds: di
     columns: dict[str, object] = {}
     distinct: dict[str, tuple[np.ndarray, list[str]]] = {}
     numeric_masks: list[tuple[str, np.ndarray]] = []
-    for name, value, index in zip(names, values, indices):
+    for name, value, index, is_empty in zip(names, values, indices, empty):
         marker = pc.is_in(value, value_set=marker_set)
         if kinds[name] == "infer":  # (every distinct value: one seen only on a skipped blank row is empty, a marker)
             loose = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(value, ",", ""), "%+$", ""))
@@ -120,7 +120,7 @@ def _parse(data: bytes, start: int, first_line: int, names: list[str], kinds: di
             columns[name] = pd.array(pc.take(text, index), dtype="string")
             if name == "district_name":  # (cells that trim alike share one place too)
                 place, names_seen = pd.factorize(np.asarray(value.to_pylist(), dtype=object))
-                place[pc.equal(value, "").to_numpy(zero_copy_only=False)] = -1
+                place[is_empty] = -1
                 distinct[name] = (place[index], list(names_seen))
         else:
             cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(value, ",", ""), "%$", ""))

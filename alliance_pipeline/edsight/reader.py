@@ -39,6 +39,7 @@ SUPPRESSION_MARKERS = frozenset({"*", "", "N/A", "NA", "n/a", "."})
 AGGREGATE_NAMES = frozenset({"total", "state of connecticut", "connecticut"})
 STATE_CODE = "0000000"
 HEADER_SEARCH_ROWS = 25
+LINES_PER_ROW = 8  # the lines read for each of the first rows (a quoted cell may hold line breaks)
 
 _SCHOOL_YEAR = re.compile(r"\b(\d{4})-(\d{2})\b")
 _CODE_FORMULA = re.compile(r'^="?(.*?)"?$')
@@ -131,8 +132,9 @@ def looks_like_html(head: bytes) -> bool:
     return start.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in start
 
 
-def _decode(path: Path, data: bytes, lines: int | None = None) -> tuple[str, bool]:
-    """The export's text and whether it was UTF-8 (with or without BOM), else Windows-1252 as Excel saves it.
+def _decode(path: Path, data: bytes, lines: int | None = None) -> tuple[str, bool, bool]:
+    """The export's text, whether it was UTF-8 (with or without BOM), else Windows-1252 as Excel saves it, and
+    whether the text is the whole file.
 
     A binary file (an archive, a workbook, a PDF, NUL bytes) or bytes that are text in
     neither encoding is rejected with the line where the first bad byte sits. With ``lines``, an ASCII file (as
@@ -142,13 +144,14 @@ def _decode(path: Path, data: bytes, lines: int | None = None) -> tuple[str, boo
     if problem:
         raise EdSightFormatError(path, problem[0], row=problem[1])
     if lines is not None and data.isascii():
-        return data[: _after_line(data, lines)].decode("ascii"), True
+        end = _after_line(data, lines)
+        return data[:end].decode("ascii"), True, end == len(data)
     try:
-        return data.decode("utf-8-sig"), True
+        return data.decode("utf-8-sig"), True, True
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1252"), False
+        return data.decode("cp1252"), False, True
     except UnicodeDecodeError as exc:
         raise EdSightFormatError(
             path, f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not text in UTF-8 or Windows-1252; "
@@ -159,7 +162,7 @@ def _decode(path: Path, data: bytes, lines: int | None = None) -> tuple[str, boo
 def _read_rows(path: Path, text: str, limit: int | None = None) -> list[tuple[int, list[str], int]]:
     """CSV rows, each with the 1-based line it starts on and the line it ends on; with ``limit``, only the first
     ``limit`` rows, read from the first lines of ``text`` (not a copy of a large file)."""
-    head = text if limit is None else text[: _after_line(text, limit * 8)]  # enough lines for ``limit`` rows
+    head = text if limit is None else text[: _after_line(text, limit * LINES_PER_ROW)]  # enough for ``limit`` rows
     reader = csv.reader(io.StringIO(head, newline=""))
     rows = []
     start = 1
@@ -363,8 +366,8 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
         data = path.read_bytes()
     except OSError as exc:
         raise EdSightFormatError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    # (the header row is found among the first 25 rows, read from their lines: as many as _read_rows looks at)
-    text, utf8 = _decode(path, data, lines=(HEADER_SEARCH_ROWS + 1) * 8)
+    # (the header row is found among the first 25 rows: only their lines are decoded, as many as _read_rows reads)
+    text, utf8, whole = _decode(path, data, lines=(HEADER_SEARCH_ROWS + 1) * LINES_PER_ROW)
     top = _read_rows(path, text, HEADER_SEARCH_ROWS + 1)
     header_index = _find_header(path, [(start, row) for start, row, _ in top])
     header_line, header, header_end = top[header_index]
@@ -385,13 +388,14 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
     head = text[: _after_line(text, header_end)]
     if head.count("\r") == head.count("\r\n"):  # csv counts a lone CR above the body as a line: lines would differ
         # the body's UTF-8 bytes: the file's own when it is UTF-8 (past the BOM and the head), else re-encoded
-        utf8_bytes, start = (data, len(head.encode("utf-8")) + (3 if data.startswith(codecs.BOM_UTF8) else 0)) if utf8 \
-            else (text[len(head):].encode("utf-8"), 0)
+        bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        utf8_bytes, start = (data, bom + len(head.encode("utf-8"))) if utf8 else (text[len(head):].encode("utf-8"), 0)
         body = parse_body(utf8_bytes, start, header_end + 1, names, kinds, SUPPRESSION_MARKERS, normalise_district_code)
     if body is not None:  # the common, plain case, column by column
         out, suppressed, lines = body.columns, body.suppressed, body.lines
     else:  # anything else, row by row: the reference parser, and the one that names what is wrong and where
-        text, _ = _decode(path, data)
+        if not whole:
+            text, _, _ = _decode(path, data)
         rows = [(start, row) for start, row, _ in _read_rows(path, text)[header_index + 1:]]
         out, suppressed, lines = _parse_rows(path, rows, names, header, kinds)
     frame = pd.DataFrame(out, copy=False)  # the columns were just built for this frame
