@@ -20,7 +20,7 @@ from alliance_pipeline.defs.beyond_study import definitions as beyond_study
 from alliance_pipeline.defs.common.executor import alliance_executor
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
 from alliance_pipeline.defs.common.resources import (
-    EdSightSource, IdentificationSettings, MethodSettings, PlanSheets, RefreshPolicy, Storage,
+    CodeLocationGraph, EdSightSource, IdentificationSettings, MethodSettings, PlanSheets, RefreshPolicy, Storage,
 )
 from alliance_pipeline.defs.identification import definitions as identification
 from alliance_pipeline.defs.indicators import definitions as indicators
@@ -106,11 +106,13 @@ def build_defs(**resources) -> dg.Definitions:
     """The code location's definitions with ``build_resources(**resources)``."""
     domains = with_policies(dg.Definitions.merge(*(domain.defs for domain in DOMAINS)))
     bound = build_resources(**resources)
-    return dg.Definitions.merge(
+    graph = CodeLocationGraph()  # the report's view of the whole graph: these Definitions, once built
+    bound["asset_graph"] = graph.resource()
+    return graph.bind(dg.Definitions.merge(
         domains,
         operations_defs(list(domains.assets), bound["refresh_policy"]),
         dg.Definitions(resources=bound, executor=EXECUTOR),
-    )
+    ))
 
 
 defs = build_defs()

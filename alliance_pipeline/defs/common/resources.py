@@ -14,6 +14,31 @@ from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports
 
 
+class CodeLocationGraph:
+    """The code location's whole asset graph, for an asset that judges more than its own run's selection (the
+    report: is every school year settled?). A run's context holds only its job's selection, and a run executed in
+    process (``alliance-pipeline refresh``, the tests) has no repository; ``build_defs`` binds this resource to the
+    Definitions it builds, so each process (a run's, a Celery worker's) asks the graph of the definitions it loaded."""
+
+    def __init__(self) -> None:
+        self._defs: dg.Definitions | None = None
+
+    def bind(self, defs: dg.Definitions) -> dg.Definitions:
+        self._defs = defs
+        return defs
+
+    def get(self):
+        if self._defs is None:
+            raise RuntimeError("CodeLocationGraph was not bound to its Definitions (build_defs binds it)")
+        return self._defs.resolve_asset_graph()
+
+    def resource(self) -> dg.ResourceDefinition:
+        return dg.ResourceDefinition(resource_fn=self.code_location_graph, description=self.__doc__.split(" (")[0])
+
+    def code_location_graph(self, _context) -> CodeLocationGraph:
+        return self
+
+
 class Storage(dg.ConfigurableResource):
     """Where the project writes: the Parquet warehouse, the archive of every export read, HTTP downloads, reports.
 

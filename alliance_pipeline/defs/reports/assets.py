@@ -14,7 +14,9 @@ import dagster as dg
 import pandas as pd
 
 from alliance_pipeline.defs.common.checks import POOL
-from alliance_pipeline.defs.common.resources import IdentificationSettings, MethodSettings, PlanSheets, Storage
+from alliance_pipeline.defs.common.resources import (
+    CodeLocationGraph, IdentificationSettings, MethodSettings, PlanSheets, Storage,
+)
 from alliance_pipeline.defs.operations.consistency import BUILT_FROM, yearly_state
 from alliance_pipeline.edsight.families import FAMILIES
 
@@ -97,12 +99,12 @@ def appendix_b_report(
     method: MethodSettings,
     identification_settings: IdentificationSettings,
     storage: Storage,
+    asset_graph: dg.ResourceParam[CodeLocationGraph],
 ) -> dg.MaterializeResult:
-    from alliance_pipeline.definitions import defs  # the whole graph (a run's own graph holds only its selection)
     from alliance_pipeline.reporting.appendix_b import appendix_b_report as build_report
     from alliance_pipeline.reporting.render import write_report
 
-    state = yearly_state(context.instance, defs.resolve_asset_graph())
+    state = yearly_state(context.instance, asset_graph.get())
     waiting = state.unsettled()
     if waiting:
         raise dg.Failure(
