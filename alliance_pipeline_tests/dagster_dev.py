@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -88,14 +89,29 @@ def registered_years(home: Path) -> dict[str, list[str]]:
         return {name: list(instance.get_dynamic_partitions(family.partitions_name)) for name, family in FAMILIES.items()}
 
 
-def wait_until(predicate, seconds: float, what: str, poll: float = 5.0):
+def wait_until(predicate, seconds: float, what: str, poll: float = 5.0, explain=None):
+    """``predicate()`` once it is truthy; after ``seconds``, an error naming ``what`` and, if given, ``explain()``
+    (what the deployment did meanwhile)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(poll)
-    raise DagsterDevError(f"{what}: not within {seconds:.0f}s")
+    raise DagsterDevError(f"{what}: not within {seconds:.0f}s" + (f"\n{explain()}" if explain else ""))
+
+
+def what_happened(dev: dict, runs: int = 12, log_lines: int = 40) -> str:
+    """The instance's latest runs (job, status, partition, run key) and the sensor lines of the dg dev log."""
+    with dg.DagsterInstance.from_config(str(dev["home"])) as instance:
+        records = instance.get_run_records(limit=runs)
+    lines = [f"  {r.create_timestamp:%H:%M:%S} {r.dagster_run.job_name} {r.dagster_run.status.value} "
+             f"{r.dagster_run.tags.get('dagster/partition', '')} {r.dagster_run.tags.get('dagster/run_key', '')}"
+             for r in reversed(records)]
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", dev["log"].read_text(errors="replace"))
+    sensors = [line for line in plain.splitlines() if "sensor" in line.lower() and "Checking for new runs" not in line
+               and "alert_on_run_failure" not in line]
+    return "latest runs:\n" + "\n".join(lines) + "\nsensor log:\n" + "\n".join(sensors[-log_lines:])
 
 
 def dismiss_welcome(page) -> None:

@@ -27,7 +27,7 @@ from alliance_pipeline.sample_data import SEED, write_export
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev as start_dagster_dev, dismiss_welcome,
                                                 launch_partition, materialize_all, registered_years, run_seconds,
-                                                wait_until)
+                                                wait_until, what_happened)
 
 pytestmark = pytest.mark.browser
 
@@ -177,7 +177,8 @@ def test_a_reverted_republish_rebuilds_the_report_through_the_daemon(dagster_dev
         for revision in (1, 0):
             sha = read_export(write_export(source, "sbac_district", YEAR, SEED, revision=revision)).sha256[:16]
             wait_until(lambda: _report_state(dagster_dev, "sbac_district", "raw_sbac_district", YEAR) == (sha, sha),
-                       900, f"the daemon rebuilds the report from revision {revision} ({sha})", poll=5)
+                       900, f"the daemon rebuilds the report from revision {revision} ({sha})", poll=5,
+                       explain=lambda: what_happened(dagster_dev))
         assert original.read_bytes() == before  # revision 0 is the sample's own file
     finally:
         original.write_bytes(before)
