@@ -159,9 +159,9 @@ def normal_cdf(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
-
 def pct(count: int, total: int) -> float:
     return round(100.0 * count / total, 1) if total else 0.0
+
 
 @dataclass(frozen=True)
 class GradeResult:

@@ -101,9 +101,9 @@ def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | d
     if built == state.versions:
         return dg.SkipReason(f"the cross-year tables and the report are current ({len(state.versions)} yearly "
                              "partitions, one set of export versions)")
-    # A failed run holds back only the state it failed on (these versions, these yearly materializations): the
-    # failure may have been transient (a year reloaded while the report was checked), so any yearly materialization
-    # since, A -> B -> A included, gives the state its run again.
+    # The state is its versions and its newest yearly materialization: a state seen before (A -> B -> A) is still
+    # new to the warehouse, so it gets its run (a key of the versions alone would be skipped as "already completed"),
+    # and a failed run, perhaps transient (a year reloaded while the report was checked), holds back only its own.
     fingerprint = state.fingerprint()[:16]
     inputs = f"{fingerprint}:{state.newest_storage_id}"
     failed = instance.get_run_records(dg.RunsFilter(tags={INPUTS_TAG: inputs},
@@ -114,8 +114,6 @@ def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | d
                              f"report stays in place. Fix the cause and launch the {CROSS_YEAR_JOB} job")
     selection = consistency.downstream_cross_year(graph, consistency.changed_assets(built, state.versions))
     selection.add(consistency.REPORT)
-    # The key names the newest yearly materialization too: a state seen before (A -> B -> A) is still new to the
-    # warehouse, so it gets its run (a key alone would be skipped as "already completed").
     return dg.RunRequest(
         run_key=f"cross-year:{inputs}", job_name=CROSS_YEAR_JOB,
         asset_selection=sorted(selection),
