@@ -14,16 +14,20 @@ DEFAULT_DAGSTER_HOME = paths.PROJECT_ROOT / ".dagster_home"
 
 
 def _instance():
-    """The Dagster instance in $DAGSTER_HOME, or the embedded default (SQLite under .dagster_home, with the local
-    run limits of deploy/dagster-local.yaml; deploy/dagster.yaml for PostgreSQL)."""
+    """The Dagster instance in $DAGSTER_HOME, or the embedded default (SQLite under .dagster_home), and what was
+    done to it first: a home with no ``dagster.yaml`` (a new, empty folder) gets the project's instance
+    configuration, deploy/dagster-local.yaml (the run limits, run monitoring, no telemetry), so it never runs
+    without them (deploy/dagster.yaml is the PostgreSQL one)."""
     from dagster import DagsterInstance
 
-    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME)
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if home == DEFAULT_DAGSTER_HOME and not config.exists():
+    note = ""
+    if not config.exists():
         config.write_text((paths.PROJECT_ROOT / "deploy" / "dagster-local.yaml").read_text(encoding="utf-8"))
-    return DagsterInstance.from_config(str(home)), home
+        note = f"wrote the project's instance configuration (deploy/dagster-local.yaml) to {config}"
+    return DagsterInstance.from_config(str(home)), home, note
 
 
 def ui_command(home: Path) -> str:
@@ -48,13 +52,13 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     # (Relative folders are resolved by the resources themselves, against this process's working directory.)
     storage = Storage(**from_environment("storage", warehouse_dir=args.warehouse))
     source = EdSightSource(storage=storage, **from_environment("edsight", directory=args.source, base_url=args.url))
-    plans = PlanSheets(**from_environment("plans", directory=args.plans))
+    plans = PlanSheets(edsight=source, **from_environment("plans", directory=args.plans))
     defs = build_defs(storage=storage, edsight=source, plans=plans)
-    instance, home = _instance()
+    instance, home, note = _instance()
     storage, source, plans = resolved(storage), resolved(source), resolved(plans)
     print(f"alliance-pipeline refresh\n  exports:   {source.describe()}\n  plans:     {plans.describe()}\n"
           f"  warehouse: {storage.warehouse()}")
-    print(f"  dagster:   {home} ({type(instance.run_storage).__name__})")
+    print(f"  dagster:   {home} ({type(instance.run_storage).__name__})" + (f"; {note}" if note else ""))
     if webserver:
         print(f"  runs:      submitted to {webserver}, queued and run by its daemon and executor")
     try:
@@ -121,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--source", help="folder of EdSight exports (default $ALLIANCE_EDSIGHT_DIR or the sample)")
     refresh.add_argument("--url", help="HTTP(S) base URL of the exports (default $ALLIANCE_EDSIGHT_URL)")
     refresh.add_argument("--warehouse", help="Parquet output folder (default $ALLIANCE_WAREHOUSE_DIR or data/warehouse)")
-    refresh.add_argument("--plans", help="folder of coded plan sheets (default $ALLIANCE_PLANS_DIR or the sample's)")
+    refresh.add_argument("--plans", help="folder of coded plan sheets (default $ALLIANCE_PLANS_DIR; unset: none, except the bundled sample's beside the bundled sample exports)")
     refresh.add_argument("--webserver", help="submit the runs to this Dagster webserver (its queue, daemon and "
                          "executor: scripts/deploy-local) instead of running them here (default $ALLIANCE_WEBSERVER_URL)")
     refresh.set_defaults(func=cmd_refresh)

@@ -72,11 +72,12 @@ def build_resources(storage: Storage | None = None, edsight: EdSightSource | Non
                     plans: PlanSheets | None = None, **overrides) -> dict:
     """Every resource, from the environment where not given. ``edsight`` and the IO manager share ``storage``."""
     storage = storage or Storage(**from_environment("storage"))
+    edsight = edsight or EdSightSource(storage=storage, **from_environment("edsight"))
     resources = {
         "storage": storage,
         "io_manager": ParquetIOManager(storage=storage),
-        "edsight": edsight or EdSightSource(storage=storage, **from_environment("edsight")),
-        "plans": plans or PlanSheets(**from_environment("plans")),
+        "edsight": edsight,
+        "plans": plans or PlanSheets(edsight=edsight, **from_environment("plans")),
         "method": MethodSettings(),
         "identification_settings": IdentificationSettings(),
         "alerts": AlertSettings(**from_environment("alerts")),

@@ -44,15 +44,19 @@ def instance(tmp_path: Path):
         yield test_instance
 
 
-def pipeline_defs(root: Path, source: Path | None = None, url: str | None = None, **resources) -> dg.Definitions:
+def pipeline_defs(root: Path, source: Path | None = None, url: str | None = None, plans_dir: Path | None = None,
+                  **resources) -> dg.Definitions:
     """The code location's definitions with its outputs under ``root`` (warehouse/, reports/, archive/,
-    downloads/) and the exports from ``source`` or ``url``: resources passed in, as the CLI does."""
+    downloads/) and the exports from ``source`` or ``url`` (and the coding sheets from ``plans_dir``): resources
+    passed in, as the CLI does."""
     from alliance_pipeline.definitions import build_defs
-    from alliance_pipeline.defs.common.resources import EdSightSource, Storage
+    from alliance_pipeline.defs.common.resources import EdSightSource, PlanSheets, Storage
 
     storage = Storage(warehouse_dir=str(root / "warehouse"), reports_dir=str(root / "reports"))
     resources.setdefault("edsight", EdSightSource(storage=storage, directory=str(source or paths.SAMPLE_EDSIGHT_DIR),
                                                   base_url=url, step_retries=0))
+    if plans_dir is not None:
+        resources["plans"] = PlanSheets(directory=str(plans_dir), edsight=resources["edsight"])
     return build_defs(storage=storage, **resources)
 
 

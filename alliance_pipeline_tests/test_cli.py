@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
+import openpyxl
 import pyarrow.parquet as pq
 
 from alliance_pipeline import paths
@@ -24,8 +26,16 @@ def _run(args: list[str], tmp_path: Path, **extra_env) -> subprocess.CompletedPr
 
 
 def test_refresh_on_the_bundled_sample(tmp_path):
+    """On a new, empty DAGSTER_HOME: the project's instance configuration is written first (no Dagster warning or
+    telemetry banner among the progress lines), and the report says its data are the generated sample."""
     done = _run(["refresh"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
+    output = done.stdout + done.stderr
+    assert "No dagster instance configuration file" not in output and "usage statistics" not in output, output
+    config = (tmp_path / "home" / "dagster.yaml").read_text(encoding="utf-8")
+    assert "max_concurrent_runs: 2" in config and "enabled: false" in config
+    assert f"wrote the project's instance configuration (deploy/dagster-local.yaml) to {tmp_path / 'home' / 'dagster.yaml'}" in done.stdout
+    assert "(the bundled sample: generated, not real coded plans)" in done.stdout
     assert "Done:" in done.stdout and str(tmp_path / "warehouse") in done.stdout
     assert f"exports:   {paths.SAMPLE_EDSIGHT_DIR}" in done.stdout
     table = pq.read_table(tmp_path / "warehouse" / "raw_sbac_district" / "2015-16.parquet")
@@ -33,6 +43,10 @@ def test_refresh_on_the_bundled_sample(tmp_path):
     assert (tmp_path / "warehouse" / "identified_districts.parquet").is_file()
     report = tmp_path / "reports" / "latest" / "appendix-b.html"
     assert report.is_file() and f"Report:         {report}" in done.stdout
+    header = html.unescape(report.read_text(encoding="utf-8").split("</header>", 1)[0])
+    assert "Generated data, not real results: every export this report was built from is from the project's bundled sample" in header
+    readme = [row[0] for row in openpyxl.load_workbook(report.with_suffix(".xlsx"), read_only=True)["README"].iter_rows(values_only=True)]
+    assert readme[2].startswith("Generated data, not real results")
     hint = next(line for line in done.stdout.splitlines() if "Run history:" in line).split("Run history:", 1)[1].strip()
     dg_path = hint.split(" && ", 1)[1].split()[1]  # (cd ROOT && DAGSTER_HOME=... /path/to/dg dev)
     assert Path(dg_path).is_file() and os.access(dg_path, os.X_OK), hint  # works as printed, in a plain shell

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from pathlib import Path
 
 import dagster as dg
 import openpyxl
@@ -13,7 +14,8 @@ import pandas as pd
 import pytest
 
 from alliance_pipeline import paths
-from alliance_pipeline.defs.common.resources import PlanSheets
+from alliance_pipeline.archive import list_versions
+from alliance_pipeline.edsight.reader import sha256_of
 from alliance_pipeline.plans.codebook import load_codebook
 from alliance_pipeline.plans.indicators import plan_indicators
 from alliance_pipeline.plans.sheets import find_sheets, read_plan_year
@@ -53,15 +55,28 @@ def test_the_sample_refresh_codes_every_plan_and_reports_it(sample_refresh):
     assert {"plan_framework", "plan_districts", "plan_reliability"} <= set(book.sheetnames)
     districts = pd.read_csv(latest / "tables" / "plan_districts.csv", dtype={"district_code": str})
     assert len(districts) == 30 and set(districts.loc[districts["identified"] == "yes", "district_code"]) == identified
+    # every sheet read is archived by SHA-256, read-only, with its original name (section 12, like every export)
+    versions = list_versions(sample_refresh.root / "plans-archive")
+    assert len(versions) == 156 and set(versions["family"]) == {"plan_sheets"} and set(versions["status"]) == {"loaded"}
+    named = {path.name: path for files in found.values() for path in files}
+    for row in versions.itertuples():
+        copy = Path(row.archive_path)
+        assert copy.stat().st_mode & 0o222 == 0 and sha256_of(copy) == row.sha256 == copy.stem
+        assert copy.read_bytes() == named[row.original_name].read_bytes()
 
 
 @pytest.mark.real_exports
-def test_the_real_exports_identified_districts_sit_beside_the_others(real_refresh):
-    identified = set(real_refresh.table("identified_districts")["district_code"])
-    compared = real_refresh.table("plan_indicators_compared")
-    overall = compared[compared["plan_year"] == "all"]
-    assert set(overall["identified_districts"]) == {len(identified)} and set(overall["other_districts"]) == {30 - len(identified)}
-    assert real_refresh.check_status("plan_indicators_compared") == "SUCCEEDED"
+def test_real_exports_without_plan_sheets_report_no_generated_plans(real_refresh):
+    """Plans come only from sheets the user gave: beside the real exports, with no plans folder set, the bundled
+    (generated) sheets are not read, and the report says that no coded plans were given."""
+    assert not real_refresh.instance.get_dynamic_partitions("plan_years")
+    assert real_refresh.defs.resources["plans"].folder() is None
+    for name in ("plan_codes", "plan_indicators", "plan_indicators_compared"):
+        assert real_refresh.table(name).empty and "no coded plan sheets were given" in real_refresh.table(name).attrs["unavailable"]
+    html = (real_refresh.reports / "latest" / "appendix-b.html").read_text(encoding="utf-8")
+    section = html.split('id="plans"', 1)[1].split("</section>", 1)[0]
+    assert "No coded plans were given" in section and "coded by" not in section and "generated" not in section
+    assert "Generated data, not real results" not in html  # every export real: no generated-data notice
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +85,7 @@ def good_plans(tmp_path_factory, sample_refresh):
     for refreshed, source, _ in copy_of_refresh(sample_refresh, paths.SAMPLE_EDSIGHT_DIR, tmp_path_factory, "plans"):
         plans = refreshed.root / "plans"
         shutil.copytree(paths.SAMPLE_PLANS_DIR, plans)
-        yield refreshed, plans, pipeline_defs(refreshed.root, source, plans=PlanSheets(directory=str(plans)))
+        yield refreshed, plans, pipeline_defs(refreshed.root, source, plans_dir=plans)
 
 
 def _run_plan_year(defs, instance, year):
@@ -110,6 +125,10 @@ def test_a_bad_coding_sheet_is_refused_with_file_row_and_column_and_changes_noth
     message = _failure_message(result)
     assert path.name in message and "row 3" in message and "column 'support_provider'" in message, message
     assert "code 'teachers' belongs to topic target_group, not support_provider" in message
+    versions = list_versions(refreshed.root / "plans-archive")
+    refused = versions[(versions["original_name"] == path.name) & (versions["status"] == "rejected")]
+    assert len(refused) == 1 and "support_provider" in refused["reason"].iloc[0]  # the bad bytes kept, with why
+    assert Path(refused["archive_path"].iloc[0]).read_bytes() == "".join(bad).encode("utf-8")
     assert snapshot(*roots) == before  # every earlier Parquet file and report byte-identical
     assert refreshed.check_status("raw_plan_codes") == "FAILED"
     # the good file back: the sensor loads the year again on its own (the failed run must not hold the report back)

@@ -213,7 +213,7 @@ def check_beyond_tables(run: ReportRun, tables: dict[str, list[dict]]) -> int:
 
 
 def check_layout(page, width: int) -> None:
-    """Nothing overflows the window sideways (tables scroll inside their own box), navigation wraps, the narrow
+    """Nothing overflows the window sideways, no table is wider than its screen, navigation wraps, the narrow
     chart renderings are the ones shown on a phone, and every chart has a text alternative."""
     page.set_viewport_size({"width": width, "height": 900})
     page.wait_for_load_state("load")
@@ -222,6 +222,10 @@ def check_layout(page, width: int) -> None:
         """w => [...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll')
                && e.getBoundingClientRect().right > w + 0.5).map(e => e.tagName + '.' + e.className)""", width)
     assert outside == []
+    # no table is wider than its screen: none scrolls sideways inside its box either (a file name or a SHA-256 wraps)
+    scrolling = page.evaluate("""() => [...document.querySelectorAll('.scroll')].filter(e => e.scrollWidth > e.clientWidth)
+        .map(e => e.querySelector('table').id + ': ' + (e.scrollWidth - e.clientWidth) + ' px')""")
+    assert scrolling == [], (width, scrolling)
     nav = page.evaluate("() => { const n = document.querySelector('nav'); return [n.scrollWidth, n.clientWidth]; }")
     assert nav[0] <= nav[1]
     charts = page.evaluate(

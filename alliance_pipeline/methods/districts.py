@@ -128,7 +128,7 @@ def data_coverage(held: Mapping[str, Iterable[str]], gaps: pd.DataFrame, newest_
                          "reason": "no export of this family in the source"})
             continue
         first = int(sort_years(years or listed)[0][:4])
-        last = max(int(newest_year[:4]), *(int(year[:4]) for year in years))
+        last = max([int(newest_year[:4]), *(int(year[:4]) for year in years)])
         for start in range(first, last + 1):
             year = f"{start}-{(start + 1) % 100:02d}"
             if year in years:

@@ -39,6 +39,8 @@ CODE_COLUMNS = ["plan_year", "district_code", "district_name", "coder", "sheet_f
 def plan_codes(sheets: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """The coded sheets (``raw_plan_codes`` of every plan year) as one row per code given."""
     keys = ["plan_year", "district_code", "district_name", "coder", "sheet_file", "source_row", "intervention_id"]
+    if sheets.empty:  # no coded plans given: no sheet columns either
+        return pd.DataFrame(columns=CODE_COLUMNS)
     parts = []
     for topic in codebook.coded_topics:
         cells = sheets[keys].assign(topic=topic, code=sheets[topic].fillna("").astype(str).str.split(";"))
@@ -48,7 +50,7 @@ def plan_codes(sheets: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         cells = sheets.loc[sheets[topic].notna(), keys].assign(topic=topic, code="years",
                                                                years=sheets.loc[sheets[topic].notna(), topic])
         parts.append(cells)
-    if not parts or sheets.empty:
+    if not parts:
         return pd.DataFrame(columns=CODE_COLUMNS)
     frame = pd.concat(parts, ignore_index=True).reindex(columns=CODE_COLUMNS)
     frame["years"] = pd.array(frame["years"], dtype="Int64")

@@ -75,13 +75,14 @@ def roster_years(roster: pd.DataFrame) -> tuple[str, str]:
     return str(roster["first_year"].min()), str(roster["last_year"].max())
 
 
-def find_sheets(folder: str | Path) -> tuple[dict[str, list[Path]], dict[str, str]]:
-    """(plan year -> its sheets, sorted; file -> why it is not a coding sheet) of a folder (not recursive)."""
-    folder = Path(folder)
+def find_sheets(folder: str | Path | None) -> tuple[dict[str, list[Path]], dict[str, str]]:
+    """(plan year -> its sheets, sorted; file -> why it is not a coding sheet) of a folder (not recursive); none
+    when no folder was given."""
     years: dict[str, list[Path]] = {}
     strays: dict[str, str] = {}
-    if not folder.is_dir():
+    if folder is None or not Path(folder).is_dir():
         return years, strays
+    folder = Path(folder)
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or not path.is_file() or path.name.lower() in ("readme.md", "readme.txt"):
             continue

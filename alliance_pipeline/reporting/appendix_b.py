@@ -18,6 +18,7 @@ from alliance_pipeline.methods.identified_districts import INDICATORS, Indicator
 from alliance_pipeline.reporting import beyond, plans, summary, today
 from alliance_pipeline.reporting.charts import bar_chart_svg, chart_figure, short_name
 from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section
+from alliance_pipeline.sample_identity import is_generated_sha256
 
 
 # --- Appendix B: one table per indicator -------------------------------------------------
@@ -396,6 +397,7 @@ def appendix_b_report(
     generated_at: datetime,
     run_id: str = "",
     plans_sample: bool = False,
+    lineage: dict[str, list[str]] | None = None,
 ) -> Report:
     """The whole report from the stored tables.
 
@@ -428,7 +430,8 @@ def appendix_b_report(
         summary.lasted_sentence(tables.get("did_it_last", pd.DataFrame()), tables["sbac_score_trends"]))
     if "data_coverage" in tables and len(tables["data_coverage"]):
         years.tables.append(today.coverage_table(tables["data_coverage"]))
-    robustness = beyond.robustness_section(tables["identification_robustness"], tables["identification_margins"], top_n)
+    robustness = beyond.robustness_section(tables["identification_robustness"], tables["identification_margins"], top_n,
+                                           beyond.growth_only_years(tables["identified_by_year"]))
     equity = beyond.equity_section(tables["subgroup_gaps"], tables["subgroup_gap_summary"], tables["subgroup_gap_changes"])
     start, end = flat.get("change_start_year", ""), flat.get("change_end_year", "")
     plan_section = plans.plans_section(
@@ -436,8 +439,12 @@ def appendix_b_report(
         tables["plan_indicators_compared"], set(tables["identified_districts"]["district_code"]), plans_sample,
         str(tables["plan_codebook"]["codebook_version"].iloc[0]) if len(tables["plan_codebook"]) else "",
     ) if "plan_indicators" in tables else None
+    notice = generated_notice(sources, plans_sample)
+    opening = summary.summary_section(tables, cohort, missing, identified, study, flat)
+    if notice:
+        opening.paragraphs.insert(0, notice)
     sections = [
-        summary.summary_section(tables, cohort, missing, identified, study, flat),
+        opening,
         summary.caveats_section(tables, flat),
         summary.glossary_section(tables),
         Section("identified", "Which Alliance Districts improved most?", "Identified", tables=[identified]),
@@ -452,6 +459,8 @@ def appendix_b_report(
         Section("settings_and_sources", "Settings and data sources", "Sources",
                 tables=[settings_table(settings), sources_table(sources)]),
     ]
+    for table in (table for section in sections for table in section.tables):
+        table.exports = exports_line(table.source, lineage or {}, sources)
     return Report(
         title="How are Connecticut's Alliance Districts doing?",
         subtitle=f"The 2017 UConn/CCER study's indicators for {start} to {end}, every later year, CSDE's "
@@ -463,4 +472,41 @@ def appendix_b_report(
         appendix_b=appendix,
         identified=identified,
         opportunity=opportunity,
+        notice=notice,
     )
+
+
+def exports_line(source: str, lineage: dict[str, list[str]], sources: list[dict]) -> str:
+    """The files a table's rows come from, in words: each EdSight export family upstream of the stored tables named
+    in ``source`` (``lineage``: asset -> the raw assets and reference tables it is computed from), with its years
+    and files; the Data sources table lists each file with its SHA-256."""
+    from alliance_pipeline.edsight.families import FAMILIES
+
+    described = {family.asset_name: family.description for family in FAMILIES.values()}
+    names = [name.strip() for name in source.replace(" and ", ", ").split(",") if name.strip()]
+    upstream = sorted({raw for name in names for raw in lineage.get(name, [])} | {n for n in names if n in described})
+    parts = []
+    for raw in upstream:
+        files = sorted((str(s.get("school_year") or ""), str(s.get("file") or "")) for s in sources if s.get("asset") == raw)
+        if raw in described and files:
+            years = files[0][0] if len(files) == 1 else f"{files[0][0]} to {files[-1][0]}"
+            shown = ", ".join(name for _, name in files[:2]) + (f" and {len(files) - 2} more" if len(files) > 2 else "")
+            parts.append(f"EdSight's {described[raw]}, {years} ({shown})")
+        elif files:  # a reference table kept in data/reference/
+            parts.append(f"the project's reference table {files[0][1]}")
+    return "; ".join(parts)
+
+
+def generated_notice(sources: list[dict], plans_sample: bool) -> str | None:
+    """What the report must say first when its data are the bundled sample's generated files (told by SHA-256:
+    ``sample_identity``), or None when every export read is real."""
+    exports = [source for source in sources if str(source.get("asset", "")).startswith("raw_")]
+    generated = [source for source in exports if is_generated_sha256(str(source.get("sha256") or ""))]
+    if not generated:
+        return None
+    which = ("every export this report was built from is" if len(generated) == len(exports)
+             else f"{len(generated)} of the {len(exports)} exports this report was built from are")
+    plans = " Its coded plans are the bundled sample's, also generated." if plans_sample else ""
+    return (f"Generated data, not real results: {which} from the project's bundled sample, which gives real "
+            "Connecticut district names numbers drawn from a seeded model, so no finding here is about a real "
+            f"district.{plans} Set ALLIANCE_EDSIGHT_DIR to a folder of real EdSight exports for real results.")

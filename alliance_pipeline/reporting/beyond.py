@@ -45,9 +45,24 @@ def said_missing(section: Section, frame: pd.DataFrame, key: str, title: str, pl
 
 # --- Section 8: every year ---------------------------------------------------------------
 
+def growth_only_years(by_year: pd.DataFrame) -> set[str]:
+    """The years whose list is built from growth rates alone: a level of that one year, not a change."""
+    if by_year.empty or "built_from" not in by_year:
+        return set()
+    return {end for end, built in zip(by_year["end_year"], by_year["built_from"])
+            if len(built) and all(str(name).startswith("Growth rate") for name in built)}
+
+
+def span_label(start: str, end: str, growth_only: set[str]) -> str:
+    """The years a list covers, said the same way in every table: 'A to B' for a change, 'B (growth rates of that
+    year)' for a list built from one year's growth rates."""
+    return f"{end} (growth rates of that year)" if end in growth_only else f"{start} to {end}"
+
+
 def identified_by_year_table(by_year: pd.DataFrame) -> ReportTable:
     rows = by_year.sort_values(["end_year", "best_rank", "district_name"]).reset_index(drop=True)
-    rows["years"] = [f"{start} to {end}" for start, end in zip(rows["change_start_year"], rows["end_year"])]
+    growth_only = growth_only_years(rows)
+    rows["years"] = [span_label(start, end, growth_only) for start, end in zip(rows["change_start_year"], rows["end_year"])]
     rows["selected_by"] = [
         [f"{name} (rank {rank}, {value:.2f})" for name, rank, value in zip(names, ranks, values)]
         for names, ranks, values in zip(rows["indicators"], rows["ranks"], rows["values"])
@@ -190,12 +205,12 @@ def years_section(trends: pd.DataFrame, yearly: ReportTable) -> Section:
 
 # --- Section 9: robustness ---------------------------------------------------------------
 
-def robustness_table(robustness: pd.DataFrame) -> ReportTable:
+def robustness_table(robustness: pd.DataFrame, growth_only: set[str] = frozenset()) -> ReportTable:
     """Every district that any variant picked, per analysis; a label only where the default method picks it."""
     rows = robustness[robustness["identified_default"].astype(bool) | (robustness["times_identified"] > 0)].copy()
     rows = rows.sort_values(["is_study", "end_year", "identified_default", "selection_frequency", "district_name"],
                             ascending=[False, True, False, False, True]).reset_index(drop=True)
-    rows["years"] = [f"{start} to {end}" + (" (the study's years)" if study else "")
+    rows["years"] = [span_label(start, end, growth_only) + (" (the study's years)" if study else "")
                      for start, end, study in zip(rows["change_start_year"], rows["end_year"], rows["is_study"].astype(bool))]
     rows["default"] = ["yes" if flag else "no" for flag in rows["identified_default"].astype(bool)]
     rows["selected_in"] = [f"{int(t)} of {int(v)}" for t, v in zip(rows["times_identified"], rows["variants"])]
@@ -250,7 +265,8 @@ def margins_table(margins: pd.DataFrame, top_n: int, years: str) -> ReportTable:
     return table
 
 
-def robustness_section(robustness: pd.DataFrame, margins: pd.DataFrame, top_n: int) -> Section:
+def robustness_section(robustness: pd.DataFrame, margins: pd.DataFrame, top_n: int,
+                       growth_only: set[str] = frozenset()) -> Section:
     section = Section("robustness", "How firm is the list of identified districts?", "Robustness", paragraphs=[ROBUSTNESS])
     if said_missing(section, robustness, "identification_robustness", "Robustness",
                      "No identified districts could be recomputed from the exports this run read."):
@@ -268,7 +284,7 @@ def robustness_section(robustness: pd.DataFrame, margins: pd.DataFrame, top_n: i
             xlabel="Share of variants that pick the district (%)", title=f"Identified districts, {years}: share of variants",
             reference=80.0, digits=0,
         ))
-    section.tables += [robustness_table(robustness), margins_table(margins, top_n, years)]
+    section.tables += [robustness_table(robustness, growth_only), margins_table(margins, top_n, years)]
     return section
 
 

@@ -34,6 +34,7 @@ class ReportTable:
     notes: list[str] = field(default_factory=list)
     # the rows the page shows when they are a summary of ``rows`` (the CSV and the workbook keep every row)
     page_rows: pd.DataFrame | None = None
+    exports: str = ""  # the EdSight files the rows come from, in words (``appendix_b.exports_line``)
 
     def shown(self, page: bool) -> pd.DataFrame:
         return self.page_rows if page and self.page_rows is not None else self.rows
@@ -82,6 +83,7 @@ class Report:
     appendix_b: list[ReportTable]  # handles for the asset's metadata; the same objects as in sections
     identified: ReportTable
     opportunity: ReportTable
+    notice: str | None = None  # shown in the title area: e.g. that the data are the bundled sample's, generated
 
     def tables(self) -> list[ReportTable]:
         return [table for section in self.sections for table in section.tables]

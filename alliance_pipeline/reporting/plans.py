@@ -116,9 +116,10 @@ def plans_section(codes: pd.DataFrame, indicators: pd.DataFrame, reliability: pd
     section = Section("plans", "What did the districts' plans say?", "Plans")
     if codes.attrs.get("unavailable") or indicators.attrs.get("unavailable"):
         section.paragraphs.append(
-            "No coded plans were loaded, so this part of the study (coding each Alliance District's improvement plan "
-            "with the study's Appendix A codebook) could not be shown. Put coding sheets in the plans folder "
-            "(`alliance-pipeline plans template` writes blank ones) and refresh.")
+            "No coded plans were given, so this part of the study (coding each Alliance District's improvement plan "
+            "with the study's Appendix A codebook) could not be shown: plans come only from coding sheets a user "
+            "gives. Put coding sheets in a folder (`alliance-pipeline plans template` writes blank ones), set "
+            "ALLIANCE_PLANS_DIR (or --plans) to it and refresh.")
         return section
     coders = int(codes["coder"].nunique())
     years = sorted(indicators["plan_year"].unique())

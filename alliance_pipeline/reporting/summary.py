@@ -106,8 +106,7 @@ def _designation_sentence(identification: pd.DataFrame, opportunity: pd.DataFram
 
 OPPORTUNITY_CAVEAT = (
     "This list applies CSDE's published rule (the designated districts with the lowest Accountability Index) to the "
-    "exports; it is a reconstruction, not CSDE's own list, which is not among the exports and differs from it "
-    "(CSDE's designation also draws on information EdSight does not publish).")
+    "exports; it is a reconstruction, not CSDE's own list, which is not among the exports and differs from it.")
 
 
 def _points(value: float) -> str:

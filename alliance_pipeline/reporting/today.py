@@ -38,15 +38,19 @@ def coverage_table(coverage: pd.DataFrame) -> ReportTable:
     rows = coverage[~coverage["held"].astype(bool)].copy()
     rows["years"] = rows["school_year"].fillna("every year")
     rows = rows.reset_index(drop=True)
+    # named apart from a table's "status"/"reason", which the page shows as a second "Excluded because" column
+    plain = {"status": "availability", "reason": "why"}
+    page_rows = _runs_of_years(rows).rename(columns=plain)
+    rows = rows.rename(columns=plain)
     return ReportTable(
         "data_coverage", "Years with no data, and why",
         "'No test': no Smarter Balanced test was given; 'not published': CSDE published no such results; 'not in "
         "the source': the export folder holds no file for that year (it may exist on EdSight). Years with the same "
         "reason are shown together; the workbook and the CSV list one row per year.",
         "data_coverage",
-        [Column("family", "Export"), Column("years", "School year"), Column("status", "Status"),
-         Column("reason", "Why")],
-        rows, page_rows=_runs_of_years(rows),
+        [Column("family", "Export"), Column("years", "School year"), Column("availability", "Status"),
+         Column("why", "Why")],
+        rows, page_rows=page_rows,
     )
 
 

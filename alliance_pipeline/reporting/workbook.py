@@ -104,6 +104,7 @@ def write_workbook(report: Report, path: Path) -> Path:
     readme.title = "README"
     lines: list[tuple[str, str]] = [
         (report.title, "title"), (report.subtitle, ""),
+        *([(report.notice, "heading")] if report.notice else []),
         (f"Generated {report.generated_at.strftime('%Y-%m-%d %H:%M UTC')}"
          + (f" by Dagster run {report.run_id}" if report.run_id else ""), ""),
         ("This workbook is the file to open in a spreadsheet: one sheet per table of the report, district codes "

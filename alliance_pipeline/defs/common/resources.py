@@ -63,6 +63,11 @@ class Storage(dg.ConfigurableResource):
     def archive(self) -> Path:
         return _absolute(self.archive_dir) if self.archive_dir else self.warehouse().parent / "archive"
 
+    def plans_archive(self) -> Path:
+        """Every coded plan sheet read, by SHA-256 (read-only), beside the exports' archive:
+        ``plans-archive/plan_sheets/<plan year>/<sha256>.csv|.xlsx`` with its record."""
+        return self.archive().parent / "plans-archive"
+
     def downloads(self) -> Path:
         return _absolute(self.downloads_dir) if self.downloads_dir else self.warehouse().parent / "downloads"
 
@@ -90,6 +95,12 @@ class EdSightSource(dg.ConfigurableResource):
     def describe(self) -> str:
         return self.base_url or str(_absolute(self.directory))
 
+    def holds_sample(self) -> bool:
+        """Whether the exports are (or include) the bundled sample's generated files."""
+        from alliance_pipeline.sample_identity import holds_sample_exports
+
+        return not self.base_url and holds_sample_exports(_absolute(self.directory))
+
     def exports(self) -> LocalExports | HttpExports:
         if self.base_url:
             return _http_exports(self.base_url, self.storage.downloads(), self.timeout_seconds, self.retries,
@@ -114,20 +125,31 @@ def _http_exports(url: str, download: Path, timeout: float, retries: int, budget
 
 class PlanSheets(dg.ConfigurableResource):
     """Coded plan sheets (methodology section 12): one folder of ``plan-coding__<district>__<plan year>__<coder>``
-    CSV or XLSX files (default: the bundled sample's, which are generated, not real coded plans)."""
+    CSV or XLSX files. Plans come only from sheets the user gave: unset, there are none, except beside the bundled
+    sample exports, whose generated sheets (``data/sample/plans``) go with them (``sample_identity``)."""
 
-    directory: str = Field(default=str(paths.SAMPLE_PLANS_DIR), description="Folder of coding sheets, one file per "
-                           "district, plan year and coder (`alliance-pipeline plans template` writes blank ones).")
+    directory: str | None = Field(default=None, description="Folder of coding sheets, one file per district, plan "
+                                  "year and coder (`alliance-pipeline plans template` writes blank ones). Unset: no "
+                                  "coded plans, except with the bundled sample exports (their generated sheets).")
+    edsight: EdSightSource
 
-    def folder(self) -> Path:
-        return _absolute(self.directory)
+    def folder(self) -> Path | None:
+        """The folder the sheets are read from, or None when no coded plans were given."""
+        if self.directory:
+            return _absolute(self.directory)
+        if self.edsight.holds_sample():
+            return _absolute(str(paths.SAMPLE_PLANS_DIR))
+        return None
 
     def is_sample(self) -> bool:
         """Whether the sheets are the bundled sample's (the report says so: they are not real coded plans)."""
         return self.folder() == _absolute(str(paths.SAMPLE_PLANS_DIR))
 
     def describe(self) -> str:
-        return f"{self.folder()}" + (" (the bundled sample: generated, not real coded plans)" if self.is_sample() else "")
+        folder = self.folder()
+        if folder is None:
+            return "none given (set ALLIANCE_PLANS_DIR or --plans to a folder of coding sheets)"
+        return f"{folder}" + (" (the bundled sample: generated, not real coded plans)" if self.is_sample() else "")
 
 
 class SuppressionScope(StrEnum):

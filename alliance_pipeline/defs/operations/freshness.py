@@ -1,7 +1,9 @@
 """Freshness: after the annual refresh date, each family CSDE still publishes should hold last spring's year.
 
-``expected_newest_year`` is the rule (pure); ``newest_year_checks`` are WARN asset checks
-on the raw assets, run by the ``check_freshness`` job that a daily schedule launches.
+``expected_newest_year``, ``newest_year_verdict`` and ``source_verdict`` are the rules (pure); two WARN asset
+checks on each raw asset, run by the ``check_freshness`` job that a daily schedule launches, keep two facts apart:
+``newest_year_is_current`` (the newest year held is the one the calendar expects; fails naming the missing years)
+and ``holds_every_source_year`` (the warehouse holds what the export source holds).
 """
 
 
@@ -35,50 +37,77 @@ def refused_reasons(archive_root, family: str) -> dict[str, str]:
     return {row.school_year: row.reason for row in newest.itertuples() if row.status == REJECTED}
 
 
-def _newest_year_check(family: str) -> dg.AssetChecksDefinition:
+def years_between(newest: str | None, expected: str) -> list[str]:
+    """The school years after ``newest`` up to ``expected`` (every year to ``expected`` when nothing is held)."""
+    first = int(newest[:4]) + 1 if newest else int(expected[:4])
+    return [school_year_label(start) for start in range(first, int(expected[:4]) + 1)]
+
+
+def newest_year_verdict(newest: str | None, expected: str) -> tuple[bool, str, list[str]]:
+    """(current, why, the missing years): is the newest year held at least the one the calendar expects?"""
+    missing = years_between(newest, expected)
+    if not missing:
+        return True, f"newest school year {newest} is current (the calendar expects {expected})", []
+    held = f"newest school year {newest}" if newest else "no school year is loaded"
+    return False, (f"{held}, behind the {expected} CSDE has usually published by now: missing "
+                   f"{', '.join(missing)}"), missing
+
+
+def source_verdict(newest: str | None, in_source: list[str], refused: dict[str, str], asset: str,
+                   folder: str) -> tuple[bool, str, str]:
+    """(held, why, the newest year in the source): does the warehouse hold every year the export source holds?"""
+    newer = [year for year in sort_years(in_source) if newest is None or int(year[:4]) > int(newest[:4])]
+    if newer:  # the source holds a newer year than the instance: refused, or not loaded yet
+        year = newer[-1]
+        why = (f"the export for {year} is in the source but was refused: {refused[year]}" if year in refused else
+               f"the export for {year} is in the source but not registered yet (school_year_partitions registers "
+               "it within a minute while the daemon runs, or run `alliance-pipeline refresh`)")
+        return False, why, year
+    if newest is None:
+        return False, f"no school year of {asset} is loaded and the source holds none: put its exports in {folder}/ of the export folder", ""
+    return True, f"the warehouse holds every school year the export source holds (newest {newest})", newest
+
+
+def _freshness_checks(family: str) -> list[dg.AssetChecksDefinition]:
     asset = FAMILIES[family].asset_name
+    folder = FAMILIES[family].folder
 
     @dg.asset_check(asset=asset, name="newest_year_is_current", blocking=False,
                     description=f"Warns when the newest school year of {asset} is older than the one CSDE has "
-                    f"published by now (the refresh_policy resource's release_date, default 10-15).")
-    def check(context, refresh_policy: RefreshPolicy, edsight: EdSightSource) -> dg.AssetCheckResult:  # (a string annotation would not be recognised)
+                    f"published by now (the refresh_policy resource's release_date, default 10-15), naming the "
+                    f"missing years; whether the source holds them is the check holds_every_source_year.")
+    def current(context, refresh_policy: RefreshPolicy) -> dg.AssetCheckResult:
         years = sort_years(context.instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
         expected = expected_newest_year(datetime.now(ZoneInfo("America/New_York")).date(), refresh_policy.release())
+        newest = years[-1] if years else None
+        passed, why, missing = newest_year_verdict(newest, expected)
+        if not passed:
+            why += f" (download them from EdSight into {folder}/ of the export folder when CSDE publishes them)"
+        return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.WARN, description=why,
+                                   metadata={"newest_year": newest or "", "expected_year": expected,
+                                             "missing_years": ", ".join(missing) or "none"})
+
+    @dg.asset_check(asset=asset, name="holds_every_source_year", blocking=False,
+                    description=f"Warns when the export source holds a school year of {asset} newer than the "
+                    f"warehouse's (refused, or not registered yet); says nothing about the calendar "
+                    f"(newest_year_is_current does).")
+    def holds(context, edsight: EdSightSource) -> dg.AssetCheckResult:  # (a string annotation would not be recognised)
+        years = sort_years(context.instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
         newest = years[-1] if years else None
         try:
             found = edsight.discover(family)
         except SourceError as exc:
             return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
                                        description=f"cannot tell: the export source cannot be listed ({exc})",
-                                       metadata={"newest_year": newest or "", "expected_year": expected})
-        in_source = sort_years(found)
-        newer = [year for year in in_source if newest is None or int(year[:4]) > int(newest[:4])]
+                                       metadata={"newest_year": newest or ""})
         refused = refused_reasons(edsight.storage.archive(), family)
-        if newer:  # the source holds a newer year than the instance: refused, or not loaded yet
-            year = newer[-1]
-            why = (f"the export for {year} is in the source but was refused: {refused[year]}" if year in refused else
-                   f"the export for {year} is in the source but not registered yet (school_year_partitions registers "
-                   "it within a minute while the daemon runs, or run `alliance-pipeline refresh`)")
-            return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, description=why,
-                                       metadata={"newest_year": newest or "", "newest_in_source": year,
-                                                 "expected_year": expected})
-        current = newest is not None and int(newest[:4]) >= int(expected[:4])
-        if current or newest is not None:  # nothing newer in the source: judged by what the source holds
-            note = "" if current else (f" (by the calendar CSDE has usually published {expected} by now: download "
-                                       f"it from EdSight into {FAMILIES[family].folder}/ of the export folder)")
-            return dg.AssetCheckResult(
-                passed=True, severity=dg.AssetCheckSeverity.WARN,
-                description=f"newest school year {newest} is the newest the export source holds{note}",
-                metadata={"newest_year": newest, "newest_in_source": in_source[-1] if in_source else "",
-                          "expected_year": expected})
-        return dg.AssetCheckResult(
-            passed=False, severity=dg.AssetCheckSeverity.WARN,
-            description=f"no school year of {asset} is loaded and the source holds none: put its exports in "
-                        f"{FAMILIES[family].folder}/ of the export folder",
-            metadata={"newest_year": "", "expected_year": expected})
+        passed, why, newest_in_source = source_verdict(newest, list(found), refused, asset, folder)
+        return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.WARN, description=why,
+                                   metadata={"newest_year": newest or "", "newest_in_source": newest_in_source})
 
-    check.__name__ = f"{asset}_newest_year_is_current"
-    return check
+    current.__name__ = f"{asset}_newest_year_is_current"
+    holds.__name__ = f"{asset}_holds_every_source_year"
+    return [current, holds]
 
 
-NEWEST_YEAR_CHECKS = [_newest_year_check(family) for family in CURRENT_FAMILIES]
+NEWEST_YEAR_CHECKS = [check for family in CURRENT_FAMILIES for check in _freshness_checks(family)]

@@ -13,6 +13,7 @@
 import dagster as dg
 import pandas as pd
 
+from alliance_pipeline.archive import LOADED, REJECTED, archive_export
 from alliance_pipeline.defs.common.checks import finish, reason_unavailable, rejected, table_asset, unavailable, validated
 from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.defs.common.resources import PlanSheets
@@ -24,6 +25,7 @@ from alliance_pipeline.plans import indicators, reliability, sheets
 from alliance_pipeline.reference import load_cohort
 
 GROUP = "plan_coding"
+PLAN_SHEETS = "plan_sheets"  # the family name of coded sheets in the plans archive (Storage.plans_archive)
 CODE_VERSION = "plans-1"
 # One partition per plan year with coding sheets in the plans folder (registered by coded_plan_sheets_sensor and
 # by `alliance-pipeline refresh`, like the export families' school years).
@@ -63,29 +65,40 @@ def plan_codebook(context: dg.AssetExecutionContext):
 def raw_plan_codes(context: dg.AssetExecutionContext, plans: PlanSheets):
     year = context.partition_key
     folder = plans.folder()
+    archive = plans.edsight.storage.plans_archive()
     found, strays = sheets.find_sheets(folder)
     files = found.get(year, [])
     for name, why in strays.items():
         context.log.warning(f"{folder / name}: {why}")
     try:
+        if folder is None:
+            raise sheets.CodingSheetError("", f"no coded plan sheets were given (set ALLIANCE_PLANS_DIR or --plans), "
+                                          f"so plan year {year} has none to read")
         if not files:
             raise sheets.CodingSheetError(folder, f"no coding sheet for plan year {year} (expected "
                                           f"{sheets.PREFIX}__<district>__{year}__<coder>.csv or .xlsx)")
         frame = sheets.read_plan_year(files, codebook_module.load_codebook(), load_cohort())
     except sheets.CodingSheetError as exc:
+        bad = [path for path in files if path.name in f"{exc.path} {exc}"]
+        for path in bad:  # kept, marked rejected with why, like a refused export
+            archive_export(path, PLAN_SHEETS, year, archive, status=REJECTED, reason=str(exc))
         yield rejected(RAW, str(exc), exc.path, exc.row, exc.column, what="a coding sheet")
         raise dg.Failure(description=f"raw_plan_codes [{year}]: {exc}", allow_retries=False) from exc
     fingerprint = sheets.sheets_fingerprint(files)
     frame.attrs["source"] = {"file": f"{len(files)} coding sheets in {folder.name}/", "sha256": fingerprint,
                              "school_year": year, "title": f"Coded plans, plan year {year}", "rows": len(frame)}
     yield from validated(RAW, frame, "raw_plan_codes", str(folder), {})
-    context.log.info(f"read {len(frame)} interventions from {len(files)} coding sheets in {folder}")
+    archived = [archive_export(path, PLAN_SHEETS, year, archive, status=LOADED) for path in files]
+    context.log.info(f"read {len(frame)} interventions from {len(files)} coding sheets in {folder}; "
+                     f"{sum(v.new for v in archived)} newly archived by SHA-256 under {archive}")
     yield dg.Output(frame, data_version=dg.DataVersion(fingerprint[:16]), metadata={
         "plans_folder": dg.MetadataValue.path(str(folder)),
         "sheets_fingerprint": fingerprint,  # coded_plan_sheets_sensor compares it with the folder's
         "sheets": len(files), "districts": int(frame["district_code"].nunique()),
         "coders": dg.MetadataValue.md(", ".join(sorted(frame["coder"].unique()))),
         "interventions": len(frame), "sample": plans.is_sample(),
+        "archived_sheets": dg.MetadataValue.md("\n".join(
+            f"- `{v.original_name}`: `{v.path}`" for v in archived)),
         "preview": preview(frame, columns=["district_code", "coder", "intervention_id", "substance", "support_provider"]),
     })
 
@@ -96,7 +109,8 @@ def _sheets(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-NO_SHEETS = "no coded plan sheets have been loaded (the plans folder has none, or no plan year was materialized)"
+NO_SHEETS = ("no coded plan sheets were given or loaded (no plans folder was set, it has none, or no plan year was "
+             "materialized)")
 
 
 @table_asset(

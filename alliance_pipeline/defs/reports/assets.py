@@ -45,6 +45,20 @@ def export_sources(versions: pd.DataFrame, references: dict[str, pd.DataFrame]) 
     return sources
 
 
+def lineage(graph) -> dict[str, list[str]]:
+    """asset -> the root assets it is computed from (the raw exports and reference tables), for the report's
+    "Source:" lines, which name EdSight's files rather than stored tables."""
+    roots: dict[dg.AssetKey, set[str]] = {}
+
+    def of(key: dg.AssetKey) -> set[str]:
+        if key not in roots:
+            parents = graph.get(key).parent_keys
+            roots[key] = {key.to_user_string()} if not parents else set().union(*(of(parent) for parent in parents))
+        return roots[key]
+
+    return {key.to_user_string(): sorted(of(key)) for key in graph.materializable_asset_keys}
+
+
 def settings_rows(method: MethodSettings, identification: IdentificationSettings) -> list[tuple[str, str, str]]:
     rows = [("method", name, str(value)) for name, value in method.model_dump().items()]
     rows += [("identification_settings", name, str(value)) for name, value in identification.model_dump().items()]
@@ -104,7 +118,8 @@ def appendix_b_report(
     from alliance_pipeline.reporting.appendix_b import appendix_b_report as build_report
     from alliance_pipeline.reporting.render import write_report
 
-    state = yearly_state(context.instance, asset_graph.get())
+    graph = asset_graph.get()
+    state = yearly_state(context.instance, graph)
     waiting = state.unsettled()
     if waiting:
         raise dg.Failure(
@@ -147,6 +162,7 @@ def appendix_b_report(
         generated_at=datetime.now(timezone.utc),
         run_id=context.run.run_id,
         plans_sample=plans.is_sample(),
+        lineage=lineage(graph),
     )
     files = write_report(report, storage.reports())
     context.log.info(f"report written to {files.html} (latest: {files.latest})")
