@@ -312,6 +312,12 @@ def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Calla
     for message in notices:
         progress(f"  warning: {message}")
     runs, skipped = plan(defs, instance)
+    if len(skipped) == len([name for name in FAMILIES if year_job_name(name) in {job.name for job in defs.jobs}]):
+        folders = ", ".join(dict.fromkeys(f"{family.folder}/" for family in FAMILIES.values()))
+        return RefreshResult(notices=notices, skipped=skipped, refused=(
+            f"refresh not started: {source.describe()} holds no EdSight export that could be read, so there is "
+            f"nothing to compute. Put the exports in one sub-folder per family ({folders}) under EdSight's file "
+            "names (README, Export families). Nothing was changed."))
     result = RefreshResult(notices=notices, skipped=skipped)
     batches = [[(job_name, year) for job_name, year in runs if job_name != CROSS_YEAR_JOB],
                [(job_name, year) for job_name, year in runs if job_name == CROSS_YEAR_JOB]]

@@ -185,6 +185,20 @@ def alliance_identification(
 OPPORTUNITY_COLUMNS = ["district_code", "district_name", "accountability_index", "opportunity_rank", "admitted_by", "index_year"]
 
 
+AUDIT_DTYPES = {
+    "district_code": "string", "district_name": "string", "organization_type": "string", "enrollment": "Int64",
+    "enrollment_suppressed": bool, "accountability_index": "Float64", "index_rank": "Int64", "step1_kept": bool,
+    "step1_reason": "string", "step2_kept": bool, "step2_reason": "string", "step3_selected": bool,
+    "step3_reason": "string", "prior_designee": bool, "step4_added": bool, "step4_reason": "string", "designated": bool,
+    "admitted_by": "string", "designation_year": "string", "index_year": "string",
+}
+
+
+def empty_audit() -> pd.DataFrame:
+    """The audit trail's columns with no district: a designation whose index year has no export."""
+    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in AUDIT_DTYPES.items()})
+
+
 def opportunity_districts(
     identification: pd.DataFrame, count: int = 10, index: dict[str, float] | None = None, index_year: str | None = None,
 ) -> pd.DataFrame:

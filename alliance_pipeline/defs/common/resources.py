@@ -196,11 +196,15 @@ class MethodSettings(dg.ConfigurableResource):
                                            "share of its students (percent) is flagged low_participation (section 11).")
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """A year setting the instance does not hold fails the run before any asset computes, naming the setting
-        and the years that exist. A family with no years at all is not an error: its indicators are unavailable."""
+        """A year setting someone set that the instance does not hold fails the run before any asset computes,
+        naming the setting and the years that exist. A default year the exports lack is not an error (any folder the
+        reader accepts refreshes): the indicators that need it are unavailable, and the report says why; so is a
+        family with no years at all."""
         if context.instance is None:
             return
         for setting, family in YEAR_SETTINGS.items():
+            if setting not in self.model_fields_set:
+                continue
             years = sort_years(context.instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
             value = getattr(self, setting)
             if years and value not in years:

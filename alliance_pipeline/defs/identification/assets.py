@@ -9,7 +9,7 @@ import pandas as pd
 
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.resources import IdentificationSettings
-from alliance_pipeline.defs.common.checks import table_asset, validated
+from alliance_pipeline.defs.common.checks import finish, reason_unavailable, table_asset, unavailable, validated
 from alliance_pipeline.methods import alliance_identification as section_6
 
 GROUP = "identification"
@@ -18,9 +18,23 @@ CODE_VERSION = "identification-2"
 
 def _require(frames: dict[str, pd.DataFrame], year: str, what: str) -> pd.DataFrame:
     if year not in frames:
-        raise dg.Failure(description=f"no {what} export for {year} (have: {', '.join(frames) or 'none'}); "
-                                     "load it or change the identification settings")
+        raise dg.Failure(description=_missing(frames, year, what) + "; load it or change the identification settings")
     return frames[year]
+
+
+def _missing(frames: dict[str, pd.DataFrame], year: str, what: str) -> str:
+    return f"no {what} export for {year} (have: {', '.join(frames) or 'none'})"
+
+
+def _lacking(settings: IdentificationSettings, setting: str, needs: dict[str, dict[str, pd.DataFrame]]) -> str | None:
+    """Why the identification cannot be computed when ``setting`` is left at its default and the exports lack its
+    year (the tables are then unavailable, and the report says why); None when they hold it. A year someone set
+    and the exports lack fails the run, naming it (``_require``)."""
+    year = getattr(settings, setting)
+    if setting in settings.model_fields_set:
+        return None
+    missing = [_missing(frames, year, what) for what, frames in needs.items() if year not in frames]
+    return "; ".join(missing) + f" (identification_settings.{setting} = {year})" if missing else None
 
 
 @table_asset(GROUP, "CSDE steps 1-4 for a new Alliance District designation, with every district's decision and reason.", CODE_VERSION)
@@ -32,6 +46,11 @@ def alliance_identification(
     identification_settings: IdentificationSettings,
 ):
     s = identification_settings
+    lacking = _lacking(s, "index_year", {"enrollment": raw_enrollment, "accountability": raw_accountability})
+    if lacking:
+        yield from finish(context, "alliance_identification", unavailable(section_6.empty_audit(), lacking),
+                          {"designated": 0})
+        return
     frame = section_6.alliance_identification(
         _require(raw_enrollment, s.index_year, "enrollment"),
         _require(raw_accountability, s.index_year, "accountability"),
@@ -74,6 +93,12 @@ def opportunity_districts(
 ):
     s = identification_settings
     year = s.opportunity_index_year
+    reason = reason_unavailable(alliance_identification) or _lacking(s, "opportunity_index_year",
+                                                                     {"accountability": raw_accountability})
+    if reason:
+        empty = section_6.opportunity_districts(section_6.empty_audit())
+        yield from finish(context, "opportunity_districts", unavailable(empty, reason), {"districts": 0})
+        return
     index = None
     if year != s.index_year:  # another year's index ranks the designated districts
         index = section_6.accountability_index(_require(raw_accountability, year, "accountability"))

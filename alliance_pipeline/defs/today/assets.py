@@ -113,7 +113,8 @@ def alliance_designations(
     frame = designations.alliance_designations(raw_enrollment, raw_accountability, alliance_cohort, rule)
     if frame.empty:
         frame = unavailable(frame, "no school year has both an accountability export and enrollment")
-    counts = frame[frame["designated"]].groupby(["index_year", "designation_year"]).size().rename("designated")
+    counts = (frame[frame["designated"]].groupby(["index_year", "designation_year"]).size().rename("designated")
+              if len(frame) else pd.Series(dtype=int))
     yield from finish(context, "alliance_designations", frame, {
         **settings(index_year=rule.index_year, enrollment_threshold=rule.enrollment_threshold, lowest_n=rule.lowest_n),
         "index_years": ", ".join(sort_years(frame["index_year"].unique())) if len(frame) else "none",
