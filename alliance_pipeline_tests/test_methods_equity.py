@@ -73,21 +73,43 @@ def test_a_suppressed_cell_excludes_the_gap_with_group_cell_and_row():
         "(export row 6); English learner (Y): Level 3&4 Met or Exceeded Count suppressed (export row 7)")
 
 
-def test_summary_sums_published_counts_and_counts_what_is_left_out():
+def test_summary_sums_the_districts_that_published_both_groups_and_never_calls_them_the_state():
     raw = _raw(race=[
         (*A, "Math", "White", 200, 120), (*A, "Math", "Black or African American", 50, 15),
         (*B, "Math", "White", 100, 90), (*B, "Math", "Black or African American", 8, None),
     ])
     summary = equity.subgroup_gap_summary(raw, ["0010011"]).set_index(["scope", "gap"])
     state = summary.loc[("state", "White - Black")]
-    assert state["reference_scored"] == 300 and state["reference_met"] == 210
-    assert state["focal_scored"] == 50 and state["focal_met"] == 15  # Beta's suppressed row is not in the sums
-    assert state["gap_value"] == pytest.approx(70.0 - 30.0)
-    assert state["rows_left_out"] == 1 and "1 export rows" in state["note"]
+    # Beta withheld its Black count: its White count is left out too, so both sides are the same district (Alpha)
+    assert state["reference_scored"] == 200 and state["reference_met"] == 120
+    assert state["focal_scored"] == 50 and state["focal_met"] == 15
+    assert state["gap_value"] == pytest.approx(60.0 - 30.0)
+    assert (state["districts"], state["paired_districts"], state["rows_left_out"]) == (2, 1, 1)
+    assert not state["complete"] and "the 1 of 2 districts that published both groups only" in state["note"]
+    assert "cannot be computed" in state["note"]
     cohort = summary.loc[("cohort", "White - Black")]
-    assert cohort["gap_value"] == pytest.approx(60.0 - 30.0) and cohort["rows_left_out"] == 0
+    assert cohort["gap_value"] == pytest.approx(60.0 - 30.0) and cohort["rows_left_out"] == 0 and cohort["complete"]
     other = summary.loc[("non_cohort", "White - Black")]
-    assert pd.isna(other["gap_value"]) and other["reference_proficiency"] == pytest.approx(90.0)
+    assert pd.isna(other["gap_value"]) and pd.isna(other["reference_proficiency"]) and other["paired_districts"] == 0
+
+
+def test_a_scope_figure_does_not_depend_on_which_district_withheld_a_cell():
+    """Whatever Beta's withheld count was, the figure is the same: it is Alpha's alone, and says so."""
+    figures = set()
+    for withheld in (0, 4, 8):
+        raw = _raw(race=[
+            (*A, "Math", "White", 200, 120), (*A, "Math", "Black or African American", 50, 15),
+            (*B, "Math", "White", 100, 90), (*B, "Math", "Black or African American", 8, withheld),
+        ])
+        published = equity.subgroup_gap_summary(raw, ["0010011"]).set_index(["scope", "gap"]).loc[("state", "White - Black")]
+        figures.add(round(float(published["gap_value"]), 9))
+    assert len(figures) > 1  # published, Beta's count moves the whole-state figure ...
+    raw = _raw(race=[
+        (*A, "Math", "White", 200, 120), (*A, "Math", "Black or African American", 50, 15),
+        (*B, "Math", "White", 100, 90), (*B, "Math", "Black or African American", 8, None),
+    ])
+    withheld = equity.subgroup_gap_summary(raw, ["0010011"]).set_index(["scope", "gap"]).loc[("state", "White - Black")]
+    assert withheld["gap_value"] == pytest.approx(30.0) and not withheld["complete"]  # ... withheld, it is not in it
 
 
 def test_gap_change_is_end_minus_start_and_negative_when_narrowed():

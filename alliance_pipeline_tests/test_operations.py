@@ -117,6 +117,26 @@ def test_new_year_and_republished_export_flow_through_the_graph(instance, env, s
     assert not after["score_end"].equals(before["score_end"])
 
 
+def test_an_instance_loaded_by_the_sensors_alone_builds_the_reference_tables_with_the_report(instance, env, sample_copy):
+    """No refresh: the sensors register and load the years, then the first cross-year run also materializes the
+    unpartitioned roots (alliance_cohort and the other reference tables), which no yearly change leads to."""
+    import shutil
+
+    for folder in sample_copy.iterdir():  # one family keeps the flow short
+        if folder.name != "sbac-district":
+            shutil.rmtree(folder)
+    defs = env.source(sample_copy)
+    ticked = _sensor(defs, "school_year_partitions", instance)
+    for request in ticked.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    for request in _sensor(defs, "new_school_year_sensor", instance):
+        _execute(defs, instance, request)
+    requested = _cross_year(defs, instance)
+    assert {"alliance_cohort", "study_identified_districts", "plan_codebook", "appendix_b_report"} <= requested
+    assert instance.get_latest_materialization_event(dg.AssetKey("alliance_cohort")) is not None
+    assert (env.reports_dir / "latest" / "appendix-b.html").is_file()
+
+
 def test_the_report_waits_for_a_settled_set_of_exports_and_identical_bytes_cascade_nothing(instance, env, sample_copy):
     """A republished year whose run fails leaves the last report in place (the sensor waits, a manual report run is
     refused); fixed, one run rebuilds the report from one set of versions. Re-loading identical bytes (a backfill of

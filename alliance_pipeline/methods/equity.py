@@ -7,9 +7,10 @@ Combined groups (meal eligible = F + R) add their rows' counts before dividing.
 A group whose count cell is suppressed (``*``) has no proficiency, and a gap
 that needs it is excluded with the reason (which group, which cell, which export
 row), never shown as 0. A group with no row at all (the district has no such
-students) is named as absent. The statewide, cohort and non-cohort gaps use the
-summed *published* counts: rows with a suppressed count are missing from those
-sums, and the tables say how many.
+students) is named as absent. The statewide, cohort and non-cohort gaps sum the
+counts of the districts that published both groups; such a figure is the
+scope's own only when no district's cell was withheld (``complete``), and the
+tables say how many districts and rows it leaves out.
 
 Pure pandas: nothing here knows Dagster.
 """
@@ -85,7 +86,7 @@ GAP_COLUMNS = [
 SUMMARY_COLUMNS = [
     "school_year", "scope", "subject", "gap", "reference_group", "focal_group", "reference_scored", "reference_met",
     "reference_proficiency", "focal_scored", "focal_met", "focal_proficiency", "gap_value", "reference_districts",
-    "focal_districts", "rows_left_out", "note",
+    "focal_districts", "districts", "paired_districts", "rows_left_out", "complete", "note",
 ]
 CHANGE_COLUMNS = [
     "scope", "district_code", "district_name", "in_cohort", "subject", "gap", "start_year", "end_year", "gap_start",
@@ -208,50 +209,61 @@ def subgroup_gaps(proficiency: pd.DataFrame) -> pd.DataFrame:
 
 
 def subgroup_gap_summary(raw: Mapping[str, Mapping[str, pd.DataFrame]], cohort_codes: Iterable[str]) -> pd.DataFrame:
-    """The five gaps for the whole state, the cohort and the other districts, per school year and subject,
-    from the summed published counts (rows with a suppressed count are left out and counted)."""
-    rows = _group_rows(raw)
-    if rows.empty:
+    """The five gaps for the whole state, the cohort and the other districts, per school year and subject, from the
+    summed counts of the districts that published *both* groups of the gap (one set of districts for both sides).
+
+    A figure for a whole scope cannot depend on which districts' cells CSDE withheld, and the exports do not allow
+    one when any was withheld: ``complete`` says whether every district of the scope with students in either group
+    published both (then the figure is the scope's own); otherwise it is the paired districts' figure, and
+    ``paired_districts`` of ``districts`` and ``rows_left_out`` say how much is missing (the report never calls it
+    statewide)."""
+    proficiency = subgroup_proficiency(raw, cohort_codes)
+    if proficiency.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    cohort = set(cohort_codes)
-    rows["in_cohort"] = rows["district_code"].isin(cohort)
-    scopes = {"state": rows, "cohort": rows[rows["in_cohort"]], "non_cohort": rows[~rows["in_cohort"]]}
-    sums = []
-    for scope, part in scopes.items():
-        published = part[part["published"]]
-        summed = published.groupby(["school_year", "subject", "group"]).agg(
-            scored=(SCORED, "sum"), met=(MET, "sum"), districts=("district_code", "nunique"))
-        left_out = part[~part["published"]].groupby(["school_year", "subject", "group"]).size().rename("rows_left_out")
-        summed = summed.join(left_out, how="outer").reset_index()
-        summed["scope"] = scope
-        sums.append(summed)
-    groups = pd.concat(sums, ignore_index=True)
-    groups["rows_left_out"] = groups["rows_left_out"].fillna(0).astype(int)
-    keys = ["school_year", "scope", "subject"]
+    rows = _group_rows(raw)
+    left_out = rows[~rows["published"]].assign(in_cohort=lambda f: f["district_code"].isin(set(cohort_codes)))
+    keys = ["school_year", "district_code", "subject"]
     blocks = []
     for gap in GAPS:
-        ref = groups[groups["group"] == gap.reference].set_index(keys)
-        foc = groups[groups["group"] == gap.focal].set_index(keys)
-        block = ref[["scored", "met", "districts", "rows_left_out"]].add_prefix("reference_").join(
-            foc[["scored", "met", "districts", "rows_left_out"]].add_prefix("focal_"), how="outer").reset_index()
-        block["gap"] = gap.name
-        block["reference_group"] = GROUPS[gap.reference].label
-        block["focal_group"] = GROUPS[gap.focal].label
-        blocks.append(block)
+        ref = proficiency[proficiency["group"] == gap.reference].set_index(keys)
+        foc = proficiency[proficiency["group"] == gap.focal].set_index(keys)
+        both = ref[["scored", "met", "available", "in_cohort"]].add_prefix("reference_").join(
+            foc[["scored", "met", "available", "in_cohort"]].add_prefix("focal_"), how="outer").reset_index()
+        both["in_cohort"] = both["reference_in_cohort"].fillna(both["focal_in_cohort"]).astype(bool)
+        both["paired"] = both["reference_available"].fillna(False).astype(bool) & both["focal_available"].fillna(False).astype(bool)
+        withheld = left_out[left_out["group"].isin([gap.reference, gap.focal])]
+        for scope, within in (("state", None), ("cohort", True), ("non_cohort", False)):
+            part = both if within is None else both[both["in_cohort"] == within]
+            gone = withheld if within is None else withheld[withheld["in_cohort"] == within]
+            paired = part[part["paired"]]
+            summed = paired.groupby(["school_year", "subject"]).agg(
+                reference_scored=("reference_scored", "sum"), reference_met=("reference_met", "sum"),
+                focal_scored=("focal_scored", "sum"), focal_met=("focal_met", "sum"),
+                paired_districts=("district_code", "nunique"))
+            counts = part.groupby(["school_year", "subject"]).agg(
+                districts=("district_code", "nunique"),
+                reference_districts=("reference_available", lambda v: int(v.fillna(False).astype(bool).sum())),
+                focal_districts=("focal_available", lambda v: int(v.fillna(False).astype(bool).sum())))
+            gone = gone.groupby(["school_year", "subject"]).size().rename("rows_left_out")
+            block = counts.join(summed, how="left").join(gone, how="left").reset_index()
+            block["scope"], block["gap"] = scope, gap.name
+            block["reference_group"], block["focal_group"] = GROUPS[gap.reference].label, GROUPS[gap.focal].label
+            blocks.append(block)
     frame = pd.concat(blocks, ignore_index=True)
+    for column in ("reference_scored", "reference_met", "focal_scored", "focal_met"):
+        frame[column] = frame[column].astype("Float64").astype("Int64")
     for side in ("reference", "focal"):
         scored = frame[f"{side}_scored"].astype("Float64")
         frame[f"{side}_proficiency"] = (100.0 * frame[f"{side}_met"].astype("Float64") / scored.where(scored > 0)).astype("Float64")
-        frame[f"{side}_scored"] = frame[f"{side}_scored"].astype("Int64")
-        frame[f"{side}_met"] = frame[f"{side}_met"].astype("Int64")
     frame["gap_value"] = (frame["reference_proficiency"] - frame["focal_proficiency"]).astype("Float64")
-    for side in ("reference", "focal"):
-        frame[f"{side}_districts"] = frame[f"{side}_districts"].fillna(0).astype(int)
-    frame["rows_left_out"] = (frame["reference_rows_left_out"].fillna(0) + frame["focal_rows_left_out"].fillna(0)).astype(int)
-    frame["note"] = (
-        "sums of published counts only: " + frame["rows_left_out"].astype(str)
-        + " export rows with a suppressed count are missing from these sums"
-    )
+    for column in ("districts", "reference_districts", "focal_districts", "paired_districts", "rows_left_out"):
+        frame[column] = frame[column].fillna(0).astype(int)
+    frame["complete"] = (frame["paired_districts"] == frame["districts"]) & (frame["rows_left_out"] == 0)
+    frame["note"] = np.where(
+        frame["complete"], "every district with students in either group published both: the whole scope",
+        "the " + frame["paired_districts"].astype(str) + " of " + frame["districts"].astype(str)
+        + " districts that published both groups only (" + frame["rows_left_out"].astype(str)
+        + " export rows withheld); the whole scope's gap cannot be computed from the exports")
     order = {gap.name: i for i, gap in enumerate(GAPS)}
     scope_order = {scope: i for i, scope in enumerate(SCOPES)}
     frame = frame.sort_values(
@@ -261,17 +273,51 @@ def subgroup_gap_summary(raw: Mapping[str, Mapping[str, pd.DataFrame]], cohort_c
     return frame[SUMMARY_COLUMNS].reset_index(drop=True)
 
 
+def _scope_changes(table: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    """The state's, the cohort's and the other districts' change of each gap from ``start`` to ``end``, on one set
+    of districts: those whose gap was computed in both years (the groups' counts summed over them). Which districts
+    those are is said in ``district_name`` ("the N districts ...")."""
+    keys = ["district_code", "subject", "gap"]
+    a = table[(table["school_year"] == start) & ~table["excluded"].astype(bool)].set_index(keys)
+    b = table[(table["school_year"] == end) & ~table["excluded"].astype(bool)].set_index(keys)
+    common = a.index.intersection(b.index)
+    rows = []
+    for scope, within in (("state", None), ("cohort", True), ("non_cohort", False)):
+        for (subject, gap), _ in pd.Series(0, index=common).groupby(level=["subject", "gap"]):
+            index = common[(common.get_level_values("subject") == subject) & (common.get_level_values("gap") == gap)]
+            if within is not None:
+                index = index[b.loc[index, "in_cohort"].astype(bool).to_numpy() == within]
+            values = []
+            for frame in (a.loc[index], b.loc[index]):
+                shares = []
+                for side in ("reference", "focal"):
+                    scored = frame[f"{side}_scored"].astype(float)
+                    met = (frame[f"{side}_proficiency"].astype(float) * scored / 100.0).round()
+                    shares.append(100.0 * met.sum() / scored.sum() if scored.sum() > 0 else np.nan)
+                values.append(shares[0] - shares[1])
+            rows.append({"scope": scope, "district_code": None, "subject": subject, "gap": gap,
+                         "district_name": f"the {len(index)} districts whose gap was computed in both years",
+                         "in_cohort": within is True, "start_year": start, "end_year": end,
+                         "gap_start": values[0], "gap_end": values[1], "excluded": not len(index),
+                         "exclusion_reason": None if len(index) else "no district's gap was computed in both years"})
+    frame = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS])
+    for column in ("gap_start", "gap_end"):
+        frame[column] = pd.array(frame[column].astype(float), dtype="Float64")
+    frame["change"] = (frame["gap_end"] - frame["gap_start"]).astype("Float64")
+    frame["exclusion_reason"] = frame["exclusion_reason"].astype("string")
+    return frame
+
+
 def subgroup_gap_changes(gaps: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """Change of each gap between consecutive school years (negative = the gap narrowed), per district
-    (``scope='district'``) and for the state, the cohort and the other districts.
+    (``scope='district'``) and for the state, the cohort and the other districts, each on the one set of districts
+    whose gap was computed in both years (``_scope_changes``; ``summary``'s figures, over the districts that
+    published in each year, are not compared across years).
 
     A district whose gap is excluded in either year is excluded from the change with both years' reasons.
     Adding a year adds rows and never changes the rows of earlier pairs.
     """
-    district = gaps.assign(scope="district")
-    aggregate = summary.assign(district_code=None, district_name=None, excluded=summary["gap_value"].isna(),
-                               exclusion_reason=None, in_cohort=summary["scope"].eq("cohort"))
-    table = pd.concat([district, aggregate[district.columns]], ignore_index=True) if len(aggregate) else district
+    table = gaps.assign(scope="district")
     keys = ["scope", "district_code", "subject", "gap"]
     blocks = []
     years = sort_years(table["school_year"].dropna().unique()) if len(table) else []
@@ -303,6 +349,7 @@ def subgroup_gap_changes(gaps: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFr
         block["change"] = (block["gap_end"] - block["gap_start"]).astype("Float64")
         block.loc[block["excluded"], "change"] = pd.NA
         blocks.append(block)
+        blocks.append(_scope_changes(table, start, end))
     if not blocks:
         return pd.DataFrame(columns=CHANGE_COLUMNS)
     frame = pd.concat(blocks, ignore_index=True)

@@ -300,21 +300,33 @@ def gap_summary_table(summary: pd.DataFrame) -> ReportTable:
     rows["_gap"] = rows["gap"].map({g: i for i, g in enumerate(GAP_ORDER)})
     rows["_scope"] = rows["scope"].map({s: i for i, s in enumerate(SCOPES)})
     rows = rows.sort_values(["school_year", "subject", "_gap", "_scope"]).drop(columns=["_gap", "_scope"]).reset_index(drop=True)
-    rows["scope_label"] = rows["scope"].map(SCOPES)
+    rows["scope_label"] = [scope_label(row) for row in rows.to_dict(orient="records")]
     table = ReportTable(
-        "subgroup_gap_summary", "Achievement gaps: statewide, Alliance cohort, other districts",
+        "subgroup_gap_summary", "Achievement gaps: across the state, the Alliance cohort and the other districts",
         "Share of students meeting or exceeding the standard (Smarter Balanced levels 3 and 4), reference group "
-        "minus focal group, in percentage points, from the summed counts of every district in the scope.",
+        "minus focal group, in percentage points, from the summed counts of the districts that published both "
+        "groups (one set of districts for both sides of a gap).",
         "subgroup_gap_summary",
         [Column("school_year", "Year"), Column("subject", "Subject"), Column("gap", "Gap"),
-         Column("scope_label", "Scope"), Column("reference_proficiency", "Reference group (%)", "float1"),
+         Column("scope_label", "Districts summed"), Column("reference_proficiency", "Reference group (%)", "float1"),
          Column("focal_proficiency", "Focal group (%)", "float1"), Column("gap_value", "Gap (points)", "float1"),
          Column("rows_left_out", "Withheld rows left out", "int")],
         rows,
     )
-    table.notes.append("Sums of published counts only: rows CSDE withheld (small groups) are missing from these sums, "
-                       "not counted as zero; the last column says how many.")
+    table.notes.append("A figure for the whole state (or the whole cohort) exists only where no district's count was "
+                       "withheld; elsewhere the exports do not allow one, so the row gives the districts that "
+                       "published both groups, and says how many of the districts with such students they are. "
+                       "Withheld counts are never counted as zero.")
     return table
+
+
+def scope_label(row: dict) -> str:
+    """'Statewide' only for a figure over every district; otherwise the districts it sums, counted."""
+    name = SCOPES.get(row["scope"], row["scope"])
+    if row.get("complete"):
+        return f"{name}: every district ({int(row['districts'])})"
+    where = {"state": "districts statewide", "cohort": "Alliance districts", "non_cohort": "other districts"}[row["scope"]]
+    return f"{int(row['paired_districts'])} of {int(row['districts'])} {where} that published both groups"
 
 
 def gap_figures(summary: pd.DataFrame) -> list[Figure]:
@@ -329,13 +341,15 @@ def gap_figures(summary: pd.DataFrame) -> list[Figure]:
         block = block.dropna(subset=["gap_value"]).sort_values(["_g", "_s"])
         if block.empty:
             continue
-        labels = [f"{gap} ({'cohort' if scope == 'cohort' else 'state'})" for gap, scope in zip(block["gap"], block["scope"])]
+        labels = [f"{gap} ({'cohort' if scope == 'cohort' else 'state'}, {int(n)} districts)"
+                  for gap, scope, n in zip(block["gap"], block["scope"], block["paired_districts"])]
         values = [float(v) for v in block["gap_value"]]
         figures.append(chart_figure(
             bar_chart_svg, f"gaps_{subject.lower()}", f"Bar chart, {subject} achievement gaps in {year}, percentage points: "
             + "; ".join(f"{label} {value:.1f}" for label, value in zip(labels, values)) + ".",
             labels=labels, values=values, highlighted=[scope == "cohort" for scope in block["scope"]],
-            xlabel="Gap in percentage points meeting the standard", title=f"{subject} gaps, {year}: cohort (dark) and state",
+            xlabel="Gap in percentage points meeting the standard",
+            title=f"{subject} gaps, {year}: cohort (dark) and state, districts that published both groups",
             digits=1,
         ))
     return figures
@@ -378,7 +392,9 @@ def gap_changes_table(changes: pd.DataFrame) -> ReportTable:
             "Whether a gap narrowed needs subgroup results for at least two consecutive school years; the exports this "
             "run read have fewer, so no change is shown.")
     rows = changes[(changes["scope"] != "district") | changes["in_cohort"].astype(bool)].copy()
-    rows["scope_label"] = [SCOPES.get(scope, name) for scope, name in zip(rows["scope"], rows["district_name"])]
+    across = {"state": "Across the state", "cohort": "Alliance cohort", "non_cohort": "Other districts"}
+    rows["scope_label"] = [f"{across[scope]}: {name}" if scope in across else name
+                           for scope, name in zip(rows["scope"], rows["district_name"])]
     rows["_scope"] = rows["scope"].map({"state": 0, "cohort": 1, "non_cohort": 2, "district": 3})
     rows["_gap"] = rows["gap"].map({g: i for i, g in enumerate(GAP_ORDER)})
     rows = rows.sort_values(["_scope", "scope_label", "subject", "_gap", "end_year"]).drop(columns=["_scope", "_gap"])
@@ -389,7 +405,8 @@ def gap_changes_table(changes: pd.DataFrame) -> ReportTable:
     return ReportTable(
         "subgroup_gap_changes", "Change in each gap between consecutive years",
         "Gap in the later year minus the gap in the earlier one, in percentage points: negative means the gap "
-        "narrowed. Shown here statewide, for the cohort and for the other districts; the workbook and the CSV add "
+        "narrowed. Shown here across the state, for the cohort and for the other districts, each summed over the "
+        "districts whose gap was computed in both years (one set of districts); the workbook and the CSV add "
         "each Alliance District's.",
         "subgroup_gap_changes",
         [Column("scope_label", "Scope or district"), Column("district_code", "Code", "code"), Column("subject", "Subject"),

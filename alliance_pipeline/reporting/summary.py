@@ -181,11 +181,16 @@ def _equity_sentence(summary: pd.DataFrame) -> str:
     latest = rows[rows["school_year"] == year]
     widest = latest[latest["scope"] == "state"].sort_values("gap_value", ascending=False).iloc[0]
     cohort = latest[(latest["scope"] == "cohort") & (latest["subject"] == widest["subject"]) & (latest["gap"] == widest["gap"])]
-    text = (f"Gaps between groups of students are wide: statewide in {year} the widest is in {widest['subject']}, "
+    where = ("statewide" if widest["complete"] else
+             f"across the {int(widest['paired_districts'])} of {int(widest['districts'])} districts statewide that "
+             "published both groups (CSDE withheld the rest, so no figure for the whole state can be computed)")
+    text = (f"Gaps between groups of students are wide: {where}, in {year} the widest is in {widest['subject']}, "
             f"{GAP_WORDS.get(widest['gap'], widest['gap'])}: {widest['gap_value']:.1f} percentage points in the share "
             "meeting the standard")
     if len(cohort):
-        text += f"; in the Alliance cohort the same gap is {cohort['gap_value'].iloc[0]:.1f} points"
+        row = cohort.iloc[0]
+        among = "" if row["complete"] else f" (the {int(row['paired_districts'])} of {int(row['districts'])} that published both groups)"
+        text += f"; in the Alliance cohort{among} the same gap is {row['gap_value']:.1f} points"
     return text + "."
 
 

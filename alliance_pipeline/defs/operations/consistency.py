@@ -140,6 +140,15 @@ def changed_assets(old: dict[str, str] | None, new: dict[str, str]) -> set[dg.As
     return {dg.AssetKey.from_user_string(name.split("[")[0]) for name in names}
 
 
+def never_materialized(instance: dg.DagsterInstance, graph) -> set[dg.AssetKey]:
+    """Unpartitioned assets never materialized on this instance: the reference tables (alliance_cohort, the
+    codebook), which no yearly change leads to, and tables whose only yearly input has no year yet (the plan
+    tables before any coding sheet); the cross-year tables read them, and an instance loaded by the sensors alone
+    has none."""
+    return {key for key in graph.materializable_asset_keys
+            if graph.get(key).partitions_def is None and instance.get_latest_materialization_event(key) is None}
+
+
 def downstream_cross_year(graph, changed: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
     """Every unpartitioned asset downstream of ``changed`` (the report included)."""
     found: set[dg.AssetKey] = set()

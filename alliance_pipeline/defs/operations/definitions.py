@@ -112,8 +112,9 @@ def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | d
         return dg.SkipReason(f"the cross-year run for these export versions failed (run "
                              f"{failed[0].dagster_run.run_id[:8]}) and no school year was loaded since; the last complete "
                              f"report stays in place. Fix the cause and launch the {CROSS_YEAR_JOB} job")
-    selection = consistency.downstream_cross_year(graph, consistency.changed_assets(built, state.versions))
-    selection.add(consistency.REPORT)
+    missing = consistency.never_materialized(instance, graph)  # e.g. the reference tables, on a new instance
+    selection = consistency.downstream_cross_year(graph, {*consistency.changed_assets(built, state.versions), *missing})
+    selection |= missing | {consistency.REPORT}
     return dg.RunRequest(
         run_key=f"cross-year:{inputs}", job_name=CROSS_YEAR_JOB,
         asset_selection=sorted(selection),
