@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from alliance_pipeline.atomic import atomic_path
+from alliance_pipeline.atomic import atomic_path, readable_mode
 from alliance_pipeline.edsight.reader import sha256_of
 
 VERSION_COLUMNS = [
@@ -69,7 +69,7 @@ def archive_export(
     if new:
         with atomic_path(data, replace=False) as tmp:  # written once, read-only; never replaced
             shutil.copyfile(path, tmp)
-            os.chmod(tmp, 0o444)
+            os.chmod(tmp, readable_mode(0o444))  # read-only, and never more readable than the umask allows
         info = {"family": family, "school_year": school_year, "sha256": sha, "first_seen": at,
                 "original_name": path.name, "size_bytes": path.stat().st_size, "archive_file": data.name, "outcomes": []}
     else:

@@ -32,6 +32,11 @@ class StorageError(OSError):
     """A write the storage refused, explained: which folder, and what to free or fix."""
 
 
+def readable_mode(mode: int) -> int:
+    """``mode`` as far as the process's umask allows: a file is never more readable than the operator asked."""
+    return mode & ~_umask()
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -112,7 +117,7 @@ def atomic_path(target: Path, suffix: str = ".tmp", replace: bool = True) -> Ite
         remove_leftovers(target.parent)
         handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=suffix)
         os.close(handle)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600)
+        os.chmod(tmp, readable_mode(0o666))  # mkstemp makes it private (0600)
     except OSError as exc:
         if exc.errno in STORAGE_ERRNOS:
             raise storage_error(exc, target) from exc

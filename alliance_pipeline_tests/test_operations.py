@@ -210,6 +210,24 @@ def test_archive_keeps_each_version_once_with_its_first_seen_time(tmp_path):
     assert (first.path.stat().st_mode & 0o222) == 0  # archived files are read-only
 
 
+def test_archived_copies_are_never_more_readable_than_the_umask(tmp_path):
+    """Under umask 077 an archived copy is 0400 (read-only and private), like every other file the refresh writes;
+    under 022 it is 0444."""
+    import os
+    import stat
+
+    export = tmp_path / "export.csv"
+    modes = {}
+    for mask in (0o077, 0o022):
+        export.write_text(f"a,b\n{mask},2\n")
+        before = os.umask(mask)
+        try:
+            modes[mask] = stat.S_IMODE(archive_export(export, "enrollment", "2015-16", tmp_path / "archive").path.stat().st_mode)
+        finally:
+            os.umask(before)
+    assert modes == {0o077: 0o400, 0o022: 0o444}
+
+
 def test_jobs_schedules_and_sensors_are_named_for_their_purpose():
     jobs = {job.name for job in defs.jobs}
     assert {"single_year_sbac_district", "single_year_enrollment", "cross_year_tables", "report_only"} <= jobs

@@ -164,6 +164,24 @@ def test_named_rows_with_blank_codes_are_kept_and_flagged(tmp_path):
     assert frame.loc[1, "suppressed_columns"] == ["student_count"]
 
 
+def test_a_name_in_another_unicode_form_is_the_same_name(tmp_path):
+    """The same letters written composed (NFC) on one row and decomposed (NFD) on another are one name, read in NFC:
+    no "two names for one code"; a different name is still refused."""
+    import unicodedata
+
+    composed = "Cañon Academy District"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    text = ENROLLMENT_2025.replace('"Department of Mental Health and Addiction Services","="""""',
+                                   f'"{composed}","=""0990011"""').replace(
+        '"Edmonds Cofield Preparatory Academy for Young Men, Inc. District","="""""', f'"{decomposed}","=""0990011"""')
+    frame = read_export(_write(tmp_path, text), expected_year="2025-26").frame
+    assert frame.loc[1, "district_name"] == frame.loc[2, "district_name"] == composed
+    with pytest.raises(EdSightFormatError, match="listed as"):
+        read_export(_write(tmp_path, text.replace(decomposed, "Canyon Academy District"), "other.csv"),
+                    expected_year="2025-26")
+
+
 def test_blank_code_and_blank_name_is_still_an_error(tmp_path):
     text = ENROLLMENT_2025.replace('"Department of Mental Health and Addiction Services"', '""')
     with pytest.raises(EdSightFormatError) as error:

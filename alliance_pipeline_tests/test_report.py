@@ -15,7 +15,7 @@ import pytest
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.methods.identified_districts import INDICATORS
 from alliance_pipeline.reporting.appendix_b import ORDER
-from alliance_pipeline.reporting.beyond import GAP_ORDER, SCOPES
+from alliance_pipeline.reporting.beyond import GAP_ORDER, scope_label
 from alliance_pipeline.reporting.render import HTML_NAME, LATEST, fmt
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 
@@ -185,11 +185,11 @@ def check_beyond_tables(run: ReportRun, tables: dict[str, list[dict]]) -> int:
     assert {row["district"] for row in tables["identification_margins"]} >= set(study.loc[study["selected"], "district_code"])
 
     summary = run.table("subgroup_gap_summary")
-    labels = {label: scope for scope, label in SCOPES.items()}
+    labels = [scope_label(record) for record in summary.to_dict(orient="records")]
     for row in tables["subgroup_gap_summary"]:
         cells = row["cells"]
         record = summary[(summary["school_year"] == cells["school_year"]["text"]) & (summary["subject"] == cells["subject"]["text"])
-                         & (summary["gap"] == cells["gap"]["text"]) & (summary["scope"] == labels[cells["scope_label"]["text"]])]
+                         & (summary["gap"] == cells["gap"]["text"]) & [label == cells["scope_label"]["text"] for label in labels]]
         assert len(record) == 1
         for column in ("reference_proficiency", "focal_proficiency", "gap_value"):
             assert _same(record.iloc[0][column], cells[column], "float1"), column
@@ -530,3 +530,44 @@ def test_the_report_of_every_real_year_answers_did_it_last(combined_refresh):
         check_layout(page, PHONE)
         page.locator("section#did_it_last").screenshot(path=screenshot_path("report-did-it-last-400px.png"))
         page.locator("section#summary").screenshot(path=screenshot_path("report-summary-every-year-400px.png"))
+
+
+def test_the_real_report_says_what_it_read_and_labels_nothing_it_did_not_compute(combined_refresh):
+    """Issue 35 on the combined real folder: no gap over the districts that happened to publish is called
+    statewide; a list built from one year's growth rates has one label everywhere; the coverage table has one
+    reason column; Source lines name EdSight's files; no unsourced claim; no generated-data notice on real data."""
+    run = ReportRun(combined_refresh)
+    html = run.html.read_text(encoding="utf-8")
+    assert "Generated data, not real results" not in html
+    assert "draws on information EdSight does not publish" not in html and "low and uneven participation" not in html
+    summary = run.table("subgroup_gap_summary")
+    assert len(summary) and not summary.loc[summary["scope"] == "state", "complete"].all()
+    with chromium_page() as page:
+        page.goto(run.html.as_uri())
+        tables = read_page_tables(page)
+        scopes = [row["cells"]["scope_label"]["text"] for row in tables["subgroup_gap_summary"]]
+        partial = summary[~summary["complete"].astype(bool)]
+        assert sum("that published both groups" in text for text in scopes) == len(partial)
+        assert not [text for text in scopes if text.startswith("Statewide") and "every district" not in text]
+        newest = summary[summary["school_year"] == summary["school_year"].max()]
+        if not newest.loc[newest["scope"] == "state", "complete"].all():
+            assert "districts statewide that published both groups" in page.inner_text("section#summary")
+        # one label for a growth-only list, in both tables that show it
+        by_year = run.table("identified_by_year")
+        growth_only = {end for end, built in zip(by_year["end_year"], by_year["built_from"])
+                       if all(str(name).startswith("Growth rate") for name in built)}
+        assert growth_only
+        robustness = run.table("identification_robustness")
+        for key, years in (("identified_by_year", growth_only), ("identification_robustness",
+                                                                 growth_only & set(robustness["end_year"]))):
+            assert years, key
+            labels = {row["cells"]["years"]["text"] for row in tables[key]}
+            for year in years:
+                assert f"{year} (growth rates of that year)" in labels, (key, labels)
+                assert not [label for label in labels if label.endswith(f"to {year}")], (key, labels)
+        heads = page.eval_on_selector_all("#table-data_coverage thead th", "ths => ths.map(t => t.textContent.trim())")
+        assert heads == ["Export", "School year", "Status", "Why"]
+        source = page.evaluate("() => document.querySelector('#table-sbac_change_math').closest('.scroll')"
+                               ".nextElementSibling.innerText")
+        assert source.startswith("Source: EdSight's Smarter Balanced") and ".csv" in source, source
+        assert "stored as sbac_score_changes" in source, source

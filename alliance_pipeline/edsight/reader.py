@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,6 +241,19 @@ def _per_row(place: np.ndarray, flags) -> np.ndarray:
     return np.append(np.asarray(flags, dtype=bool), False)[place]
 
 
+def _nfc(names: pd.Series) -> pd.Series | None:
+    """The names in Unicode's composed form (NFC) when any is written otherwise (NFD: a letter and its accent as two
+    code points), else None. An ASCII column (every real export so far) is left as it is, unread."""
+    values = pa.array(names, pa.string(), from_pandas=True)
+    if pc.all(pc.fill_null(pc.string_is_ascii(values), True)).as_py():
+        return None
+    distinct = pd.unique(names.dropna())
+    composed = {value: unicodedata.normalize("NFC", value) for value in distinct}
+    if all(value == composed[value] for value in distinct):
+        return None
+    return names.map(composed, na_action="ignore").astype(names.dtype)
+
+
 def _one_name_per_code(places: dict[str, tuple[np.ndarray, list[str]]], aggregate: np.ndarray) -> bool:
     """Whether every district code (of the district rows with a name) has one name: the quick test, on places."""
     (name, names), (code, _) = places["district_name"], places["district_code"]
@@ -403,6 +417,9 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
     # district_name and district_code as each row's place among their distinct values: the tests below run once
     # per distinct value (the column-by-column parser has them already)
     distinct = body.distinct if body is not None else {}
+    if "district_name" in frame and (nfc := _nfc(frame["district_name"])) is not None:
+        frame["district_name"] = nfc  # one spelling of the same letters (NFC), so no rename and no clash is invented
+        distinct = {name: value for name, value in distinct.items() if name != "district_name"}
     places = {name: distinct.get(name) or _factorized(frame[name]) for name in ("district_name", "district_code")
               if name in frame}
     aggregate = np.zeros(len(frame), dtype=bool)

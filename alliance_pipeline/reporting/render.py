@@ -26,7 +26,7 @@ import jinja2
 import markupsafe
 import pandas as pd
 
-from alliance_pipeline.atomic import remove_leftovers
+from alliance_pipeline.atomic import readable_mode, remove_leftovers
 from alliance_pipeline.reporting.model import Report
 from alliance_pipeline.reporting.workbook import write_workbook
 
@@ -178,7 +178,7 @@ def write_report(report: Report, root: Path) -> ReportFiles:
             inert_frame(table.csv_frame()).to_csv(staging / "tables" / f"{table.key}.csv", index=False)
         if final.exists():
             shutil.rmtree(final)  # re-running the same run id replaces its own report whole
-        staging.chmod(0o755)  # mkdtemp makes it private; the report is for readers
+        staging.chmod(readable_mode(0o755))  # mkdtemp makes it private; the report is for readers the umask allows
         os.replace(staging, final)
     finally:
         if staging.exists():
