@@ -189,7 +189,7 @@ def check_beyond_tables(run: ReportRun, tables: dict[str, list[dict]]) -> int:
     for row in tables["subgroup_gap_summary"]:
         cells = row["cells"]
         record = summary[(summary["school_year"] == cells["school_year"]["text"]) & (summary["subject"] == cells["subject"]["text"])
-                         & (summary["gap"] == cells["gap"]["text"]) & [label == cells["scope_label"]["text"] for label in labels]]
+                         & (summary["gap"] == cells["gap"]["text"]) & pd.Series([label == cells["scope_label"]["text"] for label in labels], index=summary.index)]
         assert len(record) == 1
         for column in ("reference_proficiency", "focal_proficiency", "gap_value"):
             assert _same(record.iloc[0][column], cells[column], "float1"), column

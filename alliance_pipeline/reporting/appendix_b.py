@@ -484,7 +484,8 @@ def exports_line(source: str, lineage: dict[str, list[str]], sources: list[dict]
 
     described = {family.asset_name: family.description for family in FAMILIES.values()}
     names = [name.strip() for name in source.replace(" and ", ", ").split(",") if name.strip()]
-    upstream = sorted({raw for name in names for raw in lineage.get(name, [])} | {n for n in names if n in described})
+    upstream = sorted({raw for name in names for raw in lineage.get(name, [])} | {n for n in names if n in described},
+                      key=lambda raw: (raw not in described, raw))  # EdSight's exports first, then reference tables
     parts = []
     for raw in upstream:
         files = sorted((str(s.get("school_year") or ""), str(s.get("file") or "")) for s in sources if s.get("asset") == raw)
