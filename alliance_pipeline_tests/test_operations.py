@@ -117,23 +117,56 @@ def test_new_year_and_republished_export_flow_through_the_graph(instance, env, s
     assert not after["score_end"].equals(before["score_end"])
 
 
-def test_an_instance_loaded_by_the_sensors_alone_builds_the_reference_tables_with_the_report(instance, env, sample_copy):
-    """No refresh: the sensors register and load the years, then the first cross-year run also materializes the
-    unpartitioned roots (alliance_cohort and the other reference tables), which no yearly change leads to."""
+def _sensors_load(defs, instance) -> set[str]:
+    """What the daemon does on a fresh instance: register the years, load each, then the cross-year run."""
+    ticked = _sensor(defs, "school_year_partitions", instance)
+    for request in ticked.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    for request in _sensor(defs, "new_school_year_sensor", instance):
+        _execute(defs, instance, request)
+    return _cross_year(defs, instance)
+
+
+def _one_family(sample_copy):
     import shutil
 
     for folder in sample_copy.iterdir():  # one family keeps the flow short
         if folder.name != "sbac-district":
             shutil.rmtree(folder)
-    defs = env.source(sample_copy)
-    ticked = _sensor(defs, "school_year_partitions", instance)
-    for request in ticked.dynamic_partitions_requests:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    for request in _sensor(defs, "new_school_year_sensor", instance):
-        _execute(defs, instance, request)
-    requested = _cross_year(defs, instance)
+    return sample_copy
+
+
+def test_an_instance_loaded_by_the_sensors_alone_builds_the_reference_tables_with_the_report(instance, env, sample_copy):
+    """No refresh: the sensors register and load the years, then the first cross-year run also materializes the
+    unpartitioned roots (alliance_cohort and the other reference tables), which no yearly change leads to."""
+    defs = env.source(_one_family(sample_copy))
+    requested = _sensors_load(defs, instance)
     assert {"alliance_cohort", "study_identified_districts", "plan_codebook", "appendix_b_report"} <= requested
     assert instance.get_latest_materialization_event(dg.AssetKey("alliance_cohort")) is not None
+    assert (env.reports_dir / "latest" / "appendix-b.html").is_file()
+
+
+def test_a_deleted_warehouse_is_never_called_current(instance, env, sample_copy):
+    """The warehouse and the reports deleted while the instance remembers them: no sensor calls them current; the
+    next ticks load the years again and rebuild every cross-year table and the report, which then are current."""
+    import shutil
+
+    defs = env.source(_one_family(sample_copy))
+    _sensors_load(defs, instance)
+    before = read_parquet(env.warehouse_dir / "sbac_score_changes.parquet")
+    shutil.rmtree(env.warehouse_dir)
+    shutil.rmtree(env.reports_dir)
+    waiting = _sensor(defs, "cross_year_tables_sensor", instance)
+    assert isinstance(waiting, dg.SkipReason) and "current" not in waiting.skip_message
+    assert "not loaded yet (raw_sbac_district 2014-15" in waiting.skip_message
+    requests = _sensor(defs, "new_school_year_sensor", instance)
+    assert sorted(r.partition_key for r in requests) == ["2014-15", "2015-16", "2016-17"]
+    assert all(r.run_key.count(":") == 3 for r in requests)  # keyed apart from the first loads
+    for request in requests:
+        _execute(defs, instance, request)
+    requested = _cross_year(defs, instance)  # the next tick says current, from the files
+    assert {"sbac_score_changes", "alliance_cohort", "appendix_b_report"} <= requested
+    pd.testing.assert_frame_equal(read_parquet(env.warehouse_dir / "sbac_score_changes.parquet"), before)
     assert (env.reports_dir / "latest" / "appendix-b.html").is_file()
 
 

@@ -149,6 +149,20 @@ def never_materialized(instance: dg.DagsterInstance, graph) -> set[dg.AssetKey]:
             if graph.get(key).partitions_def is None and instance.get_latest_materialization_event(key) is None}
 
 
+def missing_files(instance: dg.DagsterInstance, graph, storage) -> set[dg.AssetKey]:
+    """Unpartitioned assets materialized on this instance whose output is gone from disk: its Parquet file under
+    the warehouse, or, for the report, the latest report (a warehouse deleted while the instance remembers it)."""
+    warehouse, report = storage.warehouse(), storage.reports() / "latest"
+    gone = set()
+    for key in graph.materializable_asset_keys:
+        if graph.get(key).partitions_def is not None or instance.get_latest_materialization_event(key) is None:
+            continue
+        path = report if key == REPORT else warehouse / f"{key.to_user_string()}.parquet"
+        if not path.exists():
+            gone.add(key)
+    return gone
+
+
 def downstream_cross_year(graph, changed: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
     """Every unpartitioned asset downstream of ``changed`` (the report included)."""
     found: set[dg.AssetKey] = set()

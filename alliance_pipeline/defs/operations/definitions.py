@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
@@ -34,7 +35,7 @@ from alliance_pipeline.defs.common.partitions import (
     YEAR_PARTITIONS, apply_year_changes, never_loaded_years, partition_requests, record_refusals, year_changes,
 )
 from alliance_pipeline.defs.operations import consistency
-from alliance_pipeline.defs.common.resources import EdSightSource, RefreshPolicy
+from alliance_pipeline.defs.common.resources import EdSightSource, RefreshPolicy, Storage
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.reader import sha256_of
 from alliance_pipeline.edsight.sources import SourceError
@@ -76,9 +77,10 @@ def _year_request(family: str, year: str, run_key: str, trigger: str) -> dg.RunR
                          tags={TRIGGER_TAG: trigger, FAMILY_TAG: family, YEAR_TAG: year})
 
 
-def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | dg.SkipReason:
+def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage | None = None) -> dg.RunRequest | dg.SkipReason:
     """One run of the cross-year tables downstream of what changed, once every school year is settled and the
-    yearly versions differ from those the report was built from; otherwise why not."""
+    yearly versions differ from those the report was built from, or a table's file is missing (``storage``: the
+    files are looked at, never only the instance's memory); otherwise why not."""
     state = consistency.yearly_state(instance, graph)
     if not state.registered:
         return dg.SkipReason("no school years are registered yet: school_year_partitions registers them from the "
@@ -86,7 +88,7 @@ def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | d
     if not state.versions:
         return dg.SkipReason("no school year has been loaded yet: Materialize all (Assets), or turn on "
                              "new_school_year_sensor, or run `alliance-pipeline refresh`")
-    unloaded = never_loaded(instance)
+    unloaded = never_loaded(instance, storage.warehouse() if storage else None)
     if unloaded:
         return dg.SkipReason(f"waiting: {len(unloaded)} registered school year(s) not loaded yet ("
                              + ", ".join(f"{FAMILIES[f].asset_name} {y}" for f, y in unloaded[:6])
@@ -98,7 +100,8 @@ def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | d
     if waiting:
         return dg.SkipReason(f"waiting, the last complete report stays in place: {waiting}")
     built = consistency.built_from(instance)
-    if built == state.versions:
+    gone = consistency.missing_files(instance, graph, storage) if storage else set()
+    if built == state.versions and not gone:
         return dg.SkipReason(f"the cross-year tables and the report are current ({len(state.versions)} yearly "
                              "partitions, one set of export versions)")
     # The state is its versions and its newest yearly materialization: a state seen before (A -> B -> A) is still
@@ -106,13 +109,15 @@ def cross_year_request(instance: dg.DagsterInstance, graph) -> dg.RunRequest | d
     # and a failed run, perhaps transient (a year reloaded while the report was checked), holds back only its own.
     fingerprint = state.fingerprint()[:16]
     inputs = f"{fingerprint}:{state.newest_storage_id}"
+    if gone:  # the same versions, files gone: a rebuild, keyed by the last report it replaces
+        inputs += f":rebuild:{_newest_storage_id(instance, consistency.REPORT)}"
     failed = instance.get_run_records(dg.RunsFilter(tags={INPUTS_TAG: inputs},
                                                     statuses=[dg.DagsterRunStatus.FAILURE]), limit=1)
     if failed:
         return dg.SkipReason(f"the cross-year run for these export versions failed (run "
                              f"{failed[0].dagster_run.run_id[:8]}) and no school year was loaded since; the last complete "
                              f"report stays in place. Fix the cause and launch the {CROSS_YEAR_JOB} job")
-    missing = consistency.never_materialized(instance, graph)  # e.g. the reference tables, on a new instance
+    missing = consistency.never_materialized(instance, graph) | gone  # e.g. the reference tables, on a new instance
     selection = consistency.downstream_cross_year(graph, {*consistency.changed_assets(built, state.versions), *missing})
     selection |= missing | {consistency.REPORT}
     return dg.RunRequest(
@@ -200,13 +205,36 @@ def failed_load(instance: dg.DagsterInstance, source: EdSightSource, family: str
     return str(newest["sha256"]) if newest["status"] == REJECTED else ""
 
 
-def never_loaded(instance: dg.DagsterInstance) -> list[tuple[str, str]]:
-    """(family, year) registered but never materialized and not running now."""
+def never_loaded(instance: dg.DagsterInstance, warehouse: Path | None = None) -> list[tuple[str, str]]:
+    """(family, year) registered but never materialized and not running now; with ``warehouse``, also those
+    loaded once whose Parquet file is gone (a warehouse deleted while the instance remembers it): the files, not
+    the instance's memory, say what is there."""
     found = []
     for name, family in FAMILIES.items():
         years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
-        found += [(name, year) for year in never_loaded_years(instance, name, years)]
+        never = never_loaded_years(instance, name, years)
+        found += [(name, year) for year in never]
+        if warehouse is not None:
+            loaded = [year for year in years if year not in never]
+            status = (instance.get_status_by_partition(dg.AssetKey(family.asset_name), loaded, YEAR_PARTITIONS[name])
+                      or {}) if loaded else {}
+            found += [(name, year) for year in loaded if status.get(year) == dg.AssetPartitionStatus.MATERIALIZED
+                      and not (warehouse / family.asset_name / f"{year}.parquet").exists()]
     return found
+
+
+def _new_year_key(instance: dg.DagsterInstance, family: str, year: str) -> str:
+    """The run key of a year's first load; a year loaded before whose file is gone gets a key of its own (the
+    storage id of the load it replaces), or Dagster would take it for the first load again and skip it."""
+    asset = FAMILIES[family].asset_name
+    stored = _newest_storage_id(instance, dg.AssetKey(asset), year)
+    return f"new:{asset}:{year}" + (f":{stored}" if stored else "")
+
+
+def _newest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey, year: str | None = None) -> int:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[year] if year else None), limit=1).records
+    return records[0].storage_id if records else 0
 
 
 def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy) -> dg.Definitions:
@@ -276,11 +304,11 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
         "family and year; the cross-year tables and the report follow once every year is settled.",
         jobs=list(year_jobs.values()),
     )
-    def new_school_year_sensor(context: dg.SensorEvaluationContext):
-        new = never_loaded(context.instance)
+    def new_school_year_sensor(context: dg.SensorEvaluationContext, storage: Storage):
+        new = never_loaded(context.instance, storage.warehouse())
         if not new:
-            return dg.SkipReason("every registered school year has been loaded")
-        return [_year_request(name, year, f"new:{FAMILIES[name].asset_name}:{year}", "new_school_year")
+            return dg.SkipReason("every registered school year has been loaded, and its Parquet file is there")
+        return [_year_request(name, year, _new_year_key(context.instance, name, year), "new_school_year")
                 for name, year in new]
 
     @dg.sensor(
@@ -325,8 +353,8 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
         "only the tables downstream of what changed. Identical bytes request nothing.",
         jobs=[job for job in jobs if job.name == CROSS_YEAR_JOB],
     )
-    def cross_year_tables_sensor(context: dg.SensorEvaluationContext):
-        return cross_year_request(context.instance, context.repository_def.asset_graph)
+    def cross_year_tables_sensor(context: dg.SensorEvaluationContext, storage: Storage):
+        return cross_year_request(context.instance, context.repository_def.asset_graph, storage)
 
     schedules = [annual_schedule(name, job, policy.cron) for name, job in year_jobs.items()]
     schedules.append(dg.ScheduleDefinition(
