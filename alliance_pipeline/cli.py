@@ -20,14 +20,42 @@ def _instance():
     without them (deploy/dagster.yaml is the PostgreSQL one)."""
     from dagster import DagsterInstance
 
-    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).expanduser().resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    from alliance_pipeline.instance_trouble import InstanceTrouble
+
+    home = _home()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InstanceTrouble(f"DAGSTER_HOME {home} cannot be created ({exc.strerror}): set DAGSTER_HOME to a folder "
+                              "you can write; nothing was changed") from exc
     config = home / "dagster.yaml"
     note = ""
     if not config.exists():
         config.write_text((paths.PROJECT_ROOT / "deploy" / "dagster-local.yaml").read_text(encoding="utf-8"))
         note = f"wrote the project's instance configuration (deploy/dagster-local.yaml) to {config}"
     return DagsterInstance.from_config(str(home)), home, note
+
+
+def _home() -> Path:
+    return Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).expanduser().resolve()
+
+
+def _open_instance(lock_wait: float):
+    """``_instance()`` once ``DAGSTER_HOME`` is usable (``instance_trouble.check_home``: waits for a lock, within
+    ``lock_wait`` seconds); any trouble raised as InstanceTrouble, one line."""
+    from alliance_pipeline.instance_trouble import InstanceTrouble, check_home, explain
+
+    home = _home()
+    check_home(home, lock_wait, print)
+    try:
+        return _instance()
+    except InstanceTrouble:
+        raise
+    except Exception as exc:  # the instance's own errors (its YAML, its databases), said in one line
+        problem = explain(exc, home)
+        if problem is None:
+            raise
+        raise InstanceTrouble(problem) from exc
 
 
 def ui_command(home: Path) -> str:
@@ -41,6 +69,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from alliance_pipeline.definitions import build_defs, from_environment
     from alliance_pipeline.defs.common.resources import EdSightSource, PlanSheets, Storage, resolved
     from alliance_pipeline.edsight.sources import SourceError
+    from alliance_pipeline.instance_trouble import InstanceTrouble, explain
     from alliance_pipeline.refresh import ThroughWebserver, refresh
 
     webserver = args.webserver or os.environ.get("ALLIANCE_WEBSERVER_URL")
@@ -54,7 +83,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     source = EdSightSource(storage=storage, **from_environment("edsight", directory=args.source, base_url=args.url))
     plans = PlanSheets(edsight=source, **from_environment("plans", directory=args.plans))
     defs = build_defs(storage=storage, edsight=source, plans=plans)
-    instance, home, note = _instance()
+    try:
+        instance, home, note = _open_instance(args.lock_wait)
+    except InstanceTrouble as exc:
+        print(f"\nRefresh not started: {exc}", file=sys.stderr)
+        return 2
     storage, source, plans = resolved(storage), resolved(source), resolved(plans)
     print(f"alliance-pipeline refresh\n  exports:   {source.describe()}\n  plans:     {plans.describe()}\n"
           f"  warehouse: {storage.warehouse()}")
@@ -69,6 +102,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         print(f"\nRefresh not started: cannot list the exports: {exc}\nNo partition, Parquet file or report was "
               "changed; check the source and run again.", file=sys.stderr)
         return 2
+    except Exception as exc:  # the instance's database in trouble mid-refresh (another process locked it)
+        problem = explain(exc, home)
+        if problem is None:
+            raise
+        print(f"\nRefresh stopped: {problem}", file=sys.stderr)
+        return 1
     if result.refused:
         print(f"\n{result.refused}", file=sys.stderr)
         return 2
@@ -125,7 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--source", help="folder of EdSight exports (default $ALLIANCE_EDSIGHT_DIR or the sample)")
     refresh.add_argument("--url", help="HTTP(S) base URL of the exports (default $ALLIANCE_EDSIGHT_URL)")
     refresh.add_argument("--warehouse", help="Parquet output folder (default $ALLIANCE_WAREHOUSE_DIR or data/warehouse)")
-    refresh.add_argument("--plans", help="folder of coded plan sheets (default $ALLIANCE_PLANS_DIR; unset: none, except the bundled sample's beside the bundled sample exports)")
+    refresh.add_argument("--plans", help="folder of coded plan sheets (default $ALLIANCE_PLANS_DIR; unset: none, "
+                         "except the bundled sample's beside the bundled sample exports)")
+    refresh.add_argument("--lock-wait", type=float, default=60.0, help="seconds to wait while another process holds "
+                         "the Dagster instance's database locked, before giving up (default 60)")
     refresh.add_argument("--webserver", help="submit the runs to this Dagster webserver (its queue, daemon and "
                          "executor: scripts/deploy-local) instead of running them here (default $ALLIANCE_WEBSERVER_URL)")
     refresh.set_defaults(func=cmd_refresh)

@@ -20,7 +20,8 @@ CLI = Path(sys.executable).parent / "alliance-pipeline"
 def _run(args: list[str], tmp_path: Path, **extra_env) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_")}
     env.update(DAGSTER_HOME=str(tmp_path / "home"), ALLIANCE_WAREHOUSE_DIR=str(tmp_path / "warehouse"),
-               ALLIANCE_REPORTS_DIR=str(tmp_path / "reports"), **extra_env)
+               ALLIANCE_REPORTS_DIR=str(tmp_path / "reports"))
+    env.update(extra_env)
     (tmp_path / "home").mkdir(exist_ok=True)
     return subprocess.run([str(CLI), *args], capture_output=True, text=True, env=env, cwd=paths.PROJECT_ROOT, timeout=900)
 
