@@ -12,6 +12,13 @@ version ever read is kept, a rejected one too (with why). Which version is the
 latest is not stored here: it is the one whose SHA-256 the warehouse's raw
 Parquet file records (``list_versions(root, held)``), so it always means
 "what the warehouse holds now".
+
+The archive is verified when it is read. A copy whose bytes no longer match the
+SHA-256 in its name is restored from the source when the source has those bytes
+(``archive_export``), and refused, naming the file, when nothing can restore it
+(``list_versions``); a record that is not JSON (cut short) is named and rebuilt
+from what the archived copy and the source still prove (its earlier outcomes
+are lost, and its reason says so).
 """
 
 from __future__ import annotations
@@ -35,6 +42,10 @@ VERSION_COLUMNS = [
 LOADED, REJECTED = "loaded", "rejected"
 
 
+class ArchiveError(RuntimeError):
+    """An archived copy that no longer holds the bytes its name promises, with nothing to restore it from."""
+
+
 @dataclass(frozen=True)
 class ArchivedVersion:
     family: str
@@ -46,6 +57,7 @@ class ArchivedVersion:
     path: Path
     new: bool  # archived by this call
     status: str = LOADED
+    repaired: str = ""  # what was found damaged and put right by this call ("" when nothing)
 
 
 def archive_export(
@@ -66,36 +78,85 @@ def archive_export(
     record = folder / f"{sha}.json"
     at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
     new = not record.exists()
+    repaired = []
     if new:
-        with atomic_path(data, replace=False) as tmp:  # written once, read-only; never replaced
-            shutil.copyfile(path, tmp)
-            os.chmod(tmp, readable_mode(0o444))  # read-only, and never more readable than the umask allows
+        _copy(path, data, replace=False)  # written once, read-only; never replaced (but restored, below)
         info = {"family": family, "school_year": school_year, "sha256": sha, "first_seen": at,
                 "original_name": path.name, "size_bytes": path.stat().st_size, "archive_file": data.name, "outcomes": []}
     else:
-        info = json.loads(record.read_text(encoding="utf-8"))
+        info, damaged = read_record(record, source=path)
+        if damaged:
+            repaired.append(damaged)
+            _write_record(record, info)
+        copy = folder / info["archive_file"]
+        if not copy.is_file() or sha256_of(copy) != sha:  # the source has the bytes the name promises: restored
+            repaired.append(f"{copy} no longer held the bytes of its SHA-256; restored from {path}")
+            _copy(path, copy, replace=True)
     outcomes = info.setdefault("outcomes", [])
     if outcomes and (outcomes[-1]["status"], outcomes[-1]["reason"]) == (status, reason):  # nothing new: untouched
         return ArchivedVersion(family, school_year, sha, info["first_seen"], info["original_name"], info["size_bytes"],
-                               folder / info["archive_file"], new, status)
+                               folder / info["archive_file"], new, status, "; ".join(repaired))
     outcomes.append({"at": at, "status": status, "reason": reason})
-    with atomic_path(record) as tmp:
-        tmp.write_text(json.dumps(info, indent=1), encoding="utf-8")
+    _write_record(record, info)
     return ArchivedVersion(family, school_year, sha, info["first_seen"], info["original_name"], info["size_bytes"],
-                           folder / info["archive_file"], new, status)
+                           folder / info["archive_file"], new, status, "; ".join(repaired))
 
 
-def list_versions(root: Path, held: dict[tuple[str, str], dict] | None = None) -> pd.DataFrame:
+def _copy(source: Path, target: Path, replace: bool) -> None:
+    if replace and target.exists():
+        target.chmod(0o644)  # read-only by design: made writable only to be restored whole
+    with atomic_path(target, replace=replace) as tmp:
+        shutil.copyfile(source, tmp)
+        os.chmod(tmp, readable_mode(0o444))  # read-only, and never more readable than the umask allows
+
+
+def _write_record(record: Path, info: dict) -> None:
+    with atomic_path(record) as tmp:  # rewritten whole through a temporary file: never half-written
+        tmp.write_text(json.dumps(info, indent=1), encoding="utf-8")
+
+
+REBUILT = "its archive record was damaged and rebuilt from the archived copy; earlier outcomes are lost"
+
+
+def read_record(record: Path, source: Path | None = None) -> tuple[dict, str]:
+    """The record's JSON, and "" ; or, when it is not JSON (cut short), what the archive still proves (family and
+    year from its folder, SHA-256 from its name, size and first-seen time of the archived copy, the original name
+    from ``source`` when given), with a sentence naming the damaged record."""
+    try:
+        return json.loads(record.read_text(encoding="utf-8")), ""
+    except (ValueError, UnicodeDecodeError):
+        pass
+    copies = [path for path in record.parent.glob(f"{record.stem}.*") if path.suffix != ".json"]
+    copy = copies[0] if copies else None
+    stat = copy.stat() if copy else None
+    info = {"family": record.parent.parent.name, "school_year": record.parent.name, "sha256": record.stem,
+            "first_seen": datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat(timespec="microseconds")
+            if stat else "", "original_name": source.name if source else (copy.name if copy else ""),
+            "size_bytes": stat.st_size if stat else 0, "archive_file": copy.name if copy else f"{record.stem}.csv",
+            "outcomes": [], "rebuilt": REBUILT}
+    return info, f"{record} was not valid JSON (damaged); rebuilt from the archived copy"
+
+
+def list_versions(root: Path, held: dict[tuple[str, str], dict] | None = None, verify: bool = True) -> pd.DataFrame:
     """Every archived version, oldest first per (family, year), with its last outcome.
 
     ``held`` maps (family, school year) to the provenance of the file the warehouse holds now (``sha256``,
     ``title``, ``rows``); ``is_latest`` marks that version (so at most one per export, and none for a year never
-    loaded), and it alone carries the title and row count.
+    loaded), and it alone carries the title and row count. ``verify``: each archived copy's bytes are checked
+    against its SHA-256 (ArchiveError naming the file when they differ); the sensors and checks that only need the
+    records' outcomes skip that, so a damaged copy of one year never fails another year's run.
     """
     records = []
     for record in sorted(root.glob("*/*/*.json")) if root.is_dir() else []:
-        info = json.loads(record.read_text(encoding="utf-8"))
-        last = (info.get("outcomes") or [{"at": info["first_seen"], "status": LOADED, "reason": None}])[-1]
+        info, damaged = read_record(record)
+        if damaged:
+            _write_record(record, info)
+        copy = record.parent / info["archive_file"]
+        if verify and (not copy.is_file() or sha256_of(copy) != info["sha256"]):
+            raise ArchiveError(f"{copy} no longer holds the bytes of its SHA-256 ({info['sha256'][:12]}...): the "
+                               "archive is damaged. Load that school year again while the source still has the same "
+                               "file (the copy is restored from it), or restore the file from a backup")
+        last = (info.get("outcomes") or [{"at": info["first_seen"], "status": LOADED, "reason": info.get("rebuilt")}])[-1]
         records.append({**info, "archive_path": str(record.parent / info["archive_file"]), "status": last["status"],
                         "reason": last["reason"], "last_outcome_at": last["at"]})
     frame = pd.DataFrame(records, columns=VERSION_COLUMNS[:-3])

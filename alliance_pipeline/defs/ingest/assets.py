@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from alliance_pipeline.archive import LOADED, REJECTED, archive_export, list_versions
+from alliance_pipeline.archive import LOADED, REJECTED, ArchiveError, archive_export, list_versions
 from alliance_pipeline.defs.common.checks import rejected, table_asset, validated
 from alliance_pipeline.defs.common.io_manager import PROVENANCE_ONLY
 from alliance_pipeline.defs.common.metadata import preview
@@ -88,6 +88,8 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
                            reason=failure.description)
             raise
         version = archive_export(path, family.name, year, archive, sha256=export.sha256, status=LOADED)
+        if version.repaired:
+            context.log.warning(f"archive: {version.repaired}")
         context.log.info(f"read {len(frame)} rows from {export.path}; "
                          f"{'archived' if version.new else 'already archived'} as {version.path} (first seen {version.first_seen})")
         yield dg.Output(
@@ -99,6 +101,7 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
                 # Size and time (or ETag) the source reported: the republish sensor compares these, not the bytes.
                 "source_validator": validator or "",
                 "archived_copy": dg.MetadataValue.path(str(version.path)),
+                "archive_repaired": version.repaired or "nothing",
                 "first_seen": version.first_seen,
                 "report_title": export.title,
                 "school_year": export.school_year,
@@ -181,7 +184,10 @@ study_identified_districts = reference_asset(
 )
 def raw_export_versions(context: dg.AssetExecutionContext, storage: Storage, **provenance: dict[str, dict]):
     root = storage.archive()
-    frame = list_versions(root, stored_sources(provenance))
+    try:
+        frame = list_versions(root, stored_sources(provenance))
+    except ArchiveError as exc:  # a copy that no longer matches its SHA-256, nothing to restore it from: named
+        raise dg.Failure(description=f"raw_export_versions: {exc}", allow_retries=False) from exc
     yield from validated(dg.AssetKey("raw_export_versions"), frame, "raw_export_versions", str(root), {})
     republished = frame[~frame["is_latest"] & (frame["status"] == LOADED)][["family", "school_year"]].drop_duplicates()
     rejections = frame[frame["status"] == REJECTED]
