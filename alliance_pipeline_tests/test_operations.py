@@ -146,6 +146,22 @@ def test_an_instance_loaded_by_the_sensors_alone_builds_the_reference_tables_wit
     assert (env.reports_dir / "latest" / "appendix-b.html").is_file()
 
 
+def test_materialize_all_before_any_year_is_registered_says_not_computed_then_the_sensors_fill_it_in(
+        instance, env, sample_copy):
+    """Materialize all pressed on a fresh instance before school_year_partitions' first tick: the cross-year tables
+    have nothing to read, so each says it could not be computed (no KeyError, no failed run); once the sensors
+    register and load the years, the cross-year run rebuilds everything from them."""
+    defs = env.source(_one_family(sample_copy))
+    early = defs.resolve_job_def("cross_year_tables").execute_in_process(instance=instance, raise_on_error=False)
+    assert early.success
+    assert read_parquet(env.warehouse_dir / "sbac_score_changes.parquet").attrs["unavailable"]
+    html = (env.reports_dir / "latest" / "appendix-b.html").read_text(encoding="utf-8")
+    assert "Could not be computed." in html
+    requested = _sensors_load(defs, instance)
+    assert {"sbac_score_changes", "appendix_b_report"} <= requested
+    assert not read_parquet(env.warehouse_dir / "sbac_score_changes.parquet").attrs.get("unavailable")
+
+
 def test_a_deleted_warehouse_is_never_called_current(instance, env, sample_copy):
     """The warehouse and the reports deleted while the instance remembers them: no sensor calls them current; the
     next ticks load the years again and rebuild every cross-year table and the report, which then are current."""

@@ -115,11 +115,11 @@ class ParquetFiles(dg.UPathIOManager):
         key = context.asset_key
         years = sort_years(context.asset_partition_keys)
         if not years and not _any_school_years(context):
-            raise dg.Failure(
-                description=f"{key.to_user_string()}: this Dagster instance has no school years registered yet, so there "
-                "is nothing to read. The school_year_partitions sensor (Automation, on by default) registers them from "
-                "the export source within a minute of the daemon starting (`alliance-pipeline refresh` does it too); "
-                "then Materialize all again.", allow_retries=False)
+            # Materialize all pressed before school_year_partitions registered any year: nothing to read, so each
+            # table says it could not be computed; once the years are loaded, cross_year_tables_sensor rebuilds it.
+            context.log.warning(f"{key.to_user_string()}: this Dagster instance has no school years registered yet "
+                                "(school_year_partitions registers them within a minute of the daemon starting)")
+            return {}
         paths = self._get_paths_for_partitions(context)
         if context.has_partition_key and len(years) == 1:  # an asset partitioned like its input: that one year
             return self.load_from_path(context, paths[years[0]])
