@@ -287,3 +287,30 @@ def test_a_refresh_waits_for_the_uis_runs_then_refuses_with_what_runs(tmp_path, 
         assert "refresh not started" in result.refused and "single_year_sbac_district (cccccccc)" in result.refused
         assert any("waiting for 1 run(s) launched from the UI" in line for line in said)
         assert not instance.get_dynamic_partitions("sbac_district_years")  # nothing was changed
+
+
+def test_a_full_temporary_folder_is_named_and_the_last_report_stays(tmp_path):
+    """TMPDIR on a tmpfs with almost no room (Python still accepts it as the temporary folder): the report's
+    workbook writer stages its sheets there, so the report step fails naming that folder, and the report published
+    before stays the latest."""
+    import shutil
+
+    from alliance_pipeline_tests.conftest import SHARED_EDSIGHT
+    from alliance_pipeline_tests.test_bad_input import snapshot
+    from alliance_pipeline_tests.test_cli import _run
+
+    source = tmp_path / "edsight" / "sbac-district"
+    source.mkdir(parents=True)
+    name = "smarter-balanced__2015-16_ela-and-math_all-students_all-grades.csv"
+    shutil.copyfile(SHARED_EDSIGHT / "sbac-district" / name, source / name)
+    first = _run(["refresh", "--source", str(tmp_path / "edsight")], tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    reports = tmp_path / "reports"
+    before = snapshot(reports)
+    with tmpfs(tmp_path / "small-tmp", "256k") as temp:
+        (temp / "filler").write_bytes(b"\0" * (248 * 1024))
+        done = _run(["refresh", "--source", str(tmp_path / "edsight")], tmp_path, TMPDIR=str(temp))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert (f"the temporary folder {temp} (TMPDIR: the workbook writer stages each sheet there) refused the "
+            "report's files (No space left on device)") in done.stderr
+    assert snapshot(reports) == before  # the earlier report is still the latest, whole

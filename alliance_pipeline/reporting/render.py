@@ -15,6 +15,7 @@ sees a half-written report and a failed run leaves the previous one in place.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import shutil
@@ -26,7 +27,7 @@ import jinja2
 import markupsafe
 import pandas as pd
 
-from alliance_pipeline.atomic import readable_mode, remove_leftovers
+from alliance_pipeline.atomic import StorageError, readable_mode, remove_leftovers, storage_error
 from alliance_pipeline.reporting.model import Report
 from alliance_pipeline.reporting.workbook import write_workbook
 
@@ -162,6 +163,29 @@ def folder_name(report: Report) -> str:
     return f"{stamp}_{report.run_id[:8]}" if report.run_id else stamp
 
 
+def _has_room(folder: Path, size: int = 1 << 20) -> bool:
+    """Whether ``size`` bytes can be written in ``folder`` now (a file written there, then removed)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder) as handle:
+            handle.write(b"\0" * size)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return True
+    except OSError:
+        return False
+
+
+def report_storage_error(exc: OSError, root: Path) -> StorageError:
+    """A write of the report refused: the temporary folder (TMPDIR, where the workbook writer stages each sheet)
+    when it is the one without room, else the reports folder; the last complete report stays in place."""
+    temp = Path(tempfile.gettempdir())
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM) and not _has_room(temp):
+        return StorageError(exc.errno, f"the temporary folder {temp} (TMPDIR: the workbook writer stages each sheet "
+                            f"there) refused the report's files ({os.strerror(exc.errno)}): free space there, or set "
+                            "TMPDIR to a folder with room, and run again; the last complete report stays in place")
+    return storage_error(exc, root / WORKBOOK_NAME)
+
+
 def write_report(report: Report, root: Path) -> ReportFiles:
     """Write the report folder atomically and point ``latest`` at it."""
     root.mkdir(parents=True, exist_ok=True)
@@ -180,6 +204,10 @@ def write_report(report: Report, root: Path) -> ReportFiles:
             shutil.rmtree(final)  # re-running the same run id replaces its own report whole
         staging.chmod(readable_mode(0o755))  # mkdtemp makes it private; the report is for readers the umask allows
         os.replace(staging, final)
+    except StorageError:
+        raise
+    except OSError as exc:  # said with the folder to free or fix, as the warehouse's errors are
+        raise report_storage_error(exc, root) from exc
     finally:
         if staging.exists():
             shutil.rmtree(staging)
