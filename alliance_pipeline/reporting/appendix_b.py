@@ -508,6 +508,6 @@ def generated_notice(sources: list[dict], plans_sample: bool) -> str | None:
     which = ("every export this report was built from is" if len(generated) == len(exports)
              else f"{len(generated)} of the {len(exports)} exports this report was built from are")
     plans = " Its coded plans are the bundled sample's, also generated." if plans_sample else ""
-    return (f"Generated data, not real results: {which} from the project's bundled sample, which gives real "
-            "Connecticut district names numbers drawn from a seeded model, so no finding here is about a real "
+    return (f"Generated data, not real results: {which} from the project's bundled sample, which pairs real "
+            "Connecticut district names with numbers drawn from a seeded model, so no finding here is about a real "
             f"district.{plans} Set ALLIANCE_EDSIGHT_DIR to a folder of real EdSight exports for real results.")
