@@ -103,8 +103,7 @@ def archive_export(
 
 
 def _copy(source: Path, target: Path, replace: bool) -> None:
-    if replace and target.exists():
-        target.chmod(0o644)  # read-only by design: made writable only to be restored whole
+    """``source``'s bytes at ``target``, read-only (a rename replaces a read-only copy whole when ``replace``)."""
     with atomic_path(target, replace=replace) as tmp:
         shutil.copyfile(source, tmp)
         os.chmod(tmp, readable_mode(0o444))  # read-only, and never more readable than the umask allows

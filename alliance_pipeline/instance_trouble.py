@@ -52,18 +52,21 @@ def check_home(home: Path, wait_seconds: float, progress: Callable[[str], None],
     if home.exists() and not os.access(home, os.W_OK | os.X_OK):
         raise InstanceTrouble(f"DAGSTER_HOME {home} is not writable by this process: make it writable "
                               f"(chmod u+w {home}) or set DAGSTER_HOME to a folder you can write; {UNCHANGED}")
+    states = {}
     for path in databases(home):
         if not os.access(path, os.W_OK):
             raise InstanceTrouble(f"{path} (the Dagster instance's run history) is not writable by this process: "
                                   f"make it writable or set DAGSTER_HOME to a folder you can write; {UNCHANGED}")
-        if _probe(path) == "damaged":
+        states[path] = _probe(path)
+        if states[path] == "damaged":
             raise InstanceTrouble(
                 f"{path} is not an SQLite database (damaged): move it aside (mv {path} {path}.damaged) and run "
                 f"again; Dagster starts that part of its run history anew, and the Parquet warehouse, the archive "
                 f"and the reports are kept as they are; {UNCHANGED}")
     deadline = time.monotonic() + wait_seconds
     said = False
-    while locked := [path for path in databases(home) if _probe(path) == "locked"]:
+    locked = [path for path, state in states.items() if state == "locked"]
+    while locked:
         if time.monotonic() >= deadline:
             raise InstanceTrouble(
                 f"{locked[0]} (the Dagster instance's run history) is still locked by another process after "
@@ -72,6 +75,7 @@ def check_home(home: Path, wait_seconds: float, progress: Callable[[str], None],
             progress(f"  {locked[0]} is locked by another process; waiting up to {wait_seconds:.0f}s for it")
             said = True
         time.sleep(poll)
+        locked = [path for path in locked if _probe(path) == "locked"]
 
 
 def explain(exc: BaseException, home: Path) -> str | None:

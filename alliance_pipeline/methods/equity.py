@@ -137,10 +137,14 @@ def subgroup_proficiency(raw: Mapping[str, Mapping[str, pd.DataFrame]], cohort_c
     ``raw``: family -> school year -> the raw subgroup table. A group whose rows are all
     published gets ``met / scored x 100``; one with a suppressed cell is unavailable with the reason.
     """
-    rows = _group_rows(raw)
+    return _proficiency(_group_rows(raw), cohort_codes)
+
+
+def _proficiency(rows: pd.DataFrame, cohort_codes: Iterable[str]) -> pd.DataFrame:
+    """``subgroup_proficiency`` of the rows ``_group_rows`` read (a caller that needs the rows too reads them once)."""
     if rows.empty:
         return pd.DataFrame(columns=PROFICIENCY_COLUMNS)
-    rows["why"] = _suppression_text(rows)
+    rows = rows.assign(why=_suppression_text(rows))
     keys = ["school_year", "district_code", "subject", "group"]
     rows = rows.sort_values([*keys, "subgroup"]).reset_index(drop=True)
     grouped = rows.groupby(keys, sort=True)
@@ -217,10 +221,10 @@ def subgroup_gap_summary(raw: Mapping[str, Mapping[str, pd.DataFrame]], cohort_c
     published both (then the figure is the scope's own); otherwise it is the paired districts' figure, and
     ``paired_districts`` of ``districts`` and ``rows_left_out`` say how much is missing (the report never calls it
     statewide)."""
-    proficiency = subgroup_proficiency(raw, cohort_codes)
+    rows = _group_rows(raw)
+    proficiency = _proficiency(rows, cohort_codes)
     if proficiency.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    rows = _group_rows(raw)
     left_out = rows[~rows["published"]].assign(in_cohort=lambda f: f["district_code"].isin(set(cohort_codes)))
     keys = ["school_year", "district_code", "subject"]
     blocks = []
@@ -273,6 +277,23 @@ def subgroup_gap_summary(raw: Mapping[str, Mapping[str, pd.DataFrame]], cohort_c
     return frame[SUMMARY_COLUMNS].reset_index(drop=True)
 
 
+def _counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each district row's scored and met counts of both groups (met back from its proficiency, whole students)."""
+    counts = {}
+    for side in ("reference", "focal"):
+        scored = frame[f"{side}_scored"].astype(float).to_numpy()
+        counts[f"{side}_scored"] = scored
+        counts[f"{side}_met"] = np.round(frame[f"{side}_proficiency"].astype(float).to_numpy() * scored / 100.0)
+    return pd.DataFrame(counts)
+
+
+def _summed_gap(counts: pd.DataFrame) -> float:
+    """Reference minus focal share meeting the standard, from the summed counts."""
+    shares = [100.0 * counts[f"{side}_met"].sum() / counts[f"{side}_scored"].sum()
+              if counts[f"{side}_scored"].sum() > 0 else np.nan for side in ("reference", "focal")]
+    return shares[0] - shares[1]
+
+
 def _scope_changes(table: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     """The state's, the cohort's and the other districts' change of each gap from ``start`` to ``end``, on one set
     of districts: those whose gap was computed in both years (the groups' counts summed over them). Which districts
@@ -281,25 +302,20 @@ def _scope_changes(table: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     a = table[(table["school_year"] == start) & ~table["excluded"].astype(bool)].set_index(keys)
     b = table[(table["school_year"] == end) & ~table["excluded"].astype(bool)].set_index(keys)
     common = a.index.intersection(b.index)
+    counts = {start: _counts(a.loc[common]), end: _counts(b.loc[common])}
+    subjects, gaps = common.get_level_values("subject"), common.get_level_values("gap")
+    cohort = b.loc[common, "in_cohort"].astype(bool).to_numpy()
     rows = []
     for scope, within in (("state", None), ("cohort", True), ("non_cohort", False)):
-        for (subject, gap), _ in pd.Series(0, index=common).groupby(level=["subject", "gap"]):
-            index = common[(common.get_level_values("subject") == subject) & (common.get_level_values("gap") == gap)]
-            if within is not None:
-                index = index[b.loc[index, "in_cohort"].astype(bool).to_numpy() == within]
-            values = []
-            for frame in (a.loc[index], b.loc[index]):
-                shares = []
-                for side in ("reference", "focal"):
-                    scored = frame[f"{side}_scored"].astype(float)
-                    met = (frame[f"{side}_proficiency"].astype(float) * scored / 100.0).round()
-                    shares.append(100.0 * met.sum() / scored.sum() if scored.sum() > 0 else np.nan)
-                values.append(shares[0] - shares[1])
+        for subject, gap in sorted(set(zip(subjects, gaps))):
+            mask = (subjects == subject) & (gaps == gap) & (True if within is None else cohort == within)
+            n = int(mask.sum())
             rows.append({"scope": scope, "district_code": None, "subject": subject, "gap": gap,
-                         "district_name": f"the {len(index)} districts whose gap was computed in both years",
+                         "district_name": f"the {n} districts whose gap was computed in both years",
                          "in_cohort": within is True, "start_year": start, "end_year": end,
-                         "gap_start": values[0], "gap_end": values[1], "excluded": not len(index),
-                         "exclusion_reason": None if len(index) else "no district's gap was computed in both years"})
+                         "gap_start": _summed_gap(counts[start][mask]), "gap_end": _summed_gap(counts[end][mask]),
+                         "excluded": not n,
+                         "exclusion_reason": None if n else "no district's gap was computed in both years"})
     frame = pd.DataFrame(rows, columns=[*CHANGE_COLUMNS])
     for column in ("gap_start", "gap_end"):
         frame[column] = pd.array(frame[column].astype(float), dtype="Float64")

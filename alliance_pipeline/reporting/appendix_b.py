@@ -14,6 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.methods.identified_districts import INDICATORS, Indicator
 from alliance_pipeline.reporting import beyond, plans, summary, today
 from alliance_pipeline.reporting.charts import bar_chart_svg, chart_figure, short_name
@@ -480,8 +481,6 @@ def exports_line(source: str, lineage: dict[str, list[str]], sources: list[dict]
     """The files a table's rows come from, in words: each EdSight export family upstream of the stored tables named
     in ``source`` (``lineage``: asset -> the raw assets and reference tables it is computed from), with its years
     and files; the Data sources table lists each file with its SHA-256."""
-    from alliance_pipeline.edsight.families import FAMILIES
-
     described = {family.asset_name: family.description for family in FAMILIES.values()}
     names = [name.strip() for name in source.replace(" and ", ", ").split(",") if name.strip()]
     upstream = sorted({raw for name in names for raw in lineage.get(name, [])} | {n for n in names if n in described},

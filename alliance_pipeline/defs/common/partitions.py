@@ -64,12 +64,17 @@ def confirmed_year(source, family: str, year: str, found=None) -> tuple[str | No
     return None, str(path)
 
 
+def raw_status(instance: dg.DagsterInstance, family: str, years: list[str]) -> dict:
+    """year -> the status of its raw partition (absent: never materialized, not running, not failed)."""
+    if not years:
+        return {}
+    key = dg.AssetKey(FAMILIES[family].asset_name)
+    return instance.get_status_by_partition(key, years, YEAR_PARTITIONS[family]) or {}
+
+
 def never_loaded_years(instance: dg.DagsterInstance, family: str, years: list[str]) -> list[str]:
     """Those of ``years`` whose raw partition was never materialized (and is not running or failed)."""
-    if not years:
-        return []
-    key = dg.AssetKey(FAMILIES[family].asset_name)
-    status = instance.get_status_by_partition(key, years, YEAR_PARTITIONS[family]) or {}
+    status = raw_status(instance, family, years)
     return [year for year in years if status.get(year) is None]
 
 

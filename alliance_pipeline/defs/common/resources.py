@@ -143,13 +143,18 @@ class PlanSheets(dg.ConfigurableResource):
 
     def is_sample(self) -> bool:
         """Whether the sheets are the bundled sample's (the report says so: they are not real coded plans)."""
-        return self.folder() == _absolute(str(paths.SAMPLE_PLANS_DIR))
+        return is_sample_plans(self.folder())
 
     def describe(self) -> str:
-        folder = self.folder()
+        folder = self.folder()  # (looked at once: beside unset sheets, it reads the exports folder)
         if folder is None:
             return "none given (set ALLIANCE_PLANS_DIR or --plans to a folder of coding sheets)"
-        return f"{folder}" + (" (the bundled sample: generated, not real coded plans)" if self.is_sample() else "")
+        return f"{folder}" + (" (the bundled sample: generated, not real coded plans)" if is_sample_plans(folder) else "")
+
+
+def is_sample_plans(folder: Path | None) -> bool:
+    """Whether ``folder`` (``PlanSheets.folder()``) is the bundled sample's coding sheets."""
+    return folder == _absolute(str(paths.SAMPLE_PLANS_DIR))
 
 
 class SuppressionScope(StrEnum):

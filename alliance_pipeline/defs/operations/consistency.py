@@ -65,8 +65,10 @@ def _some(items: list[str], shown: int = 6) -> str:
     return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
 
-def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, year: str):
-    records = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=[year]), limit=1)
+def latest_record(instance: dg.DagsterInstance, key: dg.AssetKey, year: str | None = None):
+    """The newest materialization record of ``key`` (of its partition ``year``), or None."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[year] if year else None), limit=1)
     return records.records[0] if records.records else None
 
 
@@ -88,14 +90,14 @@ def yearly_state(instance: dg.DagsterInstance, graph) -> YearlyState:
                 state.in_progress.append(name)
             elif status.get(year) == dg.AssetPartitionStatus.FAILED:
                 state.failed.append(name)
-            record = _latest(instance, node.key, year)
+            record = latest_record(instance, node.key, year)
             if record is None:
                 continue
             state.versions[name] = record.asset_materialization.tags.get(DATA_VERSION_TAG) or str(record.storage_id)
             state.newest_storage_id = max(state.newest_storage_id, record.storage_id)
             for parent in sorted(node.parent_keys):
                 if graph.get(parent).partitions_def == partitions:
-                    upstream = _latest(instance, parent, year)
+                    upstream = latest_record(instance, parent, year)
                     if upstream is not None and upstream.storage_id > record.storage_id \
                             and not _read_version(instance, record, parent, year, upstream):
                         state.behind.append(f"{name} (older than {label(parent, year)})")
@@ -140,27 +142,23 @@ def changed_assets(old: dict[str, str] | None, new: dict[str, str]) -> set[dg.As
     return {dg.AssetKey.from_user_string(name.split("[")[0]) for name in names}
 
 
-def never_materialized(instance: dg.DagsterInstance, graph) -> set[dg.AssetKey]:
-    """Unpartitioned assets never materialized on this instance: the reference tables (alliance_cohort, the
-    codebook), which no yearly change leads to, and tables whose only yearly input has no year yet (the plan
-    tables before any coding sheet); the cross-year tables read them, and an instance loaded by the sensors alone
-    has none."""
-    return {key for key in graph.materializable_asset_keys
-            if graph.get(key).partitions_def is None and instance.get_latest_materialization_event(key) is None}
+def absent_outputs(instance: dg.DagsterInstance, graph, storage) -> tuple[set[dg.AssetKey], set[dg.AssetKey]]:
+    """Unpartitioned assets (never materialized on this instance, materialized but whose output is gone from disk).
 
-
-def missing_files(instance: dg.DagsterInstance, graph, storage) -> set[dg.AssetKey]:
-    """Unpartitioned assets materialized on this instance whose output is gone from disk: its Parquet file under
-    the warehouse, or, for the report, the latest report (a warehouse deleted while the instance remembers it)."""
+    Never materialized: the reference tables (alliance_cohort, the codebook), which no yearly change leads to, and
+    tables whose only yearly input has no year yet (the plan tables before any coding sheet); an instance loaded by
+    the sensors alone has none. Gone: its Parquet file under the warehouse, or, for the report, the latest report
+    (a warehouse deleted while the instance remembers it)."""
     warehouse, report = storage.warehouse(), storage.reports() / "latest"
-    gone = set()
+    never, gone = set(), set()
     for key in graph.materializable_asset_keys:
-        if graph.get(key).partitions_def is not None or instance.get_latest_materialization_event(key) is None:
+        if graph.get(key).partitions_def is not None:
             continue
-        path = report if key == REPORT else warehouse / f"{key.to_user_string()}.parquet"
-        if not path.exists():
+        if instance.get_latest_materialization_event(key) is None:
+            never.add(key)
+        elif not (report if key == REPORT else warehouse / f"{key.to_user_string()}.parquet").exists():
             gone.add(key)
-    return gone
+    return never, gone
 
 
 def downstream_cross_year(graph, changed: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:

@@ -32,7 +32,7 @@ from alliance_pipeline.archive import REJECTED, list_versions
 from alliance_pipeline.defs.operations.alerts import AlertSettings, alert_on_run_failure, post_alert
 from alliance_pipeline.defs.operations.freshness import NEWEST_YEAR_CHECKS
 from alliance_pipeline.defs.common.partitions import (
-    YEAR_PARTITIONS, apply_year_changes, never_loaded_years, partition_requests, record_refusals, year_changes,
+    YEAR_PARTITIONS, apply_year_changes, partition_requests, raw_status, record_refusals, year_changes,
 )
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.common.resources import EdSightSource, RefreshPolicy, Storage
@@ -77,7 +77,7 @@ def _year_request(family: str, year: str, run_key: str, trigger: str) -> dg.RunR
                          tags={TRIGGER_TAG: trigger, FAMILY_TAG: family, YEAR_TAG: year})
 
 
-def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage | None = None) -> dg.RunRequest | dg.SkipReason:
+def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage) -> dg.RunRequest | dg.SkipReason:
     """One run of the cross-year tables downstream of what changed, once every school year is settled and the
     yearly versions differ from those the report was built from, or a table's file is missing (``storage``: the
     files are looked at, never only the instance's memory); otherwise why not."""
@@ -88,7 +88,7 @@ def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage | N
     if not state.versions:
         return dg.SkipReason("no school year has been loaded yet: Materialize all (Assets), or turn on "
                              "new_school_year_sensor, or run `alliance-pipeline refresh`")
-    unloaded = never_loaded(instance, storage.warehouse() if storage else None)
+    unloaded = never_loaded(instance, storage.warehouse())
     if unloaded:
         return dg.SkipReason(f"waiting: {len(unloaded)} registered school year(s) not loaded yet ("
                              + ", ".join(f"{FAMILIES[f].asset_name} {y}" for f, y in unloaded[:6])
@@ -100,7 +100,7 @@ def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage | N
     if waiting:
         return dg.SkipReason(f"waiting, the last complete report stays in place: {waiting}")
     built = consistency.built_from(instance)
-    gone = consistency.missing_files(instance, graph, storage) if storage else set()
+    never, gone = consistency.absent_outputs(instance, graph, storage)
     if built == state.versions and not gone:
         return dg.SkipReason(f"the cross-year tables and the report are current ({len(state.versions)} yearly "
                              "partitions, one set of export versions)")
@@ -110,14 +110,14 @@ def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage | N
     fingerprint = state.fingerprint()[:16]
     inputs = f"{fingerprint}:{state.newest_storage_id}"
     if gone:  # the same versions, files gone: a rebuild, keyed by the last report it replaces
-        inputs += f":rebuild:{_newest_storage_id(instance, consistency.REPORT)}"
+        inputs += f":rebuild:{_storage_id(instance, consistency.REPORT)}"
     failed = instance.get_run_records(dg.RunsFilter(tags={INPUTS_TAG: inputs},
                                                     statuses=[dg.DagsterRunStatus.FAILURE]), limit=1)
     if failed:
         return dg.SkipReason(f"the cross-year run for these export versions failed (run "
                              f"{failed[0].dagster_run.run_id[:8]}) and no school year was loaded since; the last complete "
                              f"report stays in place. Fix the cause and launch the {CROSS_YEAR_JOB} job")
-    missing = consistency.never_materialized(instance, graph) | gone  # e.g. the reference tables, on a new instance
+    missing = never | gone  # e.g. the reference tables, on a new instance
     selection = consistency.downstream_cross_year(graph, {*consistency.changed_assets(built, state.versions), *missing})
     selection |= missing | {consistency.REPORT}
     return dg.RunRequest(
@@ -129,12 +129,10 @@ def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage | N
 
 def last_load(instance: dg.DagsterInstance, family: str, year: str) -> dict | None:
     """SHA-256 and source validator recorded by the last materialization of that year's raw partition."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(FAMILIES[family].asset_name), asset_partitions=[year]), limit=1
-    ).records
-    if not records:
+    record = consistency.latest_record(instance, dg.AssetKey(FAMILIES[family].asset_name), year)
+    if record is None:
         return None
-    metadata = records[0].asset_materialization.metadata
+    metadata = record.asset_materialization.metadata
     return {name: metadata[name].value if name in metadata else "" for name in ("source_sha256", "source_validator")}
 
 
@@ -205,21 +203,17 @@ def failed_load(instance: dg.DagsterInstance, source: EdSightSource, family: str
     return str(newest["sha256"]) if newest["status"] == REJECTED else ""
 
 
-def never_loaded(instance: dg.DagsterInstance, warehouse: Path | None = None) -> list[tuple[str, str]]:
-    """(family, year) registered but never materialized and not running now; with ``warehouse``, also those
-    loaded once whose Parquet file is gone (a warehouse deleted while the instance remembers it): the files, not
-    the instance's memory, say what is there."""
+def never_loaded(instance: dg.DagsterInstance, warehouse: Path) -> list[tuple[str, str]]:
+    """(family, year) registered but never materialized and not running now, and those loaded once whose Parquet
+    file is gone (a warehouse deleted while the instance remembers it): the files, not the instance's memory, say
+    what is there."""
     found = []
     for name, family in FAMILIES.items():
         years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
-        never = never_loaded_years(instance, name, years)
-        found += [(name, year) for year in never]
-        if warehouse is not None:
-            loaded = [year for year in years if year not in never]
-            status = (instance.get_status_by_partition(dg.AssetKey(family.asset_name), loaded, YEAR_PARTITIONS[name])
-                      or {}) if loaded else {}
-            found += [(name, year) for year in loaded if status.get(year) == dg.AssetPartitionStatus.MATERIALIZED
-                      and not (warehouse / family.asset_name / f"{year}.parquet").exists()]
+        status = raw_status(instance, name, years)
+        found += [(name, year) for year in years if status.get(year) is None or (
+            status[year] == dg.AssetPartitionStatus.MATERIALIZED
+            and not (warehouse / family.asset_name / f"{year}.parquet").exists())]
     return found
 
 
@@ -227,14 +221,14 @@ def _new_year_key(instance: dg.DagsterInstance, family: str, year: str) -> str:
     """The run key of a year's first load; a year loaded before whose file is gone gets a key of its own (the
     storage id of the load it replaces), or Dagster would take it for the first load again and skip it."""
     asset = FAMILIES[family].asset_name
-    stored = _newest_storage_id(instance, dg.AssetKey(asset), year)
+    stored = _storage_id(instance, dg.AssetKey(asset), year)
     return f"new:{asset}:{year}" + (f":{stored}" if stored else "")
 
 
-def _newest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey, year: str | None = None) -> int:
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[year] if year else None), limit=1).records
-    return records[0].storage_id if records else 0
+def _storage_id(instance: dg.DagsterInstance, key: dg.AssetKey, year: str | None = None) -> int:
+    """The storage id of the newest materialization of ``key`` (its partition ``year``); 0 when there is none."""
+    record = consistency.latest_record(instance, key, year)
+    return record.storage_id if record else 0
 
 
 def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy) -> dg.Definitions:

@@ -16,7 +16,7 @@ import pandas as pd
 from alliance_pipeline.archive import LOADED, REJECTED, archive_export
 from alliance_pipeline.defs.common.checks import finish, reason_unavailable, rejected, table_asset, unavailable, validated
 from alliance_pipeline.defs.common.metadata import preview
-from alliance_pipeline.defs.common.resources import PlanSheets
+from alliance_pipeline.defs.common.resources import PlanSheets, is_sample_plans
 from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.edsight.reader import sha256_of
 from alliance_pipeline.paths import PLAN_CODEBOOK
@@ -96,7 +96,7 @@ def raw_plan_codes(context: dg.AssetExecutionContext, plans: PlanSheets):
         "sheets_fingerprint": fingerprint,  # coded_plan_sheets_sensor compares it with the folder's
         "sheets": len(files), "districts": int(frame["district_code"].nunique()),
         "coders": dg.MetadataValue.md(", ".join(sorted(frame["coder"].unique()))),
-        "interventions": len(frame), "sample": plans.is_sample(),
+        "interventions": len(frame), "sample": is_sample_plans(folder),
         "archived_sheets": dg.MetadataValue.md("\n".join(
             f"- `{v.original_name}`: `{v.path}`" for v in archived)),
         "preview": preview(frame, columns=["district_code", "coder", "intervention_id", "substance", "support_provider"]),
