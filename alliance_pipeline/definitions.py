@@ -25,6 +25,7 @@ from alliance_pipeline.defs.common.resources import (
 from alliance_pipeline.defs.identification import definitions as identification
 from alliance_pipeline.defs.indicators import definitions as indicators
 from alliance_pipeline.defs.ingest import definitions as ingest
+from alliance_pipeline.defs.now import definitions as now
 from alliance_pipeline.defs.operations.alerts import AlertSettings
 from alliance_pipeline.defs.operations.definitions import operations_defs
 from alliance_pipeline.defs.plans import definitions as plans
@@ -33,7 +34,7 @@ from alliance_pipeline.defs.today import definitions as today
 
 OWNERS = ["team:alliance-data"]
 # Each domain contributes its own definitions (defs/<domain>/definitions.py); build_defs merges them.
-DOMAINS = [ingest, indicators, identification, today, beyond_study, plans, reports]
+DOMAINS = [ingest, indicators, identification, today, now, beyond_study, plans, reports]
 
 # resource -> field -> the environment variable an operator sets it with (unset: the field's default).
 ENVIRONMENT = {

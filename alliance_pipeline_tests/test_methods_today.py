@@ -70,26 +70,44 @@ ROSTER = pd.DataFrame({"district_code": ["0010011"], "district_name": ["D0010011
 CODES = ["0010011", "0020011", "0030011", "0040011"]
 
 
-def test_designations_chain_step_4_and_the_cohort_of_each_year():
-    """Lowest 2 of four local districts; 0010011 is the roster's (prior) designee."""
-    enrollment = {year: _enrollment(dict.fromkeys(CODES, 2000)) for year in ("2015-16", "2016-17")}
+def test_statute_cohorts_chain_step_4_and_the_cohort_of_each_year():
+    """Lowest 2 of four local districts; 0010011 is the roster's (FY2013) designee. FY2018 is designated on the
+    2015-16 index, FY2023 on 2018-19 (2019-20 and 2020-21 have none), each step 4 adding every earlier designee."""
+    enrollment = {year: _enrollment(dict.fromkeys(CODES, 2000)) for year in ("2015-16", "2016-17", "2018-19")}
     accountability = {"2015-16": _index(dict(zip(CODES, (80.0, 50.0, 55.0, 90.0)))),   # lowest: 0020011, 0030011
-                      "2016-17": _index(dict(zip(CODES, (85.0, 70.0, 52.0, 51.0))))}  # lowest: 0040011, 0030011
+                      "2016-17": _index(dict(zip(CODES, (85.0, 70.0, 52.0, 51.0)))),  # never a cohort's index year
+                      "2018-19": _index(dict(zip(CODES, (85.0, 70.0, 60.0, 51.0))))}  # lowest: 0040011, 0030011
     rule = designations.Rule("2015-16", "2017-18", 1000, 2)
-    frame = designations.alliance_designations(enrollment, accountability, ROSTER, rule)
-    chosen = {year: set(group.loc[group["designated"], "district_code"]) for year, group in frame.groupby("index_year")}
-    assert chosen["2015-16"] == {"0010011", "0020011", "0030011"}  # + the roster's designee (step 4)
-    # 2016-17's step 4 adds the designation before it (2015-16's), not the roster
-    assert chosen["2016-17"] == {"0040011", "0030011", "0010011", "0020011"}
-    assert frame.loc[frame["index_year"] == "2016-17", "designation_year"].iloc[0] == "2018-19"
-    assert frame.loc[frame["configured"], "index_year"].unique().tolist() == ["2015-16"]
+    frame, notes = designations.alliance_designations(enrollment, accountability, ROSTER, rule, ["2019-20", "2020-21"])
+    assert notes == []
+    chosen = {c: set(group.loc[group["designated"], "district_code"]) for c, group in frame.groupby("cohort")}
+    assert chosen == {"FY2013": {"0010011"}, "FY2018": {"0010011", "0020011", "0030011"},
+                      "FY2023": {"0040011", "0030011", "0010011", "0020011"}}
+    index = frame.drop_duplicates("cohort").set_index("cohort")
+    assert index["index_year"].fillna("").to_dict() == {"FY2013": "", "FY2018": "2015-16", "FY2023": "2018-19"}
+    assert index[["first_year", "last_year"]].loc["FY2023"].tolist() == ["2022-23", "2026-27"]
+    # the statute's counts (30, 33, 36) are not this toy's: said per row, never hidden
+    assert index["designated_count"].tolist() == [1, 3, 4] and not index["count_matches"].any()
+    fy2023 = frame[frame["cohort"] == "FY2023"].set_index("district_code")
+    assert fy2023.loc["0020011", "admitted_by"] == "step 4"
+    assert fy2023.loc["0020011", "step4_reason"].startswith("designated in FY2013, FY2018")
+    # Opportunity: designated and among the ten lowest of all towns (four towns here: all of them)
+    assert fy2023["opportunity"].tolist() == fy2023["designated"].tolist()
 
-    cohorts = designations.cohort_by_year(ROSTER, frame, {"2015-16": "2017-18", "2016-17": "2018-19"},
-                                          ["2016-17", "2017-18", "2018-19"])
+    cohorts = designations.cohort_by_year(ROSTER, frame, ["2011-12", "2016-17", "2017-18", "2021-22", "2022-23",
+                                                          "2027-28"])
     codes = designations.cohort_codes(cohorts)
-    assert codes == {"2016-17": {"0010011"}, "2017-18": chosen["2015-16"], "2018-19": chosen["2016-17"]}
+    assert codes["2011-12"] == codes["2016-17"] == {"0010011"}  # the study's cohort before and through FY2013's years
+    assert codes["2017-18"] == codes["2021-22"] == chosen["FY2018"]
+    assert codes["2022-23"] == codes["2027-28"] == chosen["FY2023"]  # no later cohort in law: the last continues
     labelled = designations.with_cohort(pd.DataFrame({"end_year": ["2017-18"]}), cohorts, "end_year")
-    assert labelled["cohort"].tolist() == ["designation for 2017-18 (Accountability Index 2015-16)"]
+    assert labelled["cohort"].tolist() == ["FY2018 cohort (3 districts, Accountability Index 2015-16)"]
+
+    # without the 2018-19 exports, FY2023 is not computed (never designated on an older index) and FY2018 continues
+    del enrollment["2018-19"], accountability["2018-19"]
+    frame, notes = designations.alliance_designations(enrollment, accountability, ROSTER, rule, ["2019-20", "2020-21"])
+    assert set(frame["cohort"]) == {"FY2013", "FY2018"} and "FY2023" in notes[0] and "2018-19" in notes[0]
+    assert designations.cohort_codes(designations.cohort_by_year(ROSTER, frame, ["2024-25"]))["2024-25"] == chosen["FY2018"]
 
     what_if = designations.designation_what_if(enrollment, accountability, ROSTER, rule, lowest=(1, 2), floors=(2500,))
     row = what_if.set_index("alternative")
@@ -99,17 +117,39 @@ def test_designations_chain_step_4_and_the_cohort_of_each_year():
     assert row.loc["the 2016-17 Accountability Index and enrollment", "entering"] == ["0040011"]
 
 
+def test_the_index_year_of_a_cohort_is_the_newest_published_before_it():
+    fy2018, fy2023 = designations.STATUTE_COHORTS[1:]
+    assert fy2018.index_year() == "2015-16"
+    assert fy2023.index_year() == "2020-21"  # were it published
+    assert fy2023.index_year(["2019-20", "2020-21"]) == "2018-19"
+
+
+def test_the_watch_list_names_the_lowest_outside_the_cohort_and_designees_far_above():
+    codes = [f"00{n:02d}011" for n in range(1, 7)]
+    enrollment = {"2024-25": _enrollment(dict.fromkeys(codes, 2000))}
+    accountability = {"2024-25": _index(dict(zip(codes, (50.0, 60.0, 70.0, 80.0, 90.0, 95.0))))}
+    current = pd.DataFrame({"district_code": ["0001011", "0006011"], "district_name": ["D1", "D6"],
+                            "designated": True, "cohort": "FY2023", "first_year": "2022-23", "fiscal_year": 2023})
+    frame = designations.watch_list(enrollment, accountability, ROSTER, current, designations.Rule(lowest_n=2), 4)
+    watched = frame.set_index("district_code")["watch"].to_dict()
+    assert watched == {"0002011": "among the lowest 2, not an Alliance District",
+                       "0006011": "Alliance District, not among the lowest 4"}
+    assert set(frame["index_year"]) == {"2024-25"} and frame["reason"].str.contains("FY2023").all()
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(30, 95, allow_nan=False), min_size=4, max_size=4), st.integers(1, 4))
-def test_the_configured_designation_is_alliance_identification(index, lowest):
-    """Property: the configured index year's rows of alliance_designations equal section 6's own table."""
+def test_the_fy2018_cohort_is_alliance_identification(index, lowest):
+    """Property: FY2018's rows of alliance_designations equal section 6's own table (the 2017-18 designation)."""
     from alliance_pipeline.methods.alliance_identification import alliance_identification
 
     enrollment, accountability = {"2015-16": _enrollment(dict.fromkeys(CODES, 1500))}, {"2015-16": _index(dict(zip(CODES, index)))}
     rule = designations.Rule(lowest_n=lowest)
-    frame = designations.alliance_designations(enrollment, accountability, ROSTER, rule)
+    frame, _ = designations.alliance_designations(enrollment, accountability, ROSTER, rule)
     own = alliance_identification(enrollment["2015-16"], accountability["2015-16"], ROSTER, lowest_n=lowest)
-    pd.testing.assert_frame_equal(frame[own.columns].reset_index(drop=True), own.reset_index(drop=True))
+    fy2018 = frame[frame["cohort"] == "FY2018"]
+    pd.testing.assert_frame_equal(fy2018[own.columns].reset_index(drop=True), own.reset_index(drop=True),
+                                  check_dtype=False)
 
 
 def test_did_it_last_follows_the_distance_to_the_newest_year():

@@ -50,6 +50,10 @@ GROUP_ALIASES: dict[str, str] = {
     "averageverticalscalescorevss": "vss",
 }
 
+# Header cells that name a column alone but, under a group row, are that group's ("Count" under "Level 1Not Met"
+# in the all-grades-combined report is level_1_not_met_count, not the enrollment export's student count).
+GROUPED_LABELS = frozenset({"count"})
+
 # Columns holding a CSDE code, normalised alike (``="0010011"``, ``10011`` -> ``0010011``).
 CODE_COLUMNS = frozenset({"district_code", "school_code"})
 # Columns that identify a row; never numeric, never "suppressed".
@@ -130,10 +134,10 @@ def merge_header(group_row: list[str] | None, header_row: list[str]) -> tuple[li
             group = top
         label = label.strip()
         key = compact(label)
-        if key in KNOWN_COLUMNS:
+        if key in KNOWN_COLUMNS and not (group and key in GROUPED_LABELS):
             name = KNOWN_COLUMNS[key]
         elif group and label and not key.startswith(compact(group)) and (
-            label == "%" or _YEAR_LABEL.match(label) or len(key) <= 6
+            label == "%" or _YEAR_LABEL.match(label) or len(key) <= 6 or key in GROUPED_LABELS
         ):
             prefix = GROUP_ALIASES.get(compact(group), snake(group))
             name = f"{prefix}_{snake(label)}"

@@ -23,6 +23,9 @@ class ExportFamily:
     # Other names EdSight gives the same report (regular expressions like ``filename``), each with the suite that
     # checks that format. A year present under several names is read from the first of ``formats``.
     alternatives: tuple[tuple[str, str], ...] = ()
+    # The district's name and code are written once per block (the Math row under the ELA row has neither):
+    # read_export's ``continued_rows``.
+    continued_rows: bool = False
 
     @property
     def asset_name(self) -> str:
@@ -63,6 +66,7 @@ class ExportFamily:
 FILENAME_TEMPLATES = {
     "sbac_district": "smarter-balanced__{year}_ela-and-math_all-students_all-grades.csv",
     "sbac_state": "smarter-balanced__{year}_ela-and-math_all-students_all-grades_ct.csv",
+    "sbac_district_combined": "smarter-balanced__{year}_ela-and-math_all-students_all-grades-combined.csv",
     "sbac_growth": "smarter-balanced-growth-model__{year}_ela-and-math_all-students_all-grades-combined.csv",
     "cmt_district": "connecticut-mastery-test__{year}_math-reading-writing_all-students_all-grades.csv",
     "enrollment": "enrollment__{year}_all-students.csv",
@@ -104,6 +108,15 @@ FAMILIES: dict[str, ExportFamily] = {
             _pattern("sbac_state"),
             "Smarter Balanced, State of Connecticut, ELA and Math, by grade",
             ("grade", "subject"),
+        ),
+        ExportFamily(
+            "sbac_district_combined",
+            "sbac-district-combined",
+            _pattern("sbac_district_combined"),
+            "Smarter Balanced, all districts, ELA and Math, all grades combined, all students (share at each level; "
+            "no scale score)",
+            ("district_code", "subject"),
+            continued_rows=True,
         ),
         ExportFamily(
             "sbac_growth",

@@ -352,6 +352,24 @@ def _parse_rows(path: Path, rows: list[tuple[int, list[str]]], names: list[str],
     return out, suppressed, lines
 
 
+def _continue_blocks(frame: pd.DataFrame) -> int:
+    """Give each row with a blank name and a blank code the name and code of the block's first row (the row above
+    that has either); returns how many rows were continued. Rows before any named row stay blank."""
+    names = frame["district_name"].astype(object).to_numpy()
+    codes = frame["district_code"].astype(object).to_numpy()
+    blank = np.array([(n is None or n is pd.NA or str(n).strip() == "") and (c is None or c is pd.NA)
+                      for n, c in zip(names, codes)], dtype=bool)
+    head = np.maximum.accumulate(np.where(~blank, np.arange(len(blank)), -1)) if len(blank) else blank.astype(int)
+    rows = blank & (head >= 0)
+    if not rows.any():
+        return 0
+    for name, values in (("district_name", names), ("district_code", codes)):
+        filled = values.copy()
+        filled[rows] = values[head[rows]]
+        frame[name] = pd.array(filled, dtype="string")
+    return int(rows.sum())
+
+
 MAX_PROBLEMS = 50
 
 
@@ -369,11 +387,14 @@ def all_problems(path: Path, problems: list[EdSightFormatError]) -> EdSightForma
                        row=first.row, column=first.column)
 
 
-def read_export(path: str | Path, expected_year: str | None = None) -> EdSightExport:
+def read_export(path: str | Path, expected_year: str | None = None, continued_rows: bool = False) -> EdSightExport:
     """Parse one EdSight export.
 
     ``expected_year`` is the school year the caller loads the file for; a file
     whose title (or ``FallOfYear`` column) names another year is rejected.
+    ``continued_rows``: the export writes a district's name and code once, on the first row of its block (the
+    all-grades-combined report: the Math row under the ELA row has both blank); such a row belongs to the district
+    above it. A first data row with neither is still an error.
     """
     path = Path(path)
     try:
@@ -417,6 +438,10 @@ def read_export(path: str | Path, expected_year: str | None = None) -> EdSightEx
     # district_name and district_code as each row's place among their distinct values: the tests below run once
     # per distinct value (the column-by-column parser has them already)
     distinct = body.distinct if body is not None else {}
+    if continued_rows and {"district_name", "district_code"} <= set(frame):
+        continued = _continue_blocks(frame)
+        if continued:
+            distinct = {name: value for name, value in distinct.items() if name not in ("district_name", "district_code")}
     if "district_name" in frame and (nfc := _nfc(frame["district_name"])) is not None:
         frame["district_name"] = nfc  # one spelling of the same letters (NFC), so no rename and no clash is invented
         distinct = {name: value for name, value in distinct.items() if name != "district_name"}

@@ -14,9 +14,10 @@ from datetime import datetime
 
 import pandas as pd
 
-from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.methods import designations
 from alliance_pipeline.methods.identified_districts import INDICATORS, Indicator
-from alliance_pipeline.reporting import beyond, plans, summary, today
+from alliance_pipeline.reporting import beyond, now, plans, summary, today
 from alliance_pipeline.reporting.charts import bar_chart_svg, chart_figure, short_name
 from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section
 from alliance_pipeline.sample_identity import is_generated_sha256
@@ -440,12 +441,19 @@ def appendix_b_report(
         tables["plan_indicators_compared"], set(tables["identified_districts"]["district_code"]), plans_sample,
         str(tables["plan_codebook"]["codebook_version"].iloc[0]) if len(tables["plan_codebook"]) else "",
     ) if "plan_indicators" in tables else None
+    newest = sort_years(tables["data_coverage"].loc[tables["data_coverage"]["held"].astype(bool), "school_year"].dropna()) \
+        if "data_coverage" in tables and len(tables["data_coverage"]) else []
+    designated = tables.get("alliance_designations", pd.DataFrame())
+    current = designations.current_cohort(designated, newest[-1]) if newest and len(designated) else designated.iloc[0:0]
+    today_now = now.today_section(designated, tables.get("watch_list", pd.DataFrame()),
+                                  tables.get("doing_now", pd.DataFrame()), current)
     notice = generated_notice(sources, plans_sample)
     opening = summary.summary_section(tables, cohort, missing, identified, study, flat)
     if notice:
         opening.paragraphs.insert(0, notice)
     sections = [
         opening,
+        today_now,
         summary.caveats_section(tables, flat),
         summary.glossary_section(tables),
         Section("identified", "Which Alliance Districts improved most?", "Identified", tables=[identified]),

@@ -147,13 +147,37 @@ def lasted_sentence(lasted: pd.DataFrame, trends: pd.DataFrame) -> str:
     if worst["change_to_newest"] < 0:
         text += (f"; the largest loss: {short_name(worst['district_name'])} in {worst['subject']}, from "
                  f"{_points(worst['distance_at_identification'])} to {_points(worst['distance_newest'])}")
-    cohort = trends.drop_duplicates(["subject", "school_year"]).set_index(["subject", "school_year"])["cohort_distance_to_state"] \
-        if len(trends) else pd.Series(dtype=float)
-    moves = [f"from {_points(cohort[(s, end)])} to {_points(cohort[(s, newest)])} in {s}" for s in ("Math", "ELA")
-             if (s, end) in cohort.index and (s, newest) in cohort.index and pd.notna(cohort[(s, end)])]
+    moves, label, counted = _one_set_moves(trends, end, newest)
     if moves:
-        text += ". The Alliance cohort as a whole went " + " and ".join(moves)
+        text += f". {label}, the {counted} of them with scores in both years, went " + " and ".join(moves)
     return text + "."
+
+
+def _one_set_moves(trends: pd.DataFrame, end: str, newest: str) -> tuple[list[str], str, int]:
+    """The distance to the state of ``end``'s cohort, from ``end`` to ``newest``, over one set of districts: the
+    cohort's districts of ``end`` with a score in both years (a later year's cohort is another set), weighted by
+    their students as the cohort mean is."""
+    from alliance_pipeline.methods.tscores import weighted_moments
+
+    if trends.empty or "cohort" not in trends:
+        return [], "", 0
+    at_end = trends[(trends["school_year"] == end) & trends["in_cohort"].astype(bool)]
+    if at_end.empty:
+        return [], "", 0
+    codes = set(at_end["district_code"])
+    moves, counted = [], 0
+    for subject in ("Math", "ELA"):
+        rows = trends[trends["district_code"].isin(codes) & (trends["subject"] == subject)
+                      & trends["school_year"].isin([end, newest]) & trends["score"].notna()]
+        both = rows.groupby("district_code")["school_year"].nunique()
+        rows = rows[rows["district_code"].isin(both[both == 2].index)]
+        distance = {}
+        for year, block in rows.groupby("school_year"):
+            distance[year] = weighted_moments(block["score"], block["n_total"])[0] - float(block["state_mean"].iloc[0])
+        if end in distance and newest in distance:
+            moves.append(f"from {_points(distance[end])} to {_points(distance[newest])} in {subject}")
+            counted = max(counted, int((both == 2).sum()))
+    return moves, f"The {at_end['cohort'].iloc[0]}", counted
 
 
 def _later_lists_sentence(by_year: pd.DataFrame, end: str) -> str:

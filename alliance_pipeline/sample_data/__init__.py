@@ -23,7 +23,9 @@ from alliance_pipeline.sample_data.accountability import write_accountability
 from alliance_pipeline.sample_data.cmt import write_cmt_district
 from alliance_pipeline.sample_data.enrollment import write_enrollment
 from alliance_pipeline.sample_data.model import SAMPLE_YEARS, SEED, districts_in, sample_districts
-from alliance_pipeline.sample_data.sbac import write_sbac_district, write_sbac_growth, write_sbac_state
+from alliance_pipeline.sample_data.sbac import (
+    write_sbac_district, write_sbac_district_combined, write_sbac_growth, write_sbac_state,
+)
 from alliance_pipeline.sample_data.subgroups import SUBGROUP_MODEL, write_sbac_subgroup
 
 __all__ = ["SAMPLE_YEARS", "SEED", "WRITERS", "districts_in", "generate_sample", "sample_districts", "write_export"]
@@ -31,6 +33,7 @@ __all__ = ["SAMPLE_YEARS", "SEED", "WRITERS", "districts_in", "generate_sample",
 WRITERS = {
     "sbac_district": write_sbac_district,
     "sbac_state": write_sbac_state,
+    "sbac_district_combined": write_sbac_district_combined,
     "sbac_growth": write_sbac_growth,
     "cmt_district": write_cmt_district,
     "enrollment": write_enrollment,

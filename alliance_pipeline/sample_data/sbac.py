@@ -131,3 +131,36 @@ def write_sbac_growth(out: Path, year: str, seed: int = SEED, revision: int = 0)
             target = min(99.0, rate * 1.35 + rng.gauss(3.0, 2.0))
             rows.append([quoted_code(d.code), d.name, subject, matched, f"{rate:.1f}%", f"{target:.1f}%"])
     return write_target(out, "sbac_growth", year, rows)
+
+
+COMBINED_GROUP_ROW = [
+    "", None, None, None, None, None, None, "Level 1Not Met", None, "Level 2Approaching", None, "Level 3Met", None,
+    "Level 4Exceeded", None, "Level 3&4Met or Exceeded", None,
+]
+COMBINED_HEADER = [
+    "District", "District Code", "Subject", "Total Number of Students", "Total Number Tested",
+    "Smarter Balanced Participation Rate", "Total Number with Scored Tests", *["Count", "%"] * 5,
+]
+
+
+def write_sbac_district_combined(out: Path, year: str, seed: int = SEED, revision: int = 0) -> Path:
+    """EdSight's all-grades-combined report: each district's grades summed (as the real report's counts are the
+    by-grade rows' sums), the name and code on the ELA row only, the Math row below it with neither."""
+    rows: list[list[object]] = [
+        [f"Smarter Balanced Assessments, {year}"],
+        ["All Districts, ELA and Math, All Grades Combined, All Students"],
+        [],
+        COMBINED_GROUP_ROW,
+        COMBINED_HEADER,
+    ]
+    for d in districts_in(year, seed):
+        if not d.grades:
+            continue
+        for subject in ("ELA", "Math"):
+            grades = [sbac_grade(d, grade, subject, year, seed, revision) for grade in d.grades]
+            total = GradeResult(sum(g.students for g in grades), sum(g.tested for g in grades),
+                                sum(g.scored for g in grades),
+                                tuple(sum(g.levels[i] for g in grades) for i in range(4)), 0)
+            named = [d.name, quoted_code(d.code)] if subject == "ELA" else [None, None]
+            rows.append([*named, subject, *sbac_row(total)[:-1]])
+    return write_target(out, "sbac_district_combined", year, rows)

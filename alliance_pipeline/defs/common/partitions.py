@@ -55,7 +55,7 @@ def confirmed_year(source, family: str, year: str, found=None) -> tuple[str | No
     path = None
     try:
         path = source.fetch(family, year, found)
-        export = read_export(path)
+        export = read_export(path, continued_rows=FAMILIES[family].continued_rows)
     except (SourceError, EdSightFormatError) as exc:
         return f"{asset} {year}: not registered: {exc}", (str(path) if path else None)
     if export.school_year != year:

@@ -232,17 +232,12 @@ class IdentificationSettings(dg.ConfigurableResource):
                                         "Accountability Index ranks the designated districts (CSDE's published list "
                                         "is not simply the lowest on the 2015-16 index, so this is a choice; recorded "
                                         "in the table's index_year and the report's audit).")
-    later_designations: dict[str, str] = Field(default={}, description="Section 11: further designations that "
-                                               "define the cohort, as index year -> first school year it applies "
-                                               "(e.g. {'2021-22': '2023-24'}). The configured designation "
-                                               "(index_year) applies from designation_year; before it, the roster.")
+    watch_far_rank: int = Field(default=60, description="Section 13's watch list: an Alliance District of the "
+                                "current cohort ranked above this place from the lowest on the newest index is "
+                                "listed as far from the lowest.")
     what_if_lowest_n: list[int] = Field(default=[25, 30, 35], description="What-if: numbers of lowest districts.")
     what_if_enrollment_thresholds: list[int] = Field(default=[500, 1000, 2000],
                                                      description="What-if: enrollment floors.")
-
-    def applies_from(self) -> dict[str, str]:
-        """index year -> the first school year its designation is the cohort."""
-        return {self.index_year: self.designation_year, **self.later_designations}
 
 
 class RefreshPolicy(dg.ConfigurableResource):

@@ -64,7 +64,7 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             # Before the bytes: a change between the two is then seen by the republish sensor, never hidden.
             validator = edsight.validator(family.name, year, found)
             path = edsight.fetch(family.name, year, found)
-            export = read_export(path, expected_year=year)
+            export = read_export(path, expected_year=year, continued_rows=family.continued_rows)
         except (EdSightFormatError, SourceError) as exc:
             if isinstance(exc, SourceUnavailable) and context.retry_number < edsight.step_retries:
                 wait = edsight.retry_delay_seconds * 2 ** context.retry_number  # exponential backoff

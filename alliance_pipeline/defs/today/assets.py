@@ -7,6 +7,7 @@
     group identification
     alliance_designations  -> methods.designations.alliance_designations
     cohort_by_year         -> methods.designations.cohort_by_year
+    watch_list             -> methods.designations.watch_list
     designation_what_if    -> methods.designations.designation_what_if
     group every_year
     did_it_last            -> methods.yearly.did_it_last
@@ -95,11 +96,18 @@ def data_coverage(context: dg.AssetExecutionContext):
     }, ["family", "school_year", "held", "status", "reason"])
 
 
+def _unpublished(family: str) -> list[str]:
+    """The school years EdSight publishes no export of ``family`` for (data/reference/edsight-gaps.csv)."""
+    gaps = pd.read_csv(EDSIGHT_GAPS, dtype="string", keep_default_na=False)
+    return gaps.loc[(gaps["family"] == family) & (gaps["status"] != "not in the source"), "school_year"].tolist()
+
+
 @table_asset(
     "identification",
-    "Section 11: CSDE's steps 1-4 on every index year with an accountability export and enrollment, each audited "
-    "like alliance_identification (the configured one equals it); a later designation's step 4 adds the districts "
-    "of the designation before it.",
+    "Section 13: Alliance Districts as C.G.S. 10-262u designates them, in five-year cohorts (FY2013: the study's "
+    "30; FY2018: section 6 on the 2015-16 index; FY2023: on the newest index published before it, plus every "
+    "earlier designee), each district's steps and reasons, the statute's count beside the computed one, and each "
+    "cohort's Opportunity Districts.",
     CODE_VERSION,
 )
 def alliance_designations(
@@ -110,39 +118,43 @@ def alliance_designations(
     identification_settings: IdentificationSettings,
 ):
     rule = _rule(identification_settings)
-    frame = designations.alliance_designations(raw_enrollment, raw_accountability, alliance_cohort, rule)
-    if frame.empty:
-        frame = unavailable(frame, "no school year has both an accountability export and enrollment")
-    counts = (frame[frame["designated"]].groupby(["index_year", "designation_year"]).size().rename("designated")
-              if len(frame) else pd.Series(dtype=int))
+    frame, notes = designations.alliance_designations(raw_enrollment, raw_accountability, alliance_cohort, rule,
+                                                      _unpublished("accountability"))
+    for note in notes:
+        context.log.warning(note)
+    frame.attrs["not_computed"] = notes
+    counts = (frame.drop_duplicates("cohort")[["cohort", "first_year", "last_year", "index_year", "statute_count",
+                                               "designated_count", "count_matches"]] if len(frame) else frame)
     yield from finish(context, "alliance_designations", frame, {
-        **settings(index_year=rule.index_year, enrollment_threshold=rule.enrollment_threshold, lowest_n=rule.lowest_n),
-        "index_years": ", ".join(sort_years(frame["index_year"].unique())) if len(frame) else "none",
-        "designated_per_index_year": preview(counts.reset_index(), rows=20) if len(counts) else "none",
-    }, ["index_year", "designation_year", "district_code", "district_name", "accountability_index", "designated",
-        "admitted_by"])
+        **settings(enrollment_threshold=rule.enrollment_threshold, lowest_n=rule.lowest_n,
+                   opportunity_count=designations.OPPORTUNITY_COUNT),
+        "cohorts": preview(counts, rows=10) if len(counts) else "none",
+        "not_computed": dg.MetadataValue.md("\n".join(f"- {note}" for note in notes) or "none"),
+        "counts_differ_from_the_statute": dg.MetadataValue.md(", ".join(
+            f"{c} ({n} computed, statute {s})" for c, n, s, ok in counts[["cohort", "designated_count", "statute_count",
+                                                                          "count_matches"]].itertuples(index=False)
+            if not ok) or "none") if len(counts) else "none",
+    }, ["cohort", "index_year", "district_code", "district_name", "accountability_index", "designated",
+        "admitted_by", "opportunity"])
 
 
 @table_asset(
     "identification",
-    "Section 11: the cohort of each school year held: the study's 30 Alliance Districts until the configured "
-    "designation applies (2017-18), then that designation's (and any later one identification_settings schedules).",
+    "Sections 11 and 13: the cohort of each school year held: the statute cohort whose five years include it "
+    "(FY2013, the study's 30, before and through 2016-17; FY2018 from 2017-18; FY2023 from 2022-23).",
     CODE_VERSION, deps=[family.asset_name for family in FAMILIES.values()],
 )
 def cohort_by_year(
     context: dg.AssetExecutionContext,
     alliance_cohort: pd.DataFrame,
     alliance_designations: pd.DataFrame,
-    identification_settings: IdentificationSettings,
 ):
-    applies = identification_settings.applies_from()
     years = sorted({year for family_years in _held_years(context).values() for year in family_years})
-    frame = designations.cohort_by_year(alliance_cohort, alliance_designations, applies, years)
+    frame = designations.cohort_by_year(alliance_cohort, alliance_designations, years)
     if frame.empty:
         frame = unavailable(frame, "no school year is registered")
     per_year = frame.groupby(["school_year", "cohort"]).size().rename("districts").reset_index() if len(frame) else frame
     yield from finish(context, "cohort_by_year", frame, {
-        **settings(applies_from=applies),
         "cohort_per_year": preview(per_year.sort_values("school_year", key=lambda c: c.str[:4].astype(int))
                                    if len(per_year) else per_year, rows=40),
     }, ["school_year", "cohort", "district_code", "district_name"])
@@ -150,8 +162,36 @@ def cohort_by_year(
 
 @table_asset(
     "identification",
-    "Section 11: the configured designation under other rules (the lowest 25/30/35, an enrollment floor of "
-    "500/1,000/2,000, every index year): per alternative, the districts that enter and leave.",
+    "Section 13: a watch list on the newest index year (not a designation): towns among the lowest that are not "
+    "Alliance Districts of the current cohort, and its Alliance Districts now far from the lowest.",
+    CODE_VERSION,
+)
+def watch_list(
+    context: dg.AssetExecutionContext,
+    raw_enrollment: dict[str, pd.DataFrame],
+    raw_accountability: dict[str, pd.DataFrame],
+    alliance_cohort: pd.DataFrame,
+    alliance_designations: pd.DataFrame,
+    identification_settings: IdentificationSettings,
+):
+    s = identification_settings
+    frame = designations.watch_list(raw_enrollment, raw_accountability, alliance_cohort, alliance_designations,
+                                    _rule(s), s.watch_far_rank)
+    if frame.empty:
+        frame = unavailable(frame, "no index year has both an accountability export and enrollment, or no cohort "
+                            "is designated")
+    yield from finish(context, "watch_list", frame, {
+        **settings(lowest_n=s.lowest_n, far_rank=s.watch_far_rank, enrollment_threshold=s.enrollment_threshold),
+        "index_year": str(frame["index_year"].iloc[0]) if len(frame) else "none",
+        "label": "watch list: not a designation (no cohort after FY2023 is defined in law)",
+    }, ["watch", "district_name", "accountability_index", "index_rank", "cohort"])
+
+
+@table_asset(
+    "identification",
+    "Section 11, a what-if (not a designation): the FY2018 designation (the configured rule) under other rules "
+    "(the lowest 25/30/35, an enrollment floor of 500/1,000/2,000, every index year): per alternative, the "
+    "districts that enter and leave.",
     CODE_VERSION,
 )
 def designation_what_if(

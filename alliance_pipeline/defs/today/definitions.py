@@ -6,5 +6,5 @@ from alliance_pipeline.defs.today import assets
 
 defs = dg.Definitions(assets=[
     assets.district_names, assets.rows_without_code, assets.data_coverage, assets.alliance_designations,
-    assets.cohort_by_year, assets.designation_what_if, assets.did_it_last,
+    assets.cohort_by_year, assets.watch_list, assets.designation_what_if, assets.did_it_last,
 ])
