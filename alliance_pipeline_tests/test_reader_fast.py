@@ -20,9 +20,12 @@ from alliance_pipeline import paths
 from alliance_pipeline.defs.common.io_manager import frame_version
 from alliance_pipeline.edsight import fast_body, reader
 from alliance_pipeline.edsight.errors import EdSightFormatError
-from alliance_pipeline_tests.conftest import SHARED_EDSIGHT
+from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline_tests.conftest import SHARED_EDSIGHT, SHARED_EXTRA
 
-EXPORTS = sorted(SHARED_EDSIGHT.rglob("*.csv")) + sorted(paths.SAMPLE_EDSIGHT_DIR.rglob("*.csv"))
+EXPORTS = (sorted(SHARED_EDSIGHT.rglob("*.csv")) + sorted(paths.SAMPLE_EDSIGHT_DIR.rglob("*.csv"))
+           + sorted((SHARED_EXTRA / "transcribed" / "sbac-district-combined").glob("*.csv")))
+CONTINUED = {family.folder for family in FAMILIES.values() if family.continued_rows}
 
 
 def read_both(path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -35,12 +38,13 @@ def read_both(path: Path, monkeypatch: pytest.MonkeyPatch):
         taken.append(body is not None)
         return body
 
+    continued = path.parent.name in CONTINUED  # read as its family reads it
     with monkeypatch.context() as patch:
         patch.setattr(reader, "parse_body", spy)
-        fast = reader.read_export(path)
+        fast = reader.read_export(path, continued_rows=continued)
     with monkeypatch.context() as patch:
         patch.setattr(reader, "parse_body", lambda *args, **kwargs: None)
-        slow = reader.read_export(path)
+        slow = reader.read_export(path, continued_rows=continued)
     return fast, bool(taken and taken[0]), slow
 
 

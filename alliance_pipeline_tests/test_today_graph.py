@@ -24,6 +24,8 @@ def test_every_real_export_registers_and_materializes(combined_refresh):
     assert len(years["enrollment"]) == 19 and years["enrollment"][0] == "2007-08" and years["enrollment"][-1] == "2025-26"
     assert years["sbac_district"] == ["2014-15", "2015-16", "2016-17", "2017-18", "2018-19"]
     assert years["sbac_growth"] == ["2015-16", "2024-25"]
+    assert years["sbac_district_combined"] == ["2014-15", "2015-16", "2016-17", "2017-18", "2018-19", "2021-22",
+                                               "2022-23", "2023-24", "2024-25"]
     assert years["sbac_subgroup_race"] == ["2014-15", "2015-16"]
     assert years["accountability"] == ["2014-15", "2015-16", "2016-17", "2017-18", "2018-19", "2021-22", "2022-23",
                                        "2023-24", "2024-25"]
@@ -76,22 +78,63 @@ def test_the_full_export_is_read_and_the_run_says_so(combined_refresh, real_refr
         extract.set_index("district_code")["accountability_index"].sort_index())
 
 
-def test_cohort_of_each_year_and_later_designations(combined_refresh):
-    cohorts = combined_refresh.table("cohort_by_year")
-    sizes = cohorts.groupby("school_year").size()
-    assert sizes["2016-17"] == 30 and sizes["2017-18"] == 33 and sizes["2025-26"] == 33
+def test_statute_cohorts_and_the_cohort_of_each_year(combined_refresh):
+    """Section 13 on every real export: FY2013's 30, FY2018's 33 (CSDE's, on 2015-16), FY2023's 36 (on 2018-19, the
+    newest index published before it): each the statute's count, by one reading."""
     designations = combined_refresh.table("alliance_designations")
-    assert set(designations["index_year"]) == set(_years(combined_refresh, "accountability")) - {"2025-26"}
-    configured = designations[designations["configured"]]
-    assert int(configured["designated"].sum()) == 33
+    cohorts = designations.drop_duplicates("cohort").set_index("cohort")
+    assert cohorts["designated_count"].to_dict() == {"FY2013": 30, "FY2018": 33, "FY2023": 36}
+    assert cohorts["count_matches"].all()
+    assert cohorts["index_year"].fillna("").to_dict() == {"FY2013": "", "FY2018": "2015-16", "FY2023": "2018-19"}
+    fy2023 = designations[(designations["cohort"] == "FY2023") & designations["designated"]]
+    new = fy2023[fy2023["admitted_by"] == "steps 1-3"]
+    earlier = set(designations.loc[(designations["cohort"] != "FY2023") & designations["designated"], "district_code"])
+    assert earlier <= set(fy2023["district_code"])  # every earlier designee stays
+    assert set(fy2023["district_name"]) - set(designations.loc[designations["cohort"] == "FY2018"]
+                                              .query("designated")["district_name"]) == {
+        "Enfield School District", "Plainfield School District", "Stratford School District"}
+    assert len(new) == 30
+    fy2018 = designations[designations["cohort"] == "FY2018"]
+    identification = combined_refresh.table("alliance_identification")
+    assert set(fy2018.loc[fy2018["designated"], "district_code"]) == set(
+        identification.loc[identification["designated"], "district_code"])
+    assert int(designations.loc[designations["cohort"] == "FY2018", "opportunity"].sum()) == 10
+
+    by_year = combined_refresh.table("cohort_by_year")
+    sizes = by_year.groupby("school_year").size()
+    assert sizes["2016-17"] == 30 and sizes["2017-18"] == 33 and sizes["2021-22"] == 33
+    assert sizes["2022-23"] == 36 and sizes["2025-26"] == 36
     yearly = combined_refresh.table("sbac_yearly_changes")
     assert set(yearly.loc[yearly["end_year"] == "2017-18", "cohort"]) == {
-        "designation for 2017-18 (Accountability Index 2015-16)"}
+        "FY2018 cohort (33 districts, Accountability Index 2015-16)"}
     assert yearly.loc[yearly["in_cohort"] & (yearly["end_year"] == "2017-18"), "district_code"].nunique() == 33
     what_if = combined_refresh.table("designation_what_if")
     assert set(what_if["varied"]) == {"lowest_n", "enrollment_threshold", "index_year"}
     configured_row = what_if[what_if["alternative"].str.contains("configured")]
     assert (configured_row["designated"] == 33).all() and configured_row["entering"].map(len).eq(0).all()
+
+    watch = combined_refresh.table("watch_list")
+    assert set(watch["index_year"]) == {"2024-25"}
+    assert not watch.loc[~watch["alliance_district"], "district_code"].isin(fy2023["district_code"]).any()
+
+
+def test_how_they_are_doing_now_on_the_combined_export(combined_refresh):
+    shares = combined_refresh.table("sbac_share_met")
+    assert set(shares["school_year"]) == {"2014-15", "2015-16", "2016-17", "2017-18", "2018-19", "2021-22",
+                                          "2022-23", "2023-24", "2024-25"}
+    hartford = shares[(shares["district_code"] == "0640011") & (shares["subject"] == "Math")].set_index("school_year")
+    assert hartford.loc["2024-25", "share_met"] == pytest.approx(100 * 1262 / 6755)  # the file: 1,262 of 6,755 (18.7 %)
+    assert hartford.loc["2014-15", "grades"].startswith("3-8 (grade 11 taken out")
+    doing = combined_refresh.table("doing_now")
+    assert set(doing["group"]) == {"the FY2023 cohort (current)", "the study's 8 identified districts"}
+    pooled = doing[doing["district_code"].isna() & (doing["subject"] == "Math")
+                   & (doing["group"] == "the FY2023 cohort (current)")].set_index("school_year")
+    assert pooled.loc["2019-20", "status"] == "no test" and pd.isna(pooled.loc["2019-20", "share_met"])
+    assert pooled.loc["2020-21", "status"] == "not published"
+    assert pooled.loc["2024-25", "first_year"] == "2022-23" and pd.notna(pooled.loc["2024-25", "distance_change_since_first"])
+    report = (combined_refresh.reports / "latest" / "appendix-b.html").read_text(encoding="utf-8")
+    assert "Alliance Districts today" in report and "the current one is the FY2023 cohort" in report
+    assert "watch list, not a designation" in report
 
 
 def test_renames_are_joined_on_the_code_with_the_newest_name(combined_refresh):
