@@ -447,6 +447,9 @@ def appendix_b_report(
     current = designations.current_cohort(designated, newest[-1]) if newest and len(designated) else designated.iloc[0:0]
     today_now = now.today_section(designated, tables.get("watch_list", pd.DataFrame()),
                                   tables.get("doing_now", pd.DataFrame()), current)
+    changed = now.measure_change_sentence(tables.get("doing_now", pd.DataFrame()))
+    if changed:
+        lasted.paragraphs.append(changed)
     notice = generated_notice(sources, plans_sample)
     opening = summary.summary_section(tables, cohort, missing, identified, study, flat)
     if notice:

@@ -98,13 +98,33 @@ def trend_figures(trends: pd.DataFrame) -> list[Figure]:
         alt = (f"Line chart, {subject} average scale score by year: statewide "
                + ", ".join(f"{y} {v:.1f}" for y, v in zip(years, state) if v is not None)
                + "; Alliance cohort " + ", ".join(f"{y} {v:.1f}" for y, v in zip(years, cohort) if v is not None) + ".")
+        named = _cohorts_named(block)
         figures.append(chart_figure(
-            line_chart_svg, f"trend_{subject.lower()}", alt, f"{subject}: the cohort's average stays below the state's.",
+            line_chart_svg, f"trend_{subject.lower()}", alt + named,
+            f"{subject}: the cohort's average stays below the state's.{named}",
             years=years, series={"Statewide": state, "Alliance cohort": cohort},
             colours={"Statewide": STATE, "Alliance cohort": COHORT}, ylabel="Weighted scale score",
             title=f"{subject}: statewide and Alliance cohort average, grades 3-8",
         ))
     return figures
+
+
+def _cohorts_named(block: pd.DataFrame) -> str:
+    """Which cohort each year's line is (section 11: the cohort of a year is its statute cohort), e.g. " The Alliance
+    cohort line is the FY2013 cohort (...) to 2016-17, then the FY2018 cohort (...)."."""
+    if "cohort" not in block or block["cohort"].isna().all():
+        return ""
+    runs: list[list] = []
+    for year, label in block["cohort"].sort_index().items():
+        if runs and runs[-1][0] == label:
+            runs[-1][2] = year
+        else:
+            runs.append([label, year, year])
+    if len(runs) == 1:
+        return f" The Alliance cohort line is the {runs[0][0]} in every year."
+    return " The Alliance cohort line is " + ", then ".join(
+        f"the {label} ({first} to {last})" if first != last else f"the {label} ({first})" for label, first, last in runs
+    ) + ": different sets of districts."
 
 
 def without_partial(trends: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -161,7 +181,8 @@ def district_multiples(trends: pd.DataFrame, identified: set[str] = frozenset())
 
 
 def distance_table(trends: pd.DataFrame) -> ReportTable:
-    """Each cohort district's distance to the state average, per subject and year (sbac_score_trends)."""
+    """Each district of a year's cohort: its distance to the state average, per subject and year (sbac_score_trends);
+    a district outside a year's cohort (before or after its designation) is blank that year."""
     trends, partial = without_partial(trends)
     cohort = trends[trends["in_cohort"].astype(bool)]
     years = sorted(trends["school_year"].unique())
@@ -180,8 +201,10 @@ def distance_table(trends: pd.DataFrame) -> ReportTable:
         "(negative: below the state).",
         "sbac_score_trends", columns, rows,
     )
-    table.notes.append("The cohort as a whole: " + "; ".join(
-        f"{subject} {year} {means[(subject, year)]:+.1f}" for subject in SUBJECTS for year in years if (subject, year) in means.index))
+    table.notes.append("The cohort of each year as a whole: " + "; ".join(
+        f"{subject} {year} {means[(subject, year)]:+.1f}" for subject in SUBJECTS for year in years if (subject, year) in means.index)
+        + "." + _cohorts_named(cohort.drop_duplicates("school_year").set_index("school_year")).replace(
+            "Alliance cohort line", "cohort of each year"))
     if partial:
         table.notes.append(partial)
     return table

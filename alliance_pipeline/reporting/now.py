@@ -155,7 +155,7 @@ def _doing_sentence(doing: pd.DataFrame) -> str:
                 if s in figures and pd.notna(figures[s].share_met)]
         if not said:
             continue
-        text = f"in the {group}, {' and '.join(said)}"
+        text = f"for {group}, {' and '.join(said)}"
         changes = [f"{figures[s].distance_change_since_first:+.1f} points in {s}" for s in ("ELA", "Math")
                    if s in figures and pd.notna(figures[s].distance_change_since_first)]
         if changes:
@@ -164,7 +164,7 @@ def _doing_sentence(doing: pd.DataFrame) -> str:
         parts.append(text)
     gaps = sorted(set(doing.loc[doing["status"].isin(["no test", "not published"]), "school_year"]))
     return (f"How are they doing now? In {newest}, the newest year with scores, the share of students in grades 3-8 "
-            f"meeting the standard was " + "; ".join(parts) + ". This is the share meeting the standard, not the "
+            f"meeting the standard was, " + "; ".join(parts) + ". This is the share meeting the standard, not the "
             "study's weighted scale score (which EdSight publishes by grade only to 2018-19)"
             + (f"; {', '.join(gaps)} have no figures (no test, or none published)" if gaps else "") + ".")
 
@@ -183,3 +183,26 @@ def _watch_sentence(watch: pd.DataFrame) -> str:
         parts.append(f"{len(far)} Alliance Districts are now far from the lowest ("
                      + ", ".join(short_name(n) for n in far) + ")")
     return f"On the {year} index, " + "; ".join(parts) + f". This is {WATCH_LABEL}."
+
+
+def measure_change_sentence(doing: pd.DataFrame) -> str:
+    """For the did-it-last section: after the last year with scale scores by grade, the share meeting the standard
+    continues (``doing_now``'s study group); where the measure changes, said."""
+    if doing.empty or doing.attrs.get("unavailable"):
+        return ""
+    study = doing[doing["group"].str.startswith("the study's") & doing["district_code"].notna()
+                  & doing["distance_change_since_study_end"].notna()]
+    if study.empty:
+        return ""
+    newest = str(study["school_year"].max())
+    latest = study[study["school_year"] == newest]
+    end = str(latest["study_end_year"].iloc[0])
+    parts, total = [], latest["district_code"].nunique()
+    for subject in ("Math", "ELA"):
+        rows = latest[latest["subject"] == subject]
+        if len(rows):
+            parts.append(f"{int((rows['distance_change_since_study_end'] > 0).sum())} in {subject}")
+    return (f"After 2018-19 EdSight publishes no scale score by grade, so the measure changes there: by the share of "
+            f"students meeting the standard (percentage points, not scale-score points), of the study's {total} "
+            f"identified districts with figures, " + " and ".join(parts) + f" moved closer to the state from {end} to "
+            f"{newest} (see 'Alliance Districts today').")
