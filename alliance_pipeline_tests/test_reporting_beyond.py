@@ -128,15 +128,22 @@ def test_did_it_last_sentence_counts_districts_and_names_the_largest_gain_and_lo
     lasted = _lasted([("M", "Math", -50.1, -28.0), ("M", "ELA", -44.8, -25.5),
                       ("E", "Math", -24.5, -30.4), ("E", "ELA", -14.2, -23.7),
                       ("P", "Math", -15.7, -20.4), ("P", "ELA", -16.0, -9.5)])
-    trends = pd.DataFrame({"subject": ["Math", "Math", "ELA", "ELA"], "school_year": ["2015-16", "2018-19"] * 2,
-                           "cohort_distance_to_state": [-47.8, -45.8, -45.2, -41.9]})
+    # 2015-16's cohort is A and B; 2018-19's adds C (a later cohort): the sentence follows A and B in both years
+    trends = pd.DataFrame({
+        "district_code": ["A", "B", "A", "B", "C"], "subject": "Math",
+        "school_year": ["2015-16", "2015-16", "2018-19", "2018-19", "2018-19"],
+        "score": [2400.0, 2450.0, 2410.0, 2470.0, 2300.0], "n_total": [100, 300, 100, 300, 1000],
+        "state_mean": [2500.0, 2500.0, 2505.0, 2505.0, 2505.0], "in_cohort": True,
+        "cohort": ["FY2013 cohort (the study's 30 Alliance Districts)"] * 2 + ["FY2018 cohort (33 districts)"] * 3})
     text = summary.lasted_sentence(lasted, trends)
     assert text.startswith("Did it last? From 2015-16 to 2018-19, the newest year with scores, of the 3 districts identified in the study's years, ")
     assert "1 moved closer to the state average in both subjects (M)" in text
     assert "1 in one subject only (P)" in text and "1 lost ground in both (E)" in text
     assert "The largest gain: M in Math, from -50.1 to -28.0 points" in text  # +22.1, hand-computed
     assert "the largest loss: E in ELA, from -14.2 to -23.7" in text  # -9.5
-    assert "from -47.8 to -45.8 in Math and from -45.2 to -41.9 in ELA" in text
+    # (2400 * 100 + 2450 * 300) / 400 - 2500 = -62.5; (2410 * 100 + 2470 * 300) / 400 - 2505 = -50.0
+    assert ("The FY2013 cohort (the study's 30 Alliance Districts), the 2 of them with scores in both years, went "
+            "from -62.5 to -50.0 in Math.") in text
     # no later year: said, not guessed
     same = lasted.assign(newest_year="2015-16")
     assert "cannot be told yet" in summary.lasted_sentence(same, trends)
