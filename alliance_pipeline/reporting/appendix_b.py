@@ -328,8 +328,9 @@ def opportunity_table(opportunity: pd.DataFrame) -> ReportTable:
 def yearly_table(yearly: pd.DataFrame, cohort: pd.DataFrame) -> ReportTable:
     """Each cohort district's change for every consecutive pair of SBAC years (sbac_yearly_changes).
 
-    One column per pair and subject; a change the asset excluded is "—" in its
-    cell and named with its reason in the last column.
+    One column per pair and subject; a pair's cohort is the cohort of its end year (section 11), so the rows are
+    every district of any pair's cohort and a district outside a pair's cohort is "—" there, said in the last
+    column, as is a change the asset excluded, with its reason.
     """
     table = ReportTable(
         "sbac_yearly_changes", "Year over year: change in weighted SBAC scale score",
@@ -342,23 +343,34 @@ def yearly_table(yearly: pd.DataFrame, cohort: pd.DataFrame) -> ReportTable:
     )
     if table.unavailable:
         return table
-    rows = cohort[["district_code", "district_name"]].sort_values("district_name").reset_index(drop=True)
+    members = yearly[yearly["in_cohort"].astype(bool)] if "in_cohort" in yearly else yearly.iloc[0:0]
+    rows = pd.concat([cohort[["district_code", "district_name"]], members[["district_code", "district_name"]]])
+    rows = rows.drop_duplicates("district_code").sort_values("district_name").reset_index(drop=True)
     notes: dict[str, list[str]] = {code: [] for code in rows["district_code"]}
     pairs = yearly[["start_year", "end_year"]].drop_duplicates().sort_values("end_year").itertuples(index=False)
     for start, end in pairs:
+        in_pair = set(members.loc[members["end_year"] == end, "district_code"]) or set(cohort["district_code"])
         for subject in ("Math", "ELA"):
             name = f"change_{subject.lower()}_{start}_{end}".replace("-", "_")
             block = yearly[(yearly["start_year"] == start) & (yearly["end_year"] == end) & (yearly["subject"] == subject)]
             block = block.set_index("district_code")
-            rows[name] = [block["change"].get(code, pd.NA) for code in rows["district_code"]]
+            rows[name] = [block["change"].get(code, pd.NA) if code in in_pair else pd.NA for code in rows["district_code"]]
             table.columns.append(Column(name, f"{subject} {start} to {end}", "float2"))
             for code in rows["district_code"]:
-                if code not in block.index:
+                if code not in in_pair:
+                    note = f"{start} to {end}: not in that year's cohort"
+                    if note not in notes[code]:
+                        notes[code].append(note)
+                elif code not in block.index:
                     notes[code].append(f"{subject} {start} to {end}: no row")
                 elif bool(block.at[code, "excluded"]):
                     note = f"{start} to {end}: {block.at[code, 'exclusion_reason']}"
                     if note not in notes[code]:  # district scope: the same reason for both subjects
                         notes[code].append(note)
+    if "cohort" in members and len(members):
+        named = members.drop_duplicates("end_year").sort_values("end_year")
+        table.description += " The districts are those of each pair's cohort (its end year's): " + "; ".join(
+            f"pairs ending {', '.join(group['end_year'])}: the {label}" for label, group in named.groupby("cohort", sort=False)) + "."
     rows["exclusions"] = pd.Series(["; ".join(notes[code]) for code in rows["district_code"]], dtype=object)
     table.columns.append(Column("exclusions", "Excluded because"))
     table.rows = rows

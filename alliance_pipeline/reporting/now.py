@@ -63,33 +63,44 @@ def current_table(cohort: pd.DataFrame) -> ReportTable:
     )
 
 
-def doing_table(doing: pd.DataFrame) -> ReportTable:
-    """Each group's pooled share meeting the standard per year and subject (the page); every district's rows in the
-    CSV and the workbook."""
+def doing_tables(doing: pd.DataFrame) -> list[ReportTable]:
+    """One table per group: its pooled share meeting the standard per year and subject (the page); its districts'
+    rows too in the CSV and the workbook."""
     rows = doing.rename(columns={"status": "availability", "reason": "why"}).copy()
-    if len(rows):
-        rows["district_name"] = rows["district_name"].fillna("")
-    pooled = rows[rows["district_code"].isna()].reset_index(drop=True) if len(rows) else rows
-    return ReportTable(
-        "doing_now", "How they are doing: share of students meeting the standard",
+    description = (
         "The share of students in grades 3-8 at Level 3 or 4 (meeting or exceeding the standard) in Smarter Balanced "
-        "ELA and Math, from EdSight's all-grades-combined export: a group's share is its districts' students "
+        "ELA and Math, from EdSight's all-grades-combined export: the group's share is its districts' students "
         "meeting the standard over their students with a scored test; the state's is summed the same way over the "
         "export's districts (it has no state row). Distance: the group's share minus the state's, in percentage "
-        "points. A change is computed over the districts with a share in both years. Years without a test or "
-        "without published results are shown as such, never filled in. The page shows each group; the CSV and "
-        "the workbook add every district.",
-        "doing_now",
-        [Column("group", "Group"), Column("school_year", "School year"), Column("subject", "Subject"),
-         Column("share_met", "% meeting", "float1"), Column("state_share", "State %", "float1"),
-         Column("distance_to_state", "Distance", "float1"),
-         Column("distance_change_since_first", "Distance change since the group's first year", "float1"),
-         Column("distance_change_since_study_end", "Distance change since the study's end year", "float1"),
-         Column("availability", "Status"), Column("why", "Why"), Column("district_name", "District"),
-         Column("grades", "Grades")],
-        rows, page_rows=pooled,
-        unavailable=doing.attrs.get("unavailable"),
-    )
+        "points; a change is computed over the districts with a share in both years. Years without a test or "
+        "without published results are shown as such, never filled in. The CSV and the workbook add each district.")
+    columns = [Column("school_year", "School year"), Column("subject", "Subject"),
+               Column("share_met", "% meeting", "float1"), Column("state_share", "State %", "float1"),
+               Column("distance_to_state", "Distance", "float1"),
+               Column("distance_change_since_first", "Distance change since the group's first year", "float1"),
+               Column("distance_change_since_study_end", "Distance change since the study's end year", "float1"),
+               Column("availability", "Status"), Column("why", "Why"), Column("grades", "Grades")]
+    if rows.empty or doing.attrs.get("unavailable"):
+        return [ReportTable("doing_now", "How they are doing: share of students meeting the standard", description,
+                            "doing_now", columns, rows, unavailable=doing.attrs.get("unavailable") or "no rows")]
+    tables = []
+    for number, (group, block) in enumerate(rows.groupby("group", sort=False)):
+        block = block.sort_values(["subject", "school_year"], kind="stable").reset_index(drop=True)
+        pooled = block[block["district_code"].isna()].reset_index(drop=True)
+        suffix = "" if number == 0 else f"_{number + 1}"
+        tables.append(ReportTable(
+            f"doing_now{suffix}", f"How they are doing: {group}",
+            description if number == 0 else f"As above, for {group}.", "doing_now", columns, pooled))
+        districts = block[block["district_code"].notna()].sort_values(["district_name", "subject", "school_year"])
+        newest = districts.loc[districts["availability"].isin(["held", "suppressed", "no row"]), "school_year"].max()
+        tables.append(ReportTable(
+            f"doing_now_districts{suffix}", f"{group[:1].upper()}{group[1:]}, district by district",
+            f"Each district's share meeting the standard in {newest}, its distance to the state and the changes of "
+            "that distance (the page shows the newest year; the CSV and the workbook every year).", "doing_now",
+            [Column("district_name", "District"), Column("district_code", "Code", "code"), *columns[1:]],
+            districts.reset_index(drop=True),
+            page_rows=districts[districts["school_year"] == newest].reset_index(drop=True)))
+    return tables
 
 
 def watch_table(watch: pd.DataFrame) -> ReportTable:
@@ -113,7 +124,7 @@ def today_section(designations: pd.DataFrame, watch: pd.DataFrame, doing: pd.Dat
     tables = [cohorts_table(designations)]
     if len(cohort):
         tables.append(current_table(cohort))
-    tables += [doing_table(doing), watch_table(watch)]
+    tables += [*doing_tables(doing), watch_table(watch)]
     return Section("today", "Alliance Districts today", "Today", paragraphs=[p for p in paragraphs if p], tables=tables)
 
 

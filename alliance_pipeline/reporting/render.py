@@ -92,10 +92,9 @@ def fmt(value, kind: str = "text") -> str:
         return "—"
     if kind in ("rank", "int"):
         return f"{int(value):,}"
-    if kind == "float1":
-        return f"{float(value):.1f}"
-    if kind == "float2":
-        return f"{float(value):.2f}"
+    if kind in ("float1", "float2"):  # a value that rounds to zero is shown as 0, never -0
+        text = f"{float(value):.{kind[-1]}f}"
+        return text[1:] if text.strip("-0.") == "" and text.startswith("-") else text
     if kind == "percent":
         return f"{float(value) * 100:.0f}%"
     return str(value)
