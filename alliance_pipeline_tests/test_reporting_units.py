@@ -109,6 +109,21 @@ def test_yearly_table_has_a_column_per_pair_and_names_each_exclusion():
                                           "Math 2015-16 to 2016-17: no row; ELA 2015-16 to 2016-17: no row")
 
 
+
+def test_yearly_table_rows_are_each_pairs_cohort():
+    """A pair's districts are its end year's cohort (cohort_by_year): C joins with the 2016-17 cohort, so its
+    2014-15 to 2015-16 change is not shown (and says why), though the export has it."""
+    first = changes([("A", "Math", 5.0, 1, None), ("C", "Math", 4.0, 2, None)])
+    second = changes([("A", "Math", -1.0, 1, None), ("C", "Math", 2.0, 2, None)])
+    second["start_year"], second["end_year"] = "2015-16", "2016-17"
+    by_year = pd.DataFrame({"school_year": ["2015-16", "2016-17", "2016-17"], "district_code": ["A", "A", "C"],
+                            "cohort": ["old", "new", "new"]})
+    table = yearly_table(pd.concat([first, second], ignore_index=True), cohort(["A"]), by_year)
+    rows = table.rows.set_index("district_code")
+    assert set(rows.index) == {"A", "C"}
+    assert pd.isna(rows.at["C", "change_math_2014_15_2015_16"]) and rows.at["C", "change_math_2015_16_2016_17"] == 2.0
+    assert rows.at["C", "exclusions"].startswith("2014-15 to 2015-16: not in that year's cohort; ")  # once for both subjects
+
 def test_cells_show_rounded_values_and_keep_the_exact_one():
     assert render.fmt(pd.NA, "float2") == "—" and render.fmt(None) == "—" and render.fmt(float("nan"), "int") == "—"
     assert render.fmt(12.345678, "float2") == "12.35" and render.fmt(64.25, "float1") == "64.2"

@@ -325,7 +325,7 @@ def opportunity_table(opportunity: pd.DataFrame) -> ReportTable:
     return table
 
 
-def yearly_table(yearly: pd.DataFrame, cohort: pd.DataFrame) -> ReportTable:
+def yearly_table(yearly: pd.DataFrame, cohort: pd.DataFrame, by_year: pd.DataFrame | None = None) -> ReportTable:
     """Each cohort district's change for every consecutive pair of SBAC years (sbac_yearly_changes).
 
     One column per pair and subject; a pair's cohort is the cohort of its end year (section 11), so the rows are
@@ -344,12 +344,13 @@ def yearly_table(yearly: pd.DataFrame, cohort: pd.DataFrame) -> ReportTable:
     if table.unavailable:
         return table
     members = yearly[yearly["in_cohort"].astype(bool)] if "in_cohort" in yearly else yearly.iloc[0:0]
+    of_year = designations.cohort_codes(by_year) if by_year is not None and len(by_year) else {}
     rows = pd.concat([cohort[["district_code", "district_name"]], members[["district_code", "district_name"]]])
     rows = rows.drop_duplicates("district_code").sort_values("district_name").reset_index(drop=True)
     notes: dict[str, list[str]] = {code: [] for code in rows["district_code"]}
     pairs = yearly[["start_year", "end_year"]].drop_duplicates().sort_values("end_year").itertuples(index=False)
     for start, end in pairs:
-        in_pair = set(members.loc[members["end_year"] == end, "district_code"]) or set(cohort["district_code"])
+        in_pair = of_year.get(end, set(cohort["district_code"]))
         for subject in ("Math", "ELA"):
             name = f"change_{subject.lower()}_{start}_{end}".replace("-", "_")
             block = yearly[(yearly["start_year"] == start) & (yearly["end_year"] == end) & (yearly["subject"] == subject)]
@@ -437,7 +438,8 @@ def appendix_b_report(
     study = summary.study_comparison_table(tables["study_identified_districts"], tables["identified_districts"], missing)
     opportunity = opportunity_table(tables["opportunity_districts"])
     audit = audit_table(tables["alliance_identification"])
-    years = beyond.years_section(tables["sbac_score_trends"], yearly_table(tables["sbac_yearly_changes"], cohort))
+    years = beyond.years_section(tables["sbac_score_trends"], yearly_table(tables["sbac_yearly_changes"], cohort,
+                                                                          tables.get("cohort_by_year")))
     lasted = today.lasted_section(
         tables.get("did_it_last", pd.DataFrame()), tables["identified_by_year"], tables["sbac_score_trends"],
         set(tables["identified_districts"]["district_code"]),
