@@ -135,7 +135,7 @@ def test_how_they_are_doing_now_on_the_combined_export(combined_refresh):
     report = (combined_refresh.reports / "latest" / "appendix-b.html").read_text(encoding="utf-8")
     assert "Alliance Districts today" in report and "the current one is the FY2023 cohort" in report
     assert "watch list, not a designation" in report
-    assert "After 2018-19 EdSight publishes no scale score by grade, so the measure changes" in report  # did it last?
+    assert "After 2018-19 the exports hold no scale score by grade, so the measure changes" in report  # did it last?
     # the trend's cohort line names its cohorts: two sets of districts, never one "cohort as a whole"
     assert "then the FY2018 cohort (33 districts, Accountability Index 2015-16) (2017-18 to 2018-19)" in report
     assert "The FY2013 cohort (the study's 30 Alliance Districts), the" in report

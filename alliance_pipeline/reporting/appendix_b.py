@@ -459,9 +459,11 @@ def appendix_b_report(
         if "data_coverage" in tables and len(tables["data_coverage"]) else []
     designated = tables.get("alliance_designations", pd.DataFrame())
     current = designations.current_cohort(designated, newest[-1]) if newest and len(designated) else designated.iloc[0:0]
+    trends = tables["sbac_score_trends"]
+    scale_end = sort_years(trends["school_year"].dropna())[-1] if len(trends) else None
     today_now = now.today_section(designated, tables.get("watch_list", pd.DataFrame()),
-                                  tables.get("doing_now", pd.DataFrame()), current)
-    changed = now.measure_change_sentence(tables.get("doing_now", pd.DataFrame()))
+                                  tables.get("doing_now", pd.DataFrame()), current, scale_end)
+    changed = now.measure_change_sentence(tables.get("doing_now", pd.DataFrame()), scale_end)
     if changed:
         lasted.paragraphs.append(changed)
     notice = generated_notice(sources, plans_sample)

@@ -118,9 +118,11 @@ def watch_table(watch: pd.DataFrame) -> ReportTable:
     )
 
 
-def today_section(designations: pd.DataFrame, watch: pd.DataFrame, doing: pd.DataFrame, cohort: pd.DataFrame) -> Section:
-    """``cohort``: the current cohort's designated rows (``designations.current_cohort``)."""
-    paragraphs = [_who_sentence(designations, cohort), _doing_sentence(doing), _watch_sentence(watch)]
+def today_section(designations: pd.DataFrame, watch: pd.DataFrame, doing: pd.DataFrame, cohort: pd.DataFrame,
+                  scale_end: str | None) -> Section:
+    """``cohort``: the current cohort's designated rows (``designations.current_cohort``); ``scale_end``: the newest
+    year with weighted scale scores (the by-grade export), where the measure changes."""
+    paragraphs = [_who_sentence(designations, cohort), _doing_sentence(doing, scale_end), _watch_sentence(watch)]
     tables = [cohorts_table(designations)]
     if len(cohort):
         tables.append(current_table(cohort))
@@ -148,10 +150,12 @@ def _who_sentence(designations: pd.DataFrame, cohort: pd.DataFrame) -> str:
     if len(opportunity):
         text += (f" {len(opportunity)} of them are Opportunity Districts: "
                  + ", ".join(short_name(n) for n in opportunity) + ".")
+    for note in designations.attrs.get("not_computed") or []:
+        text += f" {note}."
     return text
 
 
-def _doing_sentence(doing: pd.DataFrame) -> str:
+def _doing_sentence(doing: pd.DataFrame, scale_end: str | None) -> str:
     if doing.empty or doing.attrs.get("unavailable"):
         why = doing.attrs.get("unavailable", "no all-grades-combined Smarter Balanced export is held")
         return f"How they are doing now cannot be told here: {why}."
@@ -176,7 +180,8 @@ def _doing_sentence(doing: pd.DataFrame) -> str:
     gaps = sorted(set(doing.loc[doing["status"].isin(["no test", "not published"]), "school_year"]))
     return (f"How are they doing now? In {newest}, the newest year with scores, the share of students in grades 3-8 "
             f"meeting the standard was, " + "; ".join(parts) + ". This is the share meeting the standard, not the "
-            "study's weighted scale score (which EdSight publishes by grade only to 2018-19)"
+            "study's weighted scale score" + (f" (held only to {scale_end}: EdSight's by-grade export)"
+                                              if scale_end and int(scale_end[:4]) < int(newest[:4]) else "")
             + (f"; {', '.join(gaps)} have no figures (no test, or none published)" if gaps else "") + ".")
 
 
@@ -196,16 +201,18 @@ def _watch_sentence(watch: pd.DataFrame) -> str:
     return f"On the {year} index, " + "; ".join(parts) + f". This is {WATCH_LABEL}."
 
 
-def measure_change_sentence(doing: pd.DataFrame) -> str:
-    """For the did-it-last section: after the last year with scale scores by grade, the share meeting the standard
-    continues (``doing_now``'s study group); where the measure changes, said."""
-    if doing.empty or doing.attrs.get("unavailable"):
+def measure_change_sentence(doing: pd.DataFrame, scale_end: str | None) -> str:
+    """For the did-it-last section: after ``scale_end``, the newest year with scale scores by grade, the share
+    meeting the standard continues (``doing_now``'s study group); where the measure changes, said."""
+    if doing.empty or doing.attrs.get("unavailable") or scale_end is None:
         return ""
     study = doing[doing["group"].str.startswith("the study's") & doing["district_code"].notna()
                   & doing["distance_change_since_study_end"].notna()]
     if study.empty:
         return ""
     newest = str(study["school_year"].max())
+    if int(newest[:4]) <= int(scale_end[:4]):
+        return ""  # the scale score covers every year: no change of measure
     latest = study[study["school_year"] == newest]
     end = str(latest["study_end_year"].iloc[0])
     parts, total = [], latest["district_code"].nunique()
@@ -213,7 +220,7 @@ def measure_change_sentence(doing: pd.DataFrame) -> str:
         rows = latest[latest["subject"] == subject]
         if len(rows):
             parts.append(f"{int((rows['distance_change_since_study_end'] > 0).sum())} in {subject}")
-    return (f"After 2018-19 EdSight publishes no scale score by grade, so the measure changes there: by the share of "
+    return (f"After {scale_end} the exports hold no scale score by grade, so the measure changes there: by the share of "
             f"students meeting the standard (percentage points, not scale-score points), of the study's {total} "
             f"identified districts with figures, " + " and ".join(parts) + f" moved closer to the state from {end} to "
             f"{newest} (see 'Alliance Districts today').")
