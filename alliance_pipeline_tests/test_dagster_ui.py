@@ -31,7 +31,7 @@ from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev as s
 
 pytestmark = pytest.mark.browser
 
-GROUPS = ("ingest", "indicators", "identification", "every_year", "robustness", "equity", "plan_coding", "reports")
+GROUPS = ("ingest", "indicators", "identification", "now", "every_year", "robustness", "equity", "plan_coding", "reports")
 YEAR = "2015-16"
 
 
