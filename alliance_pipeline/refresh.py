@@ -39,6 +39,7 @@ class RunOutcome:
     seconds: float
     run_id: str
     message: str = ""
+    superseded: bool = False  # a range of years that failed, then loaded year by year (each year its own outcome)
 
 
 @dataclass
@@ -50,11 +51,11 @@ class RefreshResult:
 
     @property
     def success(self) -> bool:
-        return self.refused is None and all(run.success for run in self.runs)
+        return self.refused is None and all(run.success or run.superseded for run in self.runs)
 
     @property
     def failure(self) -> RunOutcome | None:
-        return next((run for run in self.runs if not run.success), None)
+        return next((run for run in self.runs if not (run.success or run.superseded)), None)
 
 
 def register_years(instance: dg.DagsterInstance, source: EdSightSource) -> YearChanges:
@@ -65,10 +66,12 @@ def register_years(instance: dg.DagsterInstance, source: EdSightSource) -> YearC
     return changes
 
 
-def plan(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """(job name, school year) for every registered year of every family, then the cross-year job; and the
-    families skipped for having no school years."""
-    runs: list[tuple[str, str | None]] = []
+def plan(defs: dg.Definitions, instance: dg.DagsterInstance,
+         ranged: bool = False) -> tuple[list[tuple[str, list[str] | None]], list[str]]:
+    """(job name, school years) for every registered year of every family, then the cross-year job (no years); and
+    the families skipped for having no school years. ``ranged``: one run per family over all its years (a
+    partition range), else one run per year."""
+    runs: list[tuple[str, list[str] | None]] = []
     skipped = []
     jobs = {job.name for job in defs.jobs}
     for name, family in FAMILIES.items():
@@ -77,11 +80,22 @@ def plan(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[tuple
         years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
         if not years:
             skipped.append(f"{family.asset_name}: no school years available")
-        runs.extend((year_job_name(name), year) for year in years)
+        elif ranged and len(years) > 1:
+            runs.append((year_job_name(name), years))
+        else:
+            runs.extend((year_job_name(name), [year]) for year in years)
     if PLAN_YEAR_JOB in jobs:  # the coded plans' years (methodology section 12)
-        runs.extend((PLAN_YEAR_JOB, year) for year in sort_years(instance.get_dynamic_partitions(PLAN_YEARS.name)))
+        runs.extend((PLAN_YEAR_JOB, [year]) for year in sort_years(instance.get_dynamic_partitions(PLAN_YEARS.name)))
     runs.append((CROSS_YEAR_JOB, None))
     return runs, skipped
+
+
+def range_tags(instance: dg.DagsterInstance, job_name: str, years: list[str]) -> dict[str, str]:
+    """The tags of a run over ``years``, every school year of one family: Dagster's partition range, from the first
+    to the last partition in the instance's own order (the order years were registered, which a range follows)."""
+    family = FAMILIES[job_name.removeprefix("single_year_")]
+    order = [year for year in instance.get_dynamic_partitions(family.partitions_name) if year in set(years)]
+    return {RANGE_START_TAG: order[0], RANGE_END_TAG: order[-1]}
 
 
 def error_chain(error) -> list[tuple[str, str]]:
@@ -143,6 +157,8 @@ def failure_message(events: list[dg.DagsterEvent]) -> str:
 
 
 PID_TAG = "alliance_pipeline/pid"
+RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+YEARS_TAG = "alliance_pipeline/school_years"
 PLAN_YEAR_TAG = "alliance_pipeline/plan_year"
 HOST_TAG = "alliance_pipeline/host"
 LOCK_NAME = ".alliance-refresh.lock"
@@ -204,7 +220,10 @@ def wait_for_others(instance: dg.DagsterInstance, progress: Callable[[str], None
 
 
 class InProcess:
-    """Each run executed here, in this process, on the given instance (the default), one after another."""
+    """Each run executed here, in this process, on the given instance (the default), one after another; a family's
+    years in one run (a partition range), loaded again year by year when that run fails."""
+
+    ranged = True
 
     def tags(self) -> dict[str, str]:  # which process runs it: a killed refresh's runs are marked failed by the next
         return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
@@ -213,10 +232,11 @@ class InProcess:
                 log_level: str, announce: Callable[[int, str], None]):
         """(index in ``batch``, success, run id, failure message) of each run in turn, stopping after the first
         failure."""
-        for index, (job_name, year, tags) in enumerate(batch):
+        for index, (job_name, years, tags) in enumerate(batch):
             announce(index, "running here")
             run = defs.resolve_job_def(job_name).execute_in_process(
-                partition_key=year, instance=instance, raise_on_error=False, tags=tags,
+                partition_key=years[0] if years and len(years) == 1 else None, instance=instance,
+                raise_on_error=False, tags=tags,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
             yield index, run.success, run.run_id, "" if run.success else _failure_message(run)
             if not run.success:
@@ -228,8 +248,10 @@ class ThroughWebserver:
     """Each run submitted to a deployment's webserver (its GraphQL API, as the UI launches runs), queued by its
     run coordinator and launched by its daemon, with the deployment's executor (Celery workers, deploy/); waited
     for by polling its status. ``instance`` must be the deployment's (the same DAGSTER_HOME). The yearly runs are
-    submitted together, the cross-year run once they have all succeeded."""
+    submitted together, the cross-year run once they have all succeeded (one run per year: the deployment's
+    workers take them in parallel)."""
 
+    ranged = False
     url: str
     poll_seconds: float = 1.0
     timeout_seconds: float = 3600.0
@@ -247,7 +269,8 @@ class ThroughWebserver:
         client = DagsterGraphQLClient(self.url.split("://", 1)[-1].rstrip("/"),
                                       use_https=self.url.startswith("https://"))
         run_ids = []
-        for index, (job_name, year, tags) in enumerate(batch):
+        for index, (job_name, years, tags) in enumerate(batch):
+            year = years[0] if years else None
             try:
                 run_ids.append(client.submit_job_execution(
                     job_name, tags={**tags, **({"dagster/partition": year} if year else {})}))
@@ -311,42 +334,79 @@ def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Calla
     notices = [*changes.messages(), *plan_changes.messages()]
     for message in notices:
         progress(f"  warning: {message}")
-    runs, skipped = plan(defs, instance)
+    runs, skipped = plan(defs, instance, ranged=launcher.ranged)
     if len(skipped) == len([name for name in FAMILIES if year_job_name(name) in {job.name for job in defs.jobs}]):
         folders = ", ".join(dict.fromkeys(f"{family.folder}/" for family in FAMILIES.values()))
         return RefreshResult(notices=notices, skipped=skipped, refused=(
             f"refresh not started: {source.describe()} holds no EdSight export that could be read, so there is "
-            f"nothing to compute. Put the exports in one sub-folder per family ({folders}) under EdSight's file "
+            "nothing to compute. Put the exports in one sub-folder per family ({folders}) under EdSight's file "
             "names (README, Export families). Nothing was changed."))
     result = RefreshResult(notices=notices, skipped=skipped)
-    batches = [[(job_name, year) for job_name, year in runs if job_name != CROSS_YEAR_JOB],
-               [(job_name, year) for job_name, year in runs if job_name == CROSS_YEAR_JOB]]
-    number = 0
+    yearly = [(job_name, years) for job_name, years in runs if job_name != CROSS_YEAR_JOB]
+    # in process, each run on its own, so that a range that fails is loaded again year by year before going on
+    batches = [[run] for run in yearly] if launcher.ranged else [yearly]
+    batches.append([(job_name, years) for job_name, years in runs if job_name == CROSS_YEAR_JOB])
+    counter = Counter(total=len(runs))
     for batch in batches:
-        tagged = []
-        for job_name, year in batch:
-            tags = {TRIGGER_TAG: "refresh", **launcher.tags()}
-            if year and job_name == PLAN_YEAR_JOB:
-                tags[PLAN_YEAR_TAG] = year
-            elif year:
-                tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: year})
-            tagged.append((job_name, year, tags))
-        labels = [f"{job_name} ({year or 'all years'})" for job_name, year, _ in tagged]
-        first = number
+        launch(defs, instance, launcher, batch, log_level, progress, counter, result)
+        failed = [run for run in result.runs[-len(batch):] if not run.success]
+        if failed and len(batch) == 1 and batch[0][1] and len(batch[0][1]) > 1:
+            job_name, years = batch[0]
+            failed[0].superseded = True
+            progress(f"      {failed[0].label}: loading each year on its own, so that only a refused year fails")
+            counter.total += len(years)
+            launch(defs, instance, launcher, [(job_name, [year]) for year in years], log_level, progress, counter,
+                   result, stop_at_failure=False)
+        if not result.success:
+            break
+    return result
 
-        def announce(index: int, how: str) -> None:
-            progress(f"[{first + index + 1}/{len(runs)}] {labels[index]}: {how} ...")
 
+@dataclass
+class Counter:
+    total: int
+    done: int = 0
+
+
+def launch(defs: dg.Definitions, instance: dg.DagsterInstance, launcher: InProcess | ThroughWebserver,
+           batch: list[tuple[str, list[str] | None]], log_level: str, progress: Callable[[str], None],
+           counter: Counter, result: RefreshResult, stop_at_failure: bool = True) -> None:
+    """Launch ``batch`` (job name, school years) with the refresh's tags, adding each outcome to ``result``;
+    ``stop_at_failure=False``: every run of the batch, whatever one of them gives."""
+    tagged = []
+    for job_name, years in batch:
+        tags = {TRIGGER_TAG: "refresh", **launcher.tags()}
+        if years and job_name == PLAN_YEAR_JOB:
+            tags[PLAN_YEAR_TAG] = years[0]
+        elif years and len(years) == 1:
+            tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: years[0]})
+        elif years:
+            tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEARS_TAG: ",".join(years),
+                         **range_tags(instance, job_name, years)})
+        tagged.append((job_name, years, tags))
+    labels = [f"{job_name} ({_years_label(years)})" for job_name, years, _ in tagged]
+    first = counter.done
+
+    def announce(index: int, how: str) -> None:
+        progress(f"[{first + index + 1}/{counter.total}] {labels[index]}: {how} ...")
+
+    pending = [tagged] if stop_at_failure else [[entry] for entry in tagged]
+    offset = 0
+    for part in pending:
         started = time.monotonic()
-        outcomes = launcher.run_all(defs, instance, tagged, log_level, announce)
-        for index, success, run_id, message in outcomes:
-            number += 1
-            label = labels[index]
+        for index, success, run_id, message in launcher.run_all(defs, instance, part, log_level,
+                                                                 lambda i, how, o=offset: announce(o + i, how)):
+            counter.done += 1
+            label = labels[offset + index]
             outcome = RunOutcome(label=label, success=success, seconds=time.monotonic() - started, run_id=run_id,
                                  message=message)
             started = time.monotonic()
             result.runs.append(outcome)
             progress(f"      {label}: {'ok' if success else 'FAILED'} in {outcome.seconds:.1f}s (run {run_id[:8]})")
-        if not result.success:
-            break
-    return result
+        offset += len(part)
+
+
+def _years_label(years: list[str] | None) -> str:
+    if not years:
+        return "all years"
+    return years[0] if len(years) == 1 else f"{years[0]} to {years[-1]}, {len(years)} years"

@@ -6,11 +6,13 @@ before the output is returned, so the last good Parquet stays in place and
 nothing downstream runs on the bad data.
 """
 
+import hashlib
+
 import dagster as dg
 import pandas as pd
 
 from alliance_pipeline.defs.common.io_manager import frame_version
-from alliance_pipeline.defs.common.metadata import preview
+from alliance_pipeline.defs.common.metadata import YEARLY_VERSION, preview
 from alliance_pipeline.validation import ValidationReport, validate_frame
 
 CHECK_NAME = "expectations"
@@ -131,3 +133,59 @@ def finish(context, name: str, frame: pd.DataFrame, metadata: dict, preview_colu
         meta["preview"] = preview(frame, columns=preview_columns)
     # Equal tables get equal data versions: a re-run that changes nothing does not look like news downstream.
     yield dg.Output(frame, metadata=meta, data_version=dg.DataVersion(frame_version(frame)))
+
+
+# A run over several school years of one family (a partition range: ``refresh``'s one run per family) stores one
+# table per year. Each year is validated before any is written; one check result covers them all (a blocking check
+# is one per step), and each year's own metadata, with its version (``YEARLY_VERSION``), goes on its partition.
+
+
+def ranged(context) -> bool:
+    """Whether this step materializes several partitions (a partition range) rather than one."""
+    return context.has_partition_key_range and len(context.partition_keys) > 1
+
+
+def by_year(context, value: pd.DataFrame | dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A yearly asset's input as {school year: table}: a range's dict, or the one year's table."""
+    return value if isinstance(value, dict) else {context.partition_keys[0]: value}
+
+
+def years_check(asset_key: dg.AssetKey, outcomes: dict[str, str], passed: bool, suite: str) -> dg.AssetCheckResult:
+    """One check result for the school years of a range: ``outcomes`` year -> what its validation said."""
+    return dg.AssetCheckResult(
+        asset_key=asset_key, check_name=CHECK_NAME, passed=passed, severity=dg.AssetCheckSeverity.ERROR,
+        description="\n".join(f"{year}: {outcome}" for year, outcome in outcomes.items()),
+        metadata={"suite": dg.MetadataValue.path(f"expectations/{suite}.json"),
+                  "school_years": ", ".join(outcomes)},
+    )
+
+
+def years_output(context, asset_key: dg.AssetKey, tables: dict[str, pd.DataFrame], metadata: dict[str, dict],
+                 versions: dict[str, str]):
+    """The outputs of a range: each year's metadata (and version) on its partition, the tables as one dict the IO
+    manager writes one file per year."""
+    for year, frame in tables.items():
+        context.add_asset_metadata({**metadata[year], YEARLY_VERSION: versions[year], "dagster/row_count": len(frame)},
+                                   asset_key=asset_key, partition_key=year)
+    combined = hashlib.sha256("".join(f"{y}={v};" for y, v in sorted(versions.items())).encode()).hexdigest()[:16]
+    yield dg.Output(tables, metadata={"school_years": ", ".join(tables)}, data_version=dg.DataVersion(combined))
+
+
+def finish_years(context, name: str, tables: dict[str, pd.DataFrame], metadata: dict[str, dict], preview_columns=None):
+    """``finish`` for a yearly table over a range of school years (see ``years_output``); a single year is
+    ``finish`` itself."""
+    if not ranged(context):
+        (year, frame), = tables.items()
+        yield from finish(context, name, frame, metadata[year], preview_columns)
+        return
+    key = dg.AssetKey(name)
+    reports = {year: validate_frame(frame, name) for year, frame in tables.items()}
+    passed = all(report.success for report in reports.values())
+    yield years_check(key, {year: report.message(f"the {name} table") for year, report in reports.items()}, passed, name)
+    if not passed:
+        failed = [f"{year}: {report.message(f'the {name} table')}" for year, report in reports.items() if not report.success]
+        raise dg.Failure(allow_retries=False, description=f"{name}: validation failed; the stored outputs were left "
+                         "unchanged.\n" + "\n".join(failed))
+    yield from years_output(context, key, tables, {
+        year: {"available": True, **metadata[year], "preview": preview(tables[year], columns=preview_columns)}
+        for year in tables}, {year: frame_version(frame) for year, frame in tables.items()})

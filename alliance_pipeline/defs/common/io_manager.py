@@ -7,7 +7,8 @@ leaves a half-written file and the last good output stays.
 
 A partitioned asset read by an unpartitioned one arrives as a dict ``{partition key: DataFrame}`` in school-year
 order, of the partitions that have been materialized (the rest are logged), even when there is only one; read by
-an asset with the same partitions, it arrives as the one DataFrame of that partition. An input whose metadata has
+an asset with the same partitions, it arrives as the one DataFrame of that partition. An asset materializing a range of
+school years in one run returns ``{school year: DataFrame}``, written one file per year. An input whose metadata has
 ``provenance_only: True`` gets each file's ``frame.attrs`` from the Parquet footer instead (no data read).
 
 This module is the only one that opens Parquet files.
@@ -102,8 +103,17 @@ class ParquetFiles(dg.UPathIOManager):
     def get_metadata(self, context: dg.OutputContext, obj: pd.DataFrame) -> dict:
         return {"dagster/row_count": len(obj)}
 
-    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | None) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame | dict[str, pd.DataFrame] | None) -> None:
         if obj is None:
+            return
+        if isinstance(obj, dict) and context.has_asset_partitions:  # a range of school years: one file per year
+            paths = self._get_paths_for_partitions(context)
+            if set(obj) != set(paths):
+                raise ValueError(f"{context.asset_key.to_user_string()}: tables for {sorted(obj)} but the run "
+                                 f"materializes {sorted(paths)}")
+            for year in sort_years(obj):  # each file atomic; every year was validated before any is written
+                self.make_directory(paths[year].parent)
+                self.dump_to_path(context=context, obj=obj[year], path=paths[year])
             return
         if not isinstance(obj, pd.DataFrame):
             raise TypeError(f"{context.asset_key.to_user_string()}: expected a pandas DataFrame, got {type(obj).__name__}")

@@ -6,6 +6,9 @@ import dagster as dg
 import pandas as pd
 
 PREVIEW_ROWS = 10
+# A yearly partition's own data version, in its metadata: one run may store a range of school years, and Dagster's
+# data version is one per output (defs/common/checks.py: years_output; read by defs/operations/consistency.py).
+YEARLY_VERSION = "yearly_version"
 
 
 def preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS, columns: list[str] | None = None) -> dg.MetadataValue:

@@ -21,7 +21,9 @@ import pandas as pd
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import MethodSettings
-from alliance_pipeline.defs.common.checks import finish, reason_unavailable, table_asset, unavailable, validated
+from alliance_pipeline.defs.common.checks import (
+    by_year, finish, finish_years, reason_unavailable, table_asset, unavailable, validated,
+)
 from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods import designations, districts, growth, sbac, tscores
 from alliance_pipeline.methods import identified_districts as section_5
@@ -39,18 +41,19 @@ def indicator_asset(description: str, **kwargs):
     "Section 1: test-taker-weighted district scale score per subject over the grades in scope.",
     partitions_def=YEAR_PARTITIONS["sbac_district"],
 )
-def sbac_district_scores(context: dg.AssetExecutionContext, raw_sbac_district: pd.DataFrame, method: MethodSettings):
-    frame = sbac.district_scores(raw_sbac_district, method.grades, participation_threshold=method.participation_threshold)
-    yield from finish(
-        context, "sbac_district_scores", frame,
-        {
+def sbac_district_scores(context: dg.AssetExecutionContext, raw_sbac_district,  # one year: its table; a range: {year: table}
+                         method: MethodSettings):
+    tables, metadata = {}, {}
+    for year, raw in by_year(context, raw_sbac_district).items():
+        frame = tables[year] = sbac.district_scores(raw, method.grades, participation_threshold=method.participation_threshold)
+        metadata[year] = {
             **settings(grades=method.grades, participation_threshold=method.participation_threshold),
             "low_participation": int(frame["low_participation"].sum()),
             "districts": int(frame["district_code"].nunique()),
             "with_suppressed_grades": int((frame["suppressed_grades"].map(len) > 0).sum()),
-        },
-        ["district_code", "district_name", "subject", "score", "n_total", "n_grades", "suppressed_grades"],
-    )
+        }
+    yield from finish_years(context, "sbac_district_scores", tables, metadata,
+                            ["district_code", "district_name", "subject", "score", "n_total", "n_grades", "suppressed_grades"])
 
 
 def _excluded_markdown(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -155,13 +158,14 @@ def growth_rankings(
     "Section 4.1: CMT district scores (Math, Reading, Writing) and the combined ELA score.",
     partitions_def=YEAR_PARTITIONS["cmt_district"],
 )
-def cmt_district_scores(context: dg.AssetExecutionContext, raw_cmt_district: pd.DataFrame, method: MethodSettings):
-    frame = tscores.cmt_district_scores(raw_cmt_district, method.grades)
-    yield from finish(
-        context, "cmt_district_scores", frame,
-        {**settings(grades=method.grades), "districts": int(frame["district_code"].nunique())},
-        ["district_code", "district_name", "subject", "score", "n_total", "suppressed_grades"],
-    )
+def cmt_district_scores(context: dg.AssetExecutionContext, raw_cmt_district,  # one year: its table; a range: {year: table}
+                        method: MethodSettings):
+    tables, metadata = {}, {}
+    for year, raw in by_year(context, raw_cmt_district).items():
+        frame = tables[year] = tscores.cmt_district_scores(raw, method.grades)
+        metadata[year] = {**settings(grades=method.grades), "districts": int(frame["district_code"].nunique())}
+    yield from finish_years(context, "cmt_district_scores", tables, metadata,
+                            ["district_code", "district_name", "subject", "score", "n_total", "suppressed_grades"])
 
 
 def _t_unavailable_reason(cmt: dict, method: MethodSettings) -> str | None:

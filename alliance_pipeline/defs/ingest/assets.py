@@ -10,9 +10,11 @@ import dagster as dg
 import pandas as pd
 
 from alliance_pipeline.archive import LOADED, REJECTED, ArchiveError, archive_export, list_versions
-from alliance_pipeline.defs.common.checks import rejected, table_asset, validated
+from alliance_pipeline.defs.common.checks import (
+    ranged, rejected, table_asset, validated, years_check, years_output,
+)
 from alliance_pipeline.defs.common.io_manager import PROVENANCE_ONLY
-from alliance_pipeline.defs.common.metadata import preview
+from alliance_pipeline.defs.common.metadata import YEARLY_VERSION, preview
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import EdSightSource, Storage
 from alliance_pipeline.edsight import EdSightExport, EdSightFormatError, read_export
@@ -21,6 +23,7 @@ from alliance_pipeline.edsight.sources import SourceError, SourceUnavailable
 from alliance_pipeline.edsight.reader import sha256_of
 from alliance_pipeline.paths import COHORT_REFERENCE, STUDY_REFERENCE
 from alliance_pipeline.reference import load_reference
+from alliance_pipeline.validation import validate_frame
 
 RAW_CODE_VERSION = "raw-1"
 
@@ -52,19 +55,52 @@ def stored_sources(provenance: dict[str, dict[str, dict]]) -> dict[tuple[str, st
             for asset, years in provenance.items() for year, attrs in years.items()}
 
 
+def _year_metadata(export: EdSightExport, frame: pd.DataFrame, suite: str, validator: str | None, version,
+                   set_aside: list[str]) -> dict:
+    """What a raw partition's materialization records: the source, its SHA-256 and validator, the archived copy,
+    what was read and what was set aside, and a preview."""
+    return {
+        "source_file": dg.MetadataValue.path(export.path),
+        "source_sha256": export.sha256,
+        # Size and time (or ETag) the source reported: the republish sensor compares these, not the bytes.
+        "source_validator": validator or "",
+        "archived_copy": dg.MetadataValue.path(str(version.path)),
+        "archive_repaired": version.repaired or "nothing",
+        "first_seen": version.first_seen,
+        "report_title": export.title,
+        "school_year": export.school_year,
+        "school_year_read_from": export.school_year_source,
+        "header_row": export.header_row,
+        "rows_read": len(frame),
+        "aggregate_rows": int(frame["is_aggregate"].sum()),
+        "districts": export.districts,
+        "suppressed_cells": export.suppressed_cells,
+        "expectations_suite": dg.MetadataValue.path(f"expectations/{suite}.json"),
+        "not_read": dg.MetadataValue.md(", ".join(f"`{name}`" for name in set_aside) or "none"),
+        # Named rows EdSight wrote with a blank code (methodology section 11): kept, flagged, never joined.
+        "rows_without_code": dg.MetadataValue.md("\n".join(
+            f"- row {row}: {name}" for name, row in
+            frame.loc[frame["code_missing"], ["district_name", "source_row"]].itertuples(index=False)) or "none"),
+        "preview": preview(frame.drop(columns=["suppressed_columns"])),
+    }
+
+
 def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
     key = dg.AssetKey(family.asset_name)
 
-    def raw_asset(context: dg.AssetExecutionContext, edsight: EdSightSource, storage: Storage):
-        year = context.partition_key
-        archive = storage.archive()
+    def fetch_and_read(context, edsight: EdSightSource, archive, listing: dict, year: str):
+        """(export, validator, path) of ``year``'s export; an export that cannot be fetched or read is archived as
+        rejected (when its bytes were read) and raised (``source_path``: the file, if fetched); a source that is down
+        asks for the step to be retried. ``listing`` keeps the family's listing: the source is listed once."""
         path = validator = None
         try:
-            found = edsight.discover(family.name)  # listed once
+            if "found" not in listing:
+                listing["found"] = edsight.discover(family.name)
+            found = listing["found"]
             # Before the bytes: a change between the two is then seen by the republish sensor, never hidden.
             validator = edsight.validator(family.name, year, found)
             path = edsight.fetch(family.name, year, found)
-            export = read_export(path, expected_year=year, continued_rows=family.continued_rows)
+            return read_export(path, expected_year=year, continued_rows=family.continued_rows), validator, path
         except (EdSightFormatError, SourceError) as exc:
             if isinstance(exc, SourceUnavailable) and context.retry_number < edsight.step_retries:
                 wait = edsight.retry_delay_seconds * 2 ** context.retry_number  # exponential backoff
@@ -73,11 +109,23 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
                 raise dg.RetryRequested(max_retries=edsight.step_retries, seconds_to_wait=wait) from exc
             if path is not None:  # the bytes were read: kept, marked rejected, never the latest
                 archive_export(path, family.name, year, archive, status=REJECTED, reason=str(exc))
-            yield rejected(key, str(exc), str(path or ""), getattr(exc, "row", None), getattr(exc, "column", None))
+            exc.source_path = str(path or "")
+            raise
+
+    def raw_asset(context: dg.AssetExecutionContext, edsight: EdSightSource, storage: Storage):
+        archive, listing = storage.archive(), {}
+        if ranged(context):
+            yield from years_range(context, edsight, archive, listing, list(context.partition_keys))
+            return
+        year = context.partition_keys[0]
+        try:
+            export, validator, path = fetch_and_read(context, edsight, archive, listing, year)
+        except (EdSightFormatError, SourceError) as exc:
+            yield rejected(key, str(exc), exc.source_path, getattr(exc, "row", None), getattr(exc, "column", None))
             raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}", allow_retries=False) from exc
         frame = raw_frame(export)
         suite = family.suite_for(Path(export.path).name)
-        set_aside = getattr(found, "set_aside", {}).get(year, [])
+        set_aside = getattr(listing["found"], "set_aside", {}).get(year, [])
         if set_aside:  # two formats of one year: the preferred one is read, and the run says so
             context.log.info(f"read {export.path}; also present for {year} and not read: {', '.join(set_aside)} "
                              f"({family.asset_name} prefers EdSight's full export)")
@@ -92,34 +140,46 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             context.log.warning(f"archive: {version.repaired}")
         context.log.info(f"read {len(frame)} rows from {export.path}; "
                          f"{'archived' if version.new else 'already archived'} as {version.path} (first seen {version.first_seen})")
-        yield dg.Output(
-            frame,
-            data_version=dg.DataVersion(export.sha256[:16]),
-            metadata={
-                "source_file": dg.MetadataValue.path(export.path),
-                "source_sha256": export.sha256,
-                # Size and time (or ETag) the source reported: the republish sensor compares these, not the bytes.
-                "source_validator": validator or "",
-                "archived_copy": dg.MetadataValue.path(str(version.path)),
-                "archive_repaired": version.repaired or "nothing",
-                "first_seen": version.first_seen,
-                "report_title": export.title,
-                "school_year": export.school_year,
-                "school_year_read_from": export.school_year_source,
-                "header_row": export.header_row,
-                "rows_read": len(frame),
-                "aggregate_rows": int(frame["is_aggregate"].sum()),
-                "districts": export.districts,
-                "suppressed_cells": export.suppressed_cells,
-                "expectations_suite": dg.MetadataValue.path(f"expectations/{suite}.json"),
-                "not_read": dg.MetadataValue.md(", ".join(f"`{name}`" for name in set_aside) or "none"),
-                # Named rows EdSight wrote with a blank code (methodology section 11): kept, flagged, never joined.
-                "rows_without_code": dg.MetadataValue.md("\n".join(
-                    f"- row {row}: {name}" for name, row in
-                    frame.loc[frame["code_missing"], ["district_name", "source_row"]].itertuples(index=False)) or "none"),
-                "preview": preview(frame.drop(columns=["suppressed_columns"])),
-            },
-        )
+        yield dg.Output(frame, data_version=dg.DataVersion(export.sha256[:16]),
+                        metadata={**_year_metadata(export, frame, suite, validator, version, set_aside),
+                                  YEARLY_VERSION: export.sha256[:16]})
+
+    def years_range(context, edsight: EdSightSource, archive, listing: dict, years: list[str]):
+        """Every school year of a range read and validated before any is archived as loaded or stored; one refused
+        year refuses the run, naming each refused year's file, row and column (``refresh`` then loads the family
+        year by year, so only the bad year fails)."""
+        read, refused, outcomes = {}, {}, {}
+        for year in years:
+            try:
+                export, validator, path = fetch_and_read(context, edsight, archive, listing, year)
+            except (EdSightFormatError, SourceError) as exc:
+                refused[year] = outcomes[year] = f"could not be read, so it was not validated or stored: {exc}"
+                continue
+            frame = raw_frame(export)
+            suite = family.suite_for(Path(export.path).name)
+            report = validate_frame(frame, suite)
+            outcomes[year] = report.message(export.path, export.header_labels)
+            if not report.success:
+                archive_export(path, family.name, year, archive, sha256=export.sha256, status=REJECTED,
+                               reason=outcomes[year])
+                refused[year] = outcomes[year]
+                continue
+            read[year] = (export, frame, suite, validator, path)
+        yield years_check(key, outcomes, not refused, family.asset_name)
+        if refused:
+            raise dg.Failure(allow_retries=False, description=(
+                f"{family.asset_name} [{years[0]} to {years[-1]}]: {len(refused)} of {len(years)} school years refused, "
+                "nothing stored: " + "; ".join(f"{year}: {why}" for year, why in refused.items())))
+        tables, metadata, versions = {}, {}, {}
+        for year, (export, frame, suite, validator, path) in read.items():
+            version = archive_export(path, family.name, year, archive, sha256=export.sha256, status=LOADED)
+            if version.repaired:
+                context.log.warning(f"archive: {version.repaired}")
+            set_aside = getattr(listing["found"], "set_aside", {}).get(year, [])
+            tables[year], versions[year] = frame, export.sha256[:16]
+            metadata[year] = _year_metadata(export, frame, suite, validator, version, set_aside)
+        context.log.info(f"read {', '.join(tables)}: {sum(len(t) for t in tables.values())} rows")
+        yield from years_output(context, key, tables, metadata, versions)
 
     raw_asset.__name__ = family.asset_name
     return table_asset(

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from alliance_pipeline.defs.common.metadata import YEARLY_VERSION
+
 DATA_VERSION_TAG = "dagster/data_version"
 BUILT_FROM = "built_from"
 REPORT = dg.AssetKey("appendix_b_report")
@@ -93,7 +95,7 @@ def yearly_state(instance: dg.DagsterInstance, graph) -> YearlyState:
             record = latest_record(instance, node.key, year)
             if record is None:
                 continue
-            state.versions[name] = record.asset_materialization.tags.get(DATA_VERSION_TAG) or str(record.storage_id)
+            state.versions[name] = version_of(record) or str(record.storage_id)
             state.newest_storage_id = max(state.newest_storage_id, record.storage_id)
             for parent in sorted(node.parent_keys):
                 if graph.get(parent).partitions_def == partitions:
@@ -114,8 +116,16 @@ def _read_version(instance: dg.DagsterInstance, record, parent: dg.AssetKey, yea
     read = instance.fetch_materializations(dg.AssetRecordsFilter(
         asset_key=parent, asset_partitions=[year], after_storage_id=int(pointer) - 1,
         before_storage_id=int(pointer) + 1), limit=1).records
-    version = lambda r: (r.asset_materialization.tags or {}).get(DATA_VERSION_TAG)  # noqa: E731
-    return bool(read) and version(read[0]) is not None and version(read[0]) == version(upstream)
+    return bool(read) and version_of(read[0]) is not None and version_of(read[0]) == version_of(upstream)
+
+
+def version_of(record) -> str | None:
+    """A yearly partition's data version: its own (``yearly_version``, recorded per partition, also when one run
+    stored a range of years, whose Dagster data version is one for the range), else Dagster's tag."""
+    metadata = record.asset_materialization.metadata or {}
+    if YEARLY_VERSION in metadata:
+        return str(metadata[YEARLY_VERSION].value)
+    return (record.asset_materialization.tags or {}).get(DATA_VERSION_TAG)
 
 
 def active_runs(instance: dg.DagsterInstance, unless_tag: tuple[str, str] | None = None) -> list[str]:
