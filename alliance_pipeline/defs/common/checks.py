@@ -187,5 +187,5 @@ def finish_years(context, name: str, tables: dict[str, pd.DataFrame], metadata: 
         raise dg.Failure(allow_retries=False, description=f"{name}: validation failed; the stored outputs were left "
                          "unchanged.\n" + "\n".join(failed))
     yield from years_output(context, key, tables, {
-        year: {"available": True, **metadata[year], "preview": preview(tables[year], columns=preview_columns)}
-        for year in tables}, {year: frame_version(frame) for year, frame in tables.items()})
+        year: {"available": True, **metadata[year], "preview": preview(tables[year], columns=preview_columns),
+               "expectations": reports[year].message(f"the {name} table")} for year in tables}, {year: frame_version(frame) for year, frame in tables.items()})

@@ -177,7 +177,9 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
                 context.log.warning(f"archive: {version.repaired}")
             set_aside = getattr(listing["found"], "set_aside", {}).get(year, [])
             tables[year], versions[year] = frame, export.sha256[:16]
-            metadata[year] = _year_metadata(export, frame, suite, validator, version, set_aside)
+            # the year's own check outcome, on its partition (the run's one check result covers the range)
+            metadata[year] = {**_year_metadata(export, frame, suite, validator, version, set_aside),
+                              "expectations": outcomes[year]}
         context.log.info(f"read {', '.join(tables)}: {sum(len(t) for t in tables.values())} rows")
         yield from years_output(context, key, tables, metadata, versions)
 
