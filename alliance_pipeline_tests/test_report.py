@@ -20,7 +20,7 @@ from alliance_pipeline.reporting.render import HTML_NAME, LATEST, fmt
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 
 SECTION_KEYS = [name.lower().replace("-", "").replace(" ", "_") for name in ORDER]
-SECTIONS = ["summary", "caveats", "glossary", "identified", *SECTION_KEYS, "did_it_last", "every_year", "robustness",
+SECTIONS = ["summary", "today", "caveats", "glossary", "identified", *SECTION_KEYS, "did_it_last", "every_year", "robustness",
             "equity", "plans", "excluded", "identification", "settings_and_sources"]
 BY_NAME = {indicator.name: indicator for indicator in INDICATORS}
 VALUE_COLUMNS = {
@@ -76,6 +76,29 @@ def _same(stored, shown: dict, kind: str) -> bool:
     if _missing(stored):
         return shown["value"] == "" and shown["text"] == "—"
     return float(shown["value"]) == float(stored) and shown["text"] == fmt(stored, kind)
+
+
+def check_today(run: ReportRun, tables: dict[str, list[dict]]) -> int:
+    """The "Alliance Districts today" tables as shown equal the Parquet assets: the cohorts' counts, and every number
+    of each group's yearly rows (doing_now, the group's own rows, in the stored order of subject and year)."""
+    designations = run.table("alliance_designations").drop_duplicates("cohort")
+    shown = [row["cells"]["count"]["text"] for row in tables["statute_cohorts"]]
+    assert shown == [f"{n} (the statute's {s})" for n, s in designations[["designated_count", "statute_count"]].itertuples(index=False)]
+    doing = run.table("doing_now")
+    checked = 0
+    for number, group in enumerate(doing["group"].drop_duplicates()):
+        key = "doing_now" if number == 0 else f"doing_now_{number + 1}"
+        stored = doing[(doing["group"] == group) & doing["district_code"].isna()].sort_values(
+            ["subject", "school_year"], kind="stable")
+        rows = tables[key]
+        assert len(rows) == len(stored)
+        for row, record in zip(rows, stored.to_dict(orient="records")):
+            assert row["cells"]["school_year"]["text"] == record["school_year"]
+            for column in ("share_met", "state_share", "distance_to_state", "distance_change_since_first",
+                           "distance_change_since_study_end"):
+                assert _same(record[column], row["cells"][column], "float1"), (key, record["school_year"], column)
+                checked += 1
+    return checked
 
 
 def check_appendix_table(run: ReportRun, key: str, indicator, rows: list[dict]) -> int:
@@ -506,9 +529,11 @@ def test_a_hostile_name_is_text_in_the_workbook_and_inert_in_the_csv(tmp_path):
 def test_the_report_of_every_real_year_answers_did_it_last(combined_refresh):
     """The combined real folder (2007-08 to 2025-26): the Summary says whether the study's finding lasted, with the
     numbers of did_it_last; the later lists say what they were built from; every number of the new section equals
-    its Parquet value; the page stays under 1 MB and fits 1280 and 400 px."""
+    its Parquet value; the page stays under 1.1 MB and fits 1280 and 400 px."""
     run = ReportRun(combined_refresh)
-    assert run.html.stat().st_size < 1_000_000
+    # every real year, and "Alliance Districts today" (about 80 KB of tables: the cohorts, the current cohort's 36
+    # districts, each group's years): the page stays under 1.1 MB
+    assert run.html.stat().st_size < 1_100_000
     lasted = run.table("did_it_last")
     newest = lasted["newest_year"].iloc[0]
     with chromium_page() as page:
@@ -519,6 +544,9 @@ def test_the_report_of_every_real_year_answers_did_it_last(combined_refresh):
         assert f"Did it last? From 2015-16 to {newest}, the newest year with scores" in summary
         assert "The largest gain: Meriden in Math, from -50.1 to -28.0 points" in summary  # did_it_last, rounded
         assert "Later years' lists apply the same top-3 rule to the indicators each year has" in summary
+        assert check_today(run, tables) > 40
+        today = page.inner_text("section#today")
+        assert "the current one is the FY2023 cohort" in today and "watch list, not a designation" in today
         notes = page.inner_text("section#did_it_last")
         assert "built from 2 of the study's 6 indicators" in notes and "Not comparable one for one" in notes
         panels = page.eval_on_selector_all("section#did_it_last img[data-chart^=multiple_]", "imgs => imgs.map(i => i.alt)")

@@ -4,6 +4,8 @@ sample's own section 11 cases (a blank-code row, a rename, a closed district).""
 
 from __future__ import annotations
 
+import html
+
 import dagster as dg
 import pandas as pd
 import pytest
@@ -132,7 +134,7 @@ def test_how_they_are_doing_now_on_the_combined_export(combined_refresh):
     assert pooled.loc["2019-20", "status"] == "no test" and pd.isna(pooled.loc["2019-20", "share_met"])
     assert pooled.loc["2020-21", "status"] == "not published"
     assert pooled.loc["2024-25", "first_year"] == "2022-23" and pd.notna(pooled.loc["2024-25", "distance_change_since_first"])
-    report = (combined_refresh.reports / "latest" / "appendix-b.html").read_text(encoding="utf-8")
+    report = html.unescape((combined_refresh.reports / "latest" / "appendix-b.html").read_text(encoding="utf-8"))
     assert "Alliance Districts today" in report and "the current one is the FY2023 cohort" in report
     assert "watch list, not a designation" in report
     assert "After 2018-19 the exports hold no scale score by grade, so the measure changes" in report  # did it last?

@@ -46,20 +46,33 @@ def _route(row) -> str:
     return f"rank {row.index_rank} from the lowest on the {row.index_year} index"
 
 
-def current_table(cohort: pd.DataFrame) -> ReportTable:
+def current_table(cohort: pd.DataFrame, doing: pd.DataFrame) -> ReportTable:
+    """The current cohort's districts, how each entered it, and its share meeting the standard in the newest year
+    (``doing_now``)."""
     rows = cohort.sort_values("district_name").copy()
     rows["route"] = [_route(row) for row in rows.itertuples(index=False)]
     rows["opportunity_district"] = rows["opportunity"].map(
         lambda v: "—" if pd.isna(v) else "yes" if v else "", na_action=None)
     label = str(rows["cohort"].iloc[0]) if len(rows) else ""
+    columns = [Column("district_name", "District"), Column("district_code", "Code", "code"),
+               Column("route", "Designated as"), Column("accountability_index", "Index", "float1"),
+               Column("opportunity_district", "Opportunity District")]
+    held = doing[doing["district_code"].notna() & (doing["status"] == "held")] if len(doing) else doing
+    if len(held):
+        newest = str(held["school_year"].max())
+        latest = held[held["school_year"] == newest].drop_duplicates(["district_code", "subject"])
+        for subject in ("ELA", "Math"):
+            figures = latest[latest["subject"] == subject].set_index("district_code")
+            rows[f"share_{subject}"] = rows["district_code"].map(figures["share_met"]).astype("Float64")
+            rows[f"distance_{subject}"] = rows["district_code"].map(figures["distance_to_state"]).astype("Float64")
+            columns += [Column(f"share_{subject}", f"{subject} % meeting, {newest}", "float1"),
+                        Column(f"distance_{subject}", f"{subject} distance to the state", "float1")]
     return ReportTable(
         "current_cohort", f"The {label} cohort: the Alliance Districts today",
-        "Each district and how it entered the cohort: designated in an earlier cohort (the statute keeps every "
-        "earlier designee), or by its rank on the cohort's index.",
-        "alliance_designations",
-        [Column("district_name", "District"), Column("district_code", "Code", "code"), Column("route", "Designated as"),
-         Column("accountability_index", "Index", "float1"), Column("opportunity_district", "Opportunity District")],
-        rows.reset_index(drop=True),
+        "Each district, how it entered the cohort (designated in an earlier cohort, which the statute keeps, or by "
+        "its rank on the cohort's index), and its share of students meeting the standard in the newest year with "
+        "scores, against the state (the tables below give every year).",
+        "alliance_designations, doing_now", columns, rows.reset_index(drop=True),
     )
 
 
@@ -73,7 +86,8 @@ def doing_tables(doing: pd.DataFrame) -> list[ReportTable]:
         "meeting the standard over their students with a scored test; the state's is summed the same way over the "
         "export's districts (it has no state row). Distance: the group's share minus the state's, in percentage "
         "points; a change is computed over the districts with a share in both years. Years without a test or "
-        "without published results are shown as such, never filled in. The CSV and the workbook add each district.")
+        "without published results are shown as such, never filled in. The page shows each group; the CSV and the "
+        "workbook add each of its districts.")
     columns = [Column("school_year", "School year"), Column("subject", "Subject"),
                Column("share_met", "% meeting", "float1"), Column("state_share", "State %", "float1"),
                Column("distance_to_state", "Distance", "float1"),
@@ -86,20 +100,13 @@ def doing_tables(doing: pd.DataFrame) -> list[ReportTable]:
     tables = []
     for number, (group, block) in enumerate(rows.groupby("group", sort=False)):
         block = block.sort_values(["subject", "school_year"], kind="stable").reset_index(drop=True)
-        pooled = block[block["district_code"].isna()].reset_index(drop=True)
-        suffix = "" if number == 0 else f"_{number + 1}"
+        block["district_name"] = block["district_name"].where(block["district_code"].notna(),
+                                                              "all " + block["districts"].astype(str))
         tables.append(ReportTable(
-            f"doing_now{suffix}", f"How they are doing: {group}",
-            description if number == 0 else f"As above, for {group}.", "doing_now", columns, pooled))
-        districts = block[block["district_code"].notna()].sort_values(["district_name", "subject", "school_year"])
-        newest = districts.loc[districts["availability"].isin(["held", "suppressed", "no row"]), "school_year"].max()
-        tables.append(ReportTable(
-            f"doing_now_districts{suffix}", f"{group[:1].upper()}{group[1:]}, district by district",
-            f"Each district's share meeting the standard in {newest}, its distance to the state and the changes of "
-            "that distance (the page shows the newest year; the CSV and the workbook every year).", "doing_now",
-            [Column("district_name", "District"), Column("district_code", "Code", "code"), *columns[1:]],
-            districts.reset_index(drop=True),
-            page_rows=districts[districts["school_year"] == newest].reset_index(drop=True)))
+            "doing_now" if number == 0 else f"doing_now_{number + 1}", f"How they are doing: {group}",
+            description if number == 0 else f"As above, for {group}.", "doing_now",
+            [*columns[:2], Column("district_name", "Districts"), *columns[2:], Column("district_code", "Code", "code")],
+            block, page_rows=block[block["district_code"].isna()].reset_index(drop=True)))
     return tables
 
 
@@ -125,7 +132,7 @@ def today_section(designations: pd.DataFrame, watch: pd.DataFrame, doing: pd.Dat
     paragraphs = [_who_sentence(designations, cohort), _doing_sentence(doing, scale_end), _watch_sentence(watch)]
     tables = [cohorts_table(designations)]
     if len(cohort):
-        tables.append(current_table(cohort))
+        tables.append(current_table(cohort, doing))
     tables += [*doing_tables(doing), watch_table(watch)]
     return Section("today", "Alliance Districts today", "Today", paragraphs=[p for p in paragraphs if p], tables=tables)
 
