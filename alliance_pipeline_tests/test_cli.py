@@ -13,6 +13,7 @@ import openpyxl
 import pyarrow.parquet as pq
 
 from alliance_pipeline import paths
+from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 
 CLI = Path(sys.executable).parent / "alliance-pipeline"
 
@@ -57,6 +58,8 @@ def test_refresh_on_the_bundled_sample(tmp_path):
 
 
 def test_refresh_stops_on_a_failed_check_with_its_message(tmp_path, sample_copy):
+    """One bad year of a family: the family's one run (all its years) is refused, then each year is loaded on its own,
+    so the bad year alone fails, named with its file and column, and every other year of the family is stored."""
     path = next((sample_copy / "enrollment-district").glob("*2014-15*"))
     text = path.read_text().replace('"=""0640011""",', '"=""0640011""",-', 1)
     path.write_text(text)
@@ -65,6 +68,14 @@ def test_refresh_stops_on_a_failed_check_with_its_message(tmp_path, sample_copy)
     assert "Refresh stopped: single_year_enrollment (2014-15) failed" in done.stderr
     assert "'student_count'" in done.stderr and str(path) in done.stderr
     assert done.stderr.count("validation failed") == 1 and "validation failed" not in done.stdout  # said once
+    assert "single_year_enrollment (2011-12 to 2016-17, 6 years): FAILED" in done.stdout
+    assert "loading each year on its own, so that only a refused year fails" in done.stdout
+    stored = sorted(p.stem for p in (tmp_path / "warehouse" / "raw_enrollment").glob("*.parquet"))
+    assert stored == ["2011-12", "2012-13", "2013-14", "2015-16", "2016-17"]  # the good years, not held back
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        status = instance.get_status_by_partition(dg.AssetKey("raw_enrollment"), ["2014-15", "2015-16"],
+                                                  YEAR_PARTITIONS["enrollment"])
+    assert status == {"2014-15": dg.AssetPartitionStatus.FAILED, "2015-16": dg.AssetPartitionStatus.MATERIALIZED}
 
 
 def test_refresh_with_an_unlistable_http_source_says_so_without_a_traceback(tmp_path):
