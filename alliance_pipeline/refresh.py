@@ -25,7 +25,7 @@ from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_cha
 from alliance_pipeline.defs.common.resources import EdSightSource, resolved
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.operations.definitions import (
-    CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, year_job_name,
+    CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, range_request, year_job_name,
 )
 from alliance_pipeline.defs.plans.assets import PLAN_YEARS
 from alliance_pipeline.defs.plans.definitions import PLAN_YEAR_JOB, apply_plan_year_changes, plan_year_changes
@@ -90,14 +90,6 @@ def plan(defs: dg.Definitions, instance: dg.DagsterInstance,
     return runs, skipped
 
 
-def range_tags(instance: dg.DagsterInstance, job_name: str, years: list[str]) -> dict[str, str]:
-    """The tags of a run over ``years``, every school year of one family: Dagster's partition range, from the first
-    to the last partition in the instance's own order (the order years were registered, which a range follows)."""
-    family = FAMILIES[job_name.removeprefix("single_year_")]
-    order = [year for year in instance.get_dynamic_partitions(family.partitions_name) if year in set(years)]
-    return {RANGE_START_TAG: order[0], RANGE_END_TAG: order[-1]}
-
-
 def error_chain(error) -> list[tuple[str, str]]:
     """A Dagster error and its causes, outermost first, as (class name, first line of the message), each once."""
     chain: list[tuple[str, str]] = []
@@ -157,8 +149,6 @@ def failure_message(events: list[dg.DagsterEvent]) -> str:
 
 
 PID_TAG = "alliance_pipeline/pid"
-RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
-YEARS_TAG = "alliance_pipeline/school_years"
 PLAN_YEAR_TAG = "alliance_pipeline/plan_year"
 HOST_TAG = "alliance_pipeline/host"
 LOCK_NAME = ".alliance-refresh.lock"
@@ -380,9 +370,8 @@ def launch(defs: dg.Definitions, instance: dg.DagsterInstance, launcher: InProce
             tags[PLAN_YEAR_TAG] = years[0]
         elif years and len(years) == 1:
             tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: years[0]})
-        elif years:
-            tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEARS_TAG: ",".join(years),
-                         **range_tags(instance, job_name, years)})
+        elif years:  # the tags the sensors give a run over several years
+            tags.update(range_request(instance, job_name.removeprefix("single_year_"), years, "", "refresh").tags)
         tagged.append((job_name, years, tags))
     labels = [f"{job_name} ({_years_label(years)})" for job_name, years, _ in tagged]
     first = counter.done

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import dagster as dg
 import pandas as pd
 
@@ -12,7 +14,7 @@ from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.edsight import read_export
 from alliance_pipeline.methods import sbac
-from alliance_pipeline.refresh import refresh
+from alliance_pipeline.refresh import failure_message, refresh
 from alliance_pipeline.sample_data import SEED, write_export
 
 SBAC_GROUP = {"raw_sbac_district", "sbac_district_scores"}
@@ -176,14 +178,44 @@ def test_a_deleted_warehouse_is_never_called_current(instance, env, sample_copy)
     assert isinstance(waiting, dg.SkipReason) and "current" not in waiting.skip_message
     assert "not loaded yet (raw_sbac_district 2014-15" in waiting.skip_message
     requests = _sensor(defs, "new_school_year_sensor", instance)
-    assert sorted(r.partition_key for r in requests) == ["2014-15", "2015-16", "2016-17"]
-    assert all(r.run_key.count(":") == 3 for r in requests)  # keyed apart from the first loads
+    # the family's three years again, in one run over them, keyed apart from the first load (its keys' storage ids)
+    [request] = requests
+    assert request.tags["alliance_pipeline/school_years"] == "2014-15,2015-16,2016-17"
+    assert request.partition_key_range == dg.PartitionKeyRange("2014-15", "2016-17")
+    first = "new:raw_sbac_district:" + hashlib.sha256(",".join(
+        f"new:raw_sbac_district:{year}" for year in ("2014-15", "2015-16", "2016-17")).encode()).hexdigest()[:16]
+    assert request.run_key.startswith("new:raw_sbac_district:") and request.run_key != first
     for request in requests:
         _execute(defs, instance, request)
     requested = _cross_year(defs, instance)  # the next tick says current, from the files
     assert {"sbac_score_changes", "alliance_cohort", "appendix_b_report"} <= requested
     pd.testing.assert_frame_equal(read_parquet(env.warehouse_dir / "sbac_score_changes.parquet"), before)
     assert (env.reports_dir / "latest" / "appendix-b.html").is_file()
+
+
+def test_a_refused_year_in_the_sensors_run_holds_back_none_of_the_others(instance, env, sample_copy):
+    """new_school_year_sensor loads a family's new years in one run; one refused year fails that run (nothing
+    stored), so the next tick loads each of its years on its own: the good years are stored, the bad one fails alone
+    with its file and column, and then nothing more is asked for them."""
+    defs = env.source(_one_family(sample_copy))
+    path = next((sample_copy / "sbac-district").glob("*2015-16*"))
+    path.write_text(path.read_text().replace('"=""0640011""",', '"=""0640011""",-', 1))
+    ticked = _sensor(defs, "school_year_partitions", instance)
+    for request in ticked.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    [ranged] = _sensor(defs, "new_school_year_sensor", instance)
+    assert ranged.tags["alliance_pipeline/school_years"] == "2014-15,2015-16,2016-17"
+    failed = _execute(defs, instance, ranged, success=False)
+    assert "2015-16" in failure_message(failed.all_events) and str(path) in failure_message(failed.all_events)
+    assert not (env.warehouse_dir / "raw_sbac_district").exists()  # nothing stored from the refused range
+    retries = _sensor(defs, "new_school_year_sensor", instance)
+    assert sorted(r.partition_key for r in retries) == ["2014-15", "2015-16", "2016-17"]
+    assert all(r.run_key.startswith("after-range:raw_sbac_district:") for r in retries)
+    for request in retries:
+        _execute(defs, instance, request, success=request.partition_key != "2015-16")
+    stored = sorted(p.stem for p in (env.warehouse_dir / "raw_sbac_district").glob("*.parquet"))
+    assert stored == ["2014-15", "2016-17"]
+    assert isinstance(_sensor(defs, "new_school_year_sensor", instance), dg.SkipReason)  # the bad year waits for a fix
 
 
 def test_the_report_waits_for_a_settled_set_of_exports_and_identical_bytes_cascade_nothing(instance, env, sample_copy):

@@ -21,6 +21,7 @@ How the pieces fit:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ def year_job_name(family: str) -> str:
 
 FAMILY_TAG = "alliance_pipeline/family"
 YEAR_TAG = "alliance_pipeline/school_year"
+YEARS_TAG = "alliance_pipeline/school_years"  # a run over several school years of a family (a partition range)
+RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 INPUTS_TAG = "alliance_pipeline/inputs"
 CROSS_YEAR_JOB = "cross_year_tables"
 
@@ -75,6 +78,73 @@ CROSS_YEAR_JOB = "cross_year_tables"
 def _year_request(family: str, year: str, run_key: str, trigger: str) -> dg.RunRequest:
     return dg.RunRequest(run_key=run_key, job_name=year_job_name(family), partition_key=year,
                          tags={TRIGGER_TAG: trigger, FAMILY_TAG: family, YEAR_TAG: year})
+
+
+def range_request(instance: dg.DagsterInstance, family: str, years: list[str], run_key: str,
+                  trigger: str) -> dg.RunRequest:
+    """One run over ``years`` of ``family`` (a partition range: the years must follow one another in the order the
+    instance registered them, which a range follows)."""
+    order = [year for year in instance.get_dynamic_partitions(FAMILIES[family].partitions_name) if year in set(years)]
+    return dg.RunRequest(run_key=run_key, job_name=year_job_name(family),
+                         tags={TRIGGER_TAG: trigger, FAMILY_TAG: family, YEARS_TAG: ",".join(years),
+                               RANGE_START_TAG: order[0], RANGE_END_TAG: order[-1]})
+
+
+def blocks_in_order(order: list[str], years: set[str]) -> list[list[str]]:
+    """``years`` as runs of consecutive keys in ``order`` (the instance's partition order)."""
+    blocks: list[list[str]] = []
+    previous = -2
+    for place, year in enumerate(order):
+        if year in years:
+            if place == previous + 1:
+                blocks[-1].append(year)
+            else:
+                blocks.append([year])
+            previous = place
+    return blocks
+
+
+def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, trigger: str = "new_school_year") -> list[dg.RunRequest]:
+    """The runs that load every year never loaded (``never_loaded``): a family's new years that follow one another
+    in one run, a year alone in its own; and, year by year, the years of a run over several that failed (so that
+    a refused year holds back none of the others)."""
+    requests = []
+    new: dict[str, set[str]] = {}
+    for name, year in never_loaded(instance, warehouse):
+        new.setdefault(name, set()).add(year)
+    for name, years in new.items():
+        order = list(instance.get_dynamic_partitions(FAMILIES[name].partitions_name))
+        for block in blocks_in_order(order, years):
+            keys = [_new_year_key(instance, name, year) for year in block]
+            if len(block) == 1:
+                requests.append(_year_request(name, block[0], keys[0], trigger))
+            else:
+                digest = hashlib.sha256(",".join(keys).encode()).hexdigest()[:16]
+                requests.append(range_request(instance, name, block, f"new:{FAMILIES[name].asset_name}:{digest}", trigger))
+    for name, year, run_id in failed_in_a_range(instance):
+        requests.append(_year_request(name, year, f"after-range:{FAMILIES[name].asset_name}:{year}:{run_id}", trigger))
+    return requests
+
+
+def failed_in_a_range(instance: dg.DagsterInstance) -> list[tuple[str, str, str]]:
+    """(family, year, run id) of each year whose raw partition failed last in a run over several years: that run
+    stored none of them; each is loaded on its own next."""
+    found = []
+    for name, family in FAMILIES.items():
+        years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
+        failed = [year for year, status in raw_status(instance, name, years).items()
+                  if status == dg.AssetPartitionStatus.FAILED]
+        if not failed:
+            continue
+        runs = [record.dagster_run for record in instance.get_run_records(
+            dg.RunsFilter(tags={FAMILY_TAG: name}, statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS]),
+            limit=50)]
+        for year in failed:
+            last = next((run for run in runs if run.tags.get(YEAR_TAG) == year
+                         or year in run.tags.get(YEARS_TAG, "").split(",")), None)
+            if last is not None and YEARS_TAG in last.tags and last.status == dg.DagsterRunStatus.FAILURE:
+                found.append((name, year, last.run_id[:8]))
+    return found
 
 
 def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage) -> dg.RunRequest | dg.SkipReason:
@@ -294,16 +364,16 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
         name="new_school_year_sensor",
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Loads every registered school year that has never been loaded (a new export), one run per "
-        "family and year; the cross-year tables and the report follow once every year is settled.",
+        description="Loads every registered school year that has never been loaded (a new export): a family's new "
+        "years in one run (a partition range), loaded again year by year if that run fails, so a refused year holds "
+        "back no other; the cross-year tables and the report follow once every year is settled.",
         jobs=list(year_jobs.values()),
     )
     def new_school_year_sensor(context: dg.SensorEvaluationContext, storage: Storage):
-        new = never_loaded(context.instance, storage.warehouse())
-        if not new:
+        requests = new_year_requests(context.instance, storage.warehouse())
+        if not requests:
             return dg.SkipReason("every registered school year has been loaded, and its Parquet file is there")
-        return [_year_request(name, year, _new_year_key(context.instance, name, year), "new_school_year")
-                for name, year in new]
+        return requests
 
     @dg.sensor(
         name="republished_export_sensor",
