@@ -107,15 +107,19 @@ def yearly_state(instance: dg.DagsterInstance, graph) -> YearlyState:
 
 
 def _read_version(instance: dg.DagsterInstance, record, parent: dg.AssetKey, year: str, upstream) -> bool:
-    """Whether ``record`` was computed from the data version ``upstream`` holds now: the upstream event it read
-    (Dagster's input event pointer) has the same data version (a re-materialization of identical bytes leaves the
-    derived table current, though older)."""
+    """Whether ``record`` was computed from the data version ``upstream`` holds now: the upstream event it read has
+    the same data version (a re-materialization of identical bytes leaves the derived table current, though older).
+    The event read is Dagster's input event pointer when that is the partition's own event; a run over a range of
+    years points at one event for all of them, so there it is the partition's newest event before ``record``."""
     pointer = (record.asset_materialization.tags or {}).get(f"dagster/input_event_pointer/{parent.to_user_string()}")
-    if not pointer or not pointer.isdigit():
-        return False
-    read = instance.fetch_materializations(dg.AssetRecordsFilter(
-        asset_key=parent, asset_partitions=[year], after_storage_id=int(pointer) - 1,
-        before_storage_id=int(pointer) + 1), limit=1).records
+    read = []
+    if pointer and pointer.isdigit():
+        read = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=parent, asset_partitions=[year], after_storage_id=int(pointer) - 1,
+            before_storage_id=int(pointer) + 1), limit=1).records
+    if not read and YEARLY_VERSION in (record.asset_materialization.metadata or {}):  # stored by a range
+        read = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=parent, asset_partitions=[year], before_storage_id=record.storage_id), limit=1).records
     return bool(read) and version_of(read[0]) is not None and version_of(read[0]) == version_of(upstream)
 
 
