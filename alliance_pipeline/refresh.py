@@ -329,7 +329,7 @@ def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Calla
         folders = ", ".join(dict.fromkeys(f"{family.folder}/" for family in FAMILIES.values()))
         return RefreshResult(notices=notices, skipped=skipped, refused=(
             f"refresh not started: {source.describe()} holds no EdSight export that could be read, so there is "
-            "nothing to compute. Put the exports in one sub-folder per family ({folders}) under EdSight's file "
+            f"nothing to compute. Put the exports in one sub-folder per family ({folders}) under EdSight's file "
             "names (README, Export families). Nothing was changed."))
     result = RefreshResult(notices=notices, skipped=skipped)
     yearly = [(job_name, years) for job_name, years in runs if job_name != CROSS_YEAR_JOB]

@@ -49,6 +49,7 @@ def test_any_subset_of_the_real_exports_refreshes_or_says_what_is_missing(tmp_pa
     result = _refresh_subset(root, chosen)
     if result.refused:  # nothing readable: one message naming what is missing, nothing written
         assert "holds no EdSight export" in result.refused and "Traceback" not in result.refused
+        assert "(sbac-district/, sbac-state/," in result.refused and "{folders}" not in result.refused
         assert not (root / "warehouse").exists() or not any((root / "warehouse").rglob("*.parquet"))
         return
     if not result.success:  # a setting's year that the folder lacks: refused naming the export it needs
