@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from alliance_pipeline.paths import COHORT_REFERENCE
+from alliance_pipeline.paths import COHORT_REFERENCE, EDSIGHT_GAPS
 
 
 def load_reference(path: str | Path, code_column: str = "district_code") -> pd.DataFrame:
@@ -22,3 +22,10 @@ def load_reference(path: str | Path, code_column: str = "district_code") -> pd.D
 def load_cohort(path: str | Path = COHORT_REFERENCE) -> pd.DataFrame:
     """The Alliance District roster: code, name, town, first and last designated year."""
     return load_reference(path)
+
+
+def load_gaps(family: str | None = None) -> pd.DataFrame:
+    """The school years EdSight publishes no export for, and why (``edsight-gaps.csv``: family, school_year, status,
+    reason); ``family``: that family's rows only."""
+    gaps = pd.read_csv(EDSIGHT_GAPS, dtype="string", keep_default_na=False)
+    return gaps if family is None else gaps[gaps["family"] == family]

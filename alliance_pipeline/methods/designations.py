@@ -231,13 +231,23 @@ def cohort_by_year(roster: pd.DataFrame, designations: pd.DataFrame, years: Iter
     return frame.sort_values(["school_year", "district_code"], key=_year_key).reset_index(drop=True)
 
 
-def current_cohort(designations: pd.DataFrame, newest_year: str) -> pd.DataFrame:
-    """The designated rows of the cohort whose five years include ``newest_year`` (else the newest started)."""
+def cohort_at(designations: pd.DataFrame, year: str) -> pd.DataFrame:
+    """The designated rows of the cohort whose five years include ``year`` (after the last cohort's five years, the
+    newest started; none before the first)."""
     chosen = designations[designations["designated"]]
-    started = chosen[chosen["first_year"].str[:4].astype(int) <= int(newest_year[:4])]
+    started = chosen[chosen["first_year"].str[:4].astype(int) <= int(year[:4])]
     if started.empty:
         return started
     return started[started["fiscal_year"] == started["fiscal_year"].max()]
+
+
+def current_cohort(designations: pd.DataFrame, cohorts: pd.DataFrame) -> pd.DataFrame:
+    """The current cohort (section 13): the one whose five years include the newest school year held, which is
+    ``cohort_by_year``'s newest. No rows when nothing is held or designated."""
+    years = sort_years(cohorts["school_year"].dropna()) if len(cohorts) else []
+    if not years or not len(designations):
+        return designations.iloc[0:0]
+    return cohort_at(designations, years[-1])
 
 
 def _year_key(column: pd.Series) -> pd.Series:
@@ -270,7 +280,7 @@ def watch_list(enrollment: Mapping[str, pd.DataFrame], accountability: Mapping[s
     if not held or designations.empty:
         return pd.DataFrame(columns=WATCH_COLUMNS)
     year = held[-1]
-    current = current_cohort(designations, year)
+    current = cohort_at(designations, year)  # the Alliance Districts of that index year
     codes = set(current["district_code"])
     label = current["cohort"].iloc[0] if len(current) else None
     audit = designate(enrollment, accountability, roster, replace(rule, index_year=year, designation_year=year),

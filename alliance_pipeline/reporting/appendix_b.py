@@ -455,10 +455,8 @@ def appendix_b_report(
         tables["plan_indicators_compared"], set(tables["identified_districts"]["district_code"]), plans_sample,
         str(tables["plan_codebook"]["codebook_version"].iloc[0]) if len(tables["plan_codebook"]) else "",
     ) if "plan_indicators" in tables else None
-    newest = sort_years(tables["data_coverage"].loc[tables["data_coverage"]["held"].astype(bool), "school_year"].dropna()) \
-        if "data_coverage" in tables and len(tables["data_coverage"]) else []
     designated = tables.get("alliance_designations", pd.DataFrame())
-    current = designations.current_cohort(designated, newest[-1]) if newest and len(designated) else designated.iloc[0:0]
+    current = designations.current_cohort(designated, tables.get("cohort_by_year", pd.DataFrame()))
     trends = tables["sbac_score_trends"]
     scale_end = sort_years(trends["school_year"].dropna())[-1] if len(trends) else None
     today_now = now.today_section(designated, tables.get("watch_list", pd.DataFrame()),

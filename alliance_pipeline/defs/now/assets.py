@@ -13,7 +13,7 @@ from alliance_pipeline.defs.common.checks import finish, table_asset, unavailabl
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.resources import MethodSettings
 from alliance_pipeline.methods import current, designations, districts
-from alliance_pipeline.paths import EDSIGHT_GAPS
+from alliance_pipeline.reference import load_gaps
 
 GROUP = "now"
 CODE_VERSION = "now-1"
@@ -54,19 +54,18 @@ def doing_now(
     context: dg.AssetExecutionContext,
     sbac_share_met: pd.DataFrame,
     alliance_designations: pd.DataFrame,
+    cohort_by_year: pd.DataFrame,
     study_identified_districts: pd.DataFrame,
     district_names: pd.DataFrame,
     method: MethodSettings,
 ):
-    gaps = pd.read_csv(EDSIGHT_GAPS, dtype="string", keep_default_na=False)
-    gaps = gaps[gaps["family"] == "sbac_district_combined"]
+    gaps = load_gaps("sbac_district_combined")
     newest = str(sbac_share_met["school_year"].max()) if len(sbac_share_met) else None
     groups = {}
-    if newest is not None and len(alliance_designations):
-        cohort = designations.current_cohort(alliance_designations, newest)
-        if len(cohort):
-            label = f"the {cohort['cohort'].iloc[0]} cohort (current)"
-            groups[label] = (set(cohort["district_code"]), str(cohort["first_year"].iloc[0]))
+    cohort = designations.current_cohort(alliance_designations, cohort_by_year)  # as the report names it
+    if len(cohort):
+        groups[f"the {cohort['cohort'].iloc[0]} cohort (current)"] = (set(cohort["district_code"]),
+                                                                      str(cohort["first_year"].iloc[0]))
     if len(study_identified_districts):
         groups[f"the study's {len(study_identified_districts)} identified districts"] = (set(study_identified_districts["district_code"]),
                                                       method.change_start_year)

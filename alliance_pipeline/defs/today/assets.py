@@ -22,6 +22,7 @@ from alliance_pipeline.defs.common.resources import IdentificationSettings, Meth
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.methods import designations, districts, yearly
 from alliance_pipeline.paths import EDSIGHT_GAPS
+from alliance_pipeline.reference import load_gaps
 
 CODE_VERSION = "today-1"
 RAW_INS = {family.asset_name: dg.AssetIn() for family in FAMILIES.values()}
@@ -86,20 +87,13 @@ def rows_without_code(context: dg.AssetExecutionContext, **raw: dict[str, pd.Dat
 def data_coverage(context: dg.AssetExecutionContext):
     held = _held_years(context)
     years = [year for family_years in held.values() for year in family_years]
-    gaps = pd.read_csv(EDSIGHT_GAPS, dtype="string", keep_default_na=False)
-    frame = districts.data_coverage(held, gaps, sort_years(years)[-1] if years else None)
+    frame = districts.data_coverage(held, load_gaps(), sort_years(years)[-1] if years else None)
     missing = frame[~frame["held"]]
     yield from finish(context, "data_coverage", frame, {
         "gaps_reference": dg.MetadataValue.path(str(EDSIGHT_GAPS)),
         "newest_year": sort_years(years)[-1] if years else "none",
         "years_without_data": preview(missing, rows=80, columns=["family", "school_year", "status", "reason"]),
     }, ["family", "school_year", "held", "status", "reason"])
-
-
-def _unpublished(family: str) -> list[str]:
-    """The school years EdSight publishes no export of ``family`` for (data/reference/edsight-gaps.csv)."""
-    gaps = pd.read_csv(EDSIGHT_GAPS, dtype="string", keep_default_na=False)
-    return gaps.loc[(gaps["family"] == family) & (gaps["status"] != "not in the source"), "school_year"].tolist()
 
 
 @table_asset(
@@ -119,7 +113,7 @@ def alliance_designations(
 ):
     rule = _rule(identification_settings)
     frame, notes = designations.alliance_designations(raw_enrollment, raw_accountability, alliance_cohort, rule,
-                                                      _unpublished("accountability"))
+                                                      load_gaps("accountability")["school_year"].tolist())
     for note in notes:
         context.log.warning(note)
     frame.attrs["not_computed"] = notes
