@@ -25,7 +25,7 @@ from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_cha
 from alliance_pipeline.defs.common.resources import EdSightSource, resolved
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.operations.definitions import (
-    CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, range_request, year_job_name,
+    CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, range_tags, year_job_name,
 )
 from alliance_pipeline.defs.plans.assets import PLAN_YEARS
 from alliance_pipeline.defs.plans.definitions import PLAN_YEAR_JOB, apply_plan_year_changes, plan_year_changes
@@ -371,7 +371,7 @@ def launch(defs: dg.Definitions, instance: dg.DagsterInstance, launcher: InProce
         elif years and len(years) == 1:
             tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: years[0]})
         elif years:  # the tags the sensors give a run over several years
-            tags.update(range_request(instance, job_name.removeprefix("single_year_"), years, "", "refresh").tags)
+            tags.update(range_tags(instance, job_name.removeprefix("single_year_"), years, "refresh"))
         tagged.append((job_name, years, tags))
     labels = [f"{job_name} ({_years_label(years)})" for job_name, years, _ in tagged]
     first = counter.done

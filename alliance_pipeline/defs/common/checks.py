@@ -180,12 +180,13 @@ def finish_years(context, name: str, tables: dict[str, pd.DataFrame], metadata: 
         return
     key = dg.AssetKey(name)
     reports = {year: validate_frame(frame, name) for year, frame in tables.items()}
+    said = {year: report.message(f"the {name} table") for year, report in reports.items()}
     passed = all(report.success for report in reports.values())
-    yield years_check(key, {year: report.message(f"the {name} table") for year, report in reports.items()}, passed, name)
+    yield years_check(key, said, passed, name)
     if not passed:
-        failed = [f"{year}: {report.message(f'the {name} table')}" for year, report in reports.items() if not report.success]
         raise dg.Failure(allow_retries=False, description=f"{name}: validation failed; the stored outputs were left "
-                         "unchanged.\n" + "\n".join(failed))
+                         "unchanged.\n" + "\n".join(f"{year}: {said[year]}" for year, report in reports.items()
+                                                     if not report.success))
     yield from years_output(context, key, tables, {
         year: {"available": True, **metadata[year], "preview": preview(tables[year], columns=preview_columns),
-               "expectations": reports[year].message(f"the {name} table")} for year in tables}, {year: frame_version(frame) for year, frame in tables.items()})
+               "expectations": said[year]} for year in tables}, {year: frame_version(frame) for year, frame in tables.items()})

@@ -80,14 +80,19 @@ def _year_request(family: str, year: str, run_key: str, trigger: str) -> dg.RunR
                          tags={TRIGGER_TAG: trigger, FAMILY_TAG: family, YEAR_TAG: year})
 
 
+def range_tags(instance: dg.DagsterInstance, family: str, years: list[str], trigger: str) -> dict[str, str]:
+    """The tags of one run over ``years`` of ``family``: the family, its years and Dagster's partition range (the
+    years must follow one another in the order the instance registered them, which a range follows)."""
+    order = [year for year in instance.get_dynamic_partitions(FAMILIES[family].partitions_name) if year in set(years)]
+    return {TRIGGER_TAG: trigger, FAMILY_TAG: family, YEARS_TAG: ",".join(years),
+            RANGE_START_TAG: order[0], RANGE_END_TAG: order[-1]}
+
+
 def range_request(instance: dg.DagsterInstance, family: str, years: list[str], run_key: str,
                   trigger: str) -> dg.RunRequest:
-    """One run over ``years`` of ``family`` (a partition range: the years must follow one another in the order the
-    instance registered them, which a range follows)."""
-    order = [year for year in instance.get_dynamic_partitions(FAMILIES[family].partitions_name) if year in set(years)]
+    """One run over ``years`` of ``family`` (``range_tags``)."""
     return dg.RunRequest(run_key=run_key, job_name=year_job_name(family),
-                         tags={TRIGGER_TAG: trigger, FAMILY_TAG: family, YEARS_TAG: ",".join(years),
-                               RANGE_START_TAG: order[0], RANGE_END_TAG: order[-1]})
+                         tags=range_tags(instance, family, years, trigger))
 
 
 def blocks_in_order(order: list[str], years: set[str]) -> list[list[str]]:
@@ -109,8 +114,9 @@ def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, trigger: st
     in one run, a year alone in its own; and, year by year, the years of a run over several that failed (so that
     a refused year holds back none of the others)."""
     requests = []
+    statuses = raw_statuses(instance)  # asked once per tick, for both
     new: dict[str, set[str]] = {}
-    for name, year in never_loaded(instance, warehouse):
+    for name, year in never_loaded(instance, warehouse, statuses):
         new.setdefault(name, set()).add(year)
     for name, years in new.items():
         order = list(instance.get_dynamic_partitions(FAMILIES[name].partitions_name))
@@ -121,19 +127,17 @@ def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, trigger: st
             else:
                 digest = hashlib.sha256(",".join(keys).encode()).hexdigest()[:16]
                 requests.append(range_request(instance, name, block, f"new:{FAMILIES[name].asset_name}:{digest}", trigger))
-    for name, year, run_id in failed_in_a_range(instance):
+    for name, year, run_id in failed_in_a_range(instance, statuses):
         requests.append(_year_request(name, year, f"after-range:{FAMILIES[name].asset_name}:{year}:{run_id}", trigger))
     return requests
 
 
-def failed_in_a_range(instance: dg.DagsterInstance) -> list[tuple[str, str, str]]:
+def failed_in_a_range(instance: dg.DagsterInstance, statuses) -> list[tuple[str, str, str]]:
     """(family, year, run id) of each year whose raw partition failed last in a run over several years: that run
-    stored none of them; each is loaded on its own next."""
+    stored none of them; each is loaded on its own next. ``statuses``: ``raw_statuses``."""
     found = []
-    for name, family in FAMILIES.items():
-        years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
-        failed = [year for year, status in raw_status(instance, name, years).items()
-                  if status == dg.AssetPartitionStatus.FAILED]
+    for name, status in statuses.items():
+        failed = [year for year, state in status.items() if state == dg.AssetPartitionStatus.FAILED]
         if not failed:
             continue
         runs = [record.dagster_run for record in instance.get_run_records(
@@ -273,17 +277,26 @@ def failed_load(instance: dg.DagsterInstance, source: EdSightSource, family: str
     return str(newest["sha256"]) if newest["status"] == REJECTED else ""
 
 
-def never_loaded(instance: dg.DagsterInstance, warehouse: Path) -> list[tuple[str, str]]:
-    """(family, year) registered but never materialized and not running now, and those loaded once whose Parquet
-    file is gone (a warehouse deleted while the instance remembers it): the files, not the instance's memory, say
-    what is there."""
-    found = []
+def raw_statuses(instance: dg.DagsterInstance) -> dict[str, dict[str, dg.AssetPartitionStatus | None]]:
+    """family -> each registered school year (in order) -> the status of its raw partition (None: never
+    materialized, not running, not failed)."""
+    statuses = {}
     for name, family in FAMILIES.items():
         years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
         status = raw_status(instance, name, years)
-        found += [(name, year) for year in years if status.get(year) is None or (
-            status[year] == dg.AssetPartitionStatus.MATERIALIZED
-            and not (warehouse / family.asset_name / f"{year}.parquet").exists())]
+        statuses[name] = {year: status.get(year) for year in years}
+    return statuses
+
+
+def never_loaded(instance: dg.DagsterInstance, warehouse: Path, statuses=None) -> list[tuple[str, str]]:
+    """(family, year) registered but never materialized and not running now, and those loaded once whose Parquet
+    file is gone (a warehouse deleted while the instance remembers it): the files, not the instance's memory, say
+    what is there. ``statuses``: ``raw_statuses``, when the caller has them."""
+    found = []
+    for name, status in (statuses or raw_statuses(instance)).items():
+        asset = FAMILIES[name].asset_name
+        found += [(name, year) for year, state in status.items() if state is None or (
+            state == dg.AssetPartitionStatus.MATERIALIZED and not (warehouse / asset / f"{year}.parquet").exists())]
     return found
 
 
