@@ -44,9 +44,12 @@ ENVIRONMENT = {
     "plans": {"directory": "ALLIANCE_PLANS_DIR"},
     "alerts": {"webhook_url": "ALLIANCE_ALERT_WEBHOOK", "ui_url": "ALLIANCE_UI_URL"},
     "refresh_policy": {"cron": "ALLIANCE_REFRESH_CRON", "republish_check_seconds": "ALLIANCE_REPUBLISH_CHECK_SECONDS",
+                       "sensor_seconds": "ALLIANCE_SENSOR_SECONDS",
                        "latest_years": "ALLIANCE_REFRESH_LATEST_YEARS",
                        "release_date": "ALLIANCE_RELEASE_DATE"},
 }
+# refresh_policy fields that are part of a definition (a schedule's cron, a sensor's interval): read at load.
+AT_LOAD = ("cron", "republish_check_seconds", "sensor_seconds")
 RESOURCE_TYPES = {"storage": Storage, "edsight": EdSightSource, "plans": PlanSheets, "alerts": AlertSettings, "refresh_policy": RefreshPolicy}
 
 
@@ -60,8 +63,8 @@ def from_environment(name: str, **values) -> dict:
         if values.get(field) is not None:
             config[field] = values[field]
         elif os.environ.get(variable):
-            if field in ("cron", "republish_check_seconds"):  # part of a definition: read when the code location loads
-                config[field] = int(os.environ[variable]) if field == "republish_check_seconds" else os.environ[variable]
+            if field in AT_LOAD:  # part of a definition: read when the code location loads
+                config[field] = int(os.environ[variable]) if field.endswith("_seconds") else os.environ[variable]
             elif fields[field].annotation in (int, "int"):
                 config[field] = dg.EnvVar.int(variable)
             else:
@@ -113,6 +116,7 @@ def build_defs(**resources) -> dg.Definitions:
     return graph.bind(dg.Definitions.merge(
         domains,
         operations_defs(list(domains.assets), bound["refresh_policy"]),
+        dg.Definitions(sensors=[plans.plan_sheets_sensor(bound["refresh_policy"].sensor_seconds)]),
         dg.Definitions(resources=bound, executor=EXECUTOR),
     ))
 

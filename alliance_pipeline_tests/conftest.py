@@ -18,6 +18,19 @@ SHARED_DIR = Path(os.environ.get("ALLIANCE_SHARED_DIR", paths.PROJECT_ROOT.paren
 SHARED_EDSIGHT = SHARED_DIR / "edsight"
 SHARED_EXTRA = SHARED_DIR / "edsight-extra"
 
+# The session's shared refreshes (below): every test that uses one runs on the same pytest-xdist worker, so each is
+# built once per suite, not once per worker.
+SESSION_REFRESHES = {"sample_refresh", "real_refresh", "combined_refresh", "combined_edsight"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """How ``./scripts/test`` shares the machine's 2 cores (pytest-xdist, ``--dist loadgroup``): the tests using a
+    session refresh form one group; every other module is a group of its own (its module-scoped fixtures, such as
+    the one `dg dev` of test_dagster_ui, are built once). Without xdist the marks change nothing."""
+    for item in items:
+        uses_refresh = SESSION_REFRESHES & set(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.xdist_group("session_refreshes" if uses_refresh else item.module.__name__))
+
 
 @pytest.fixture(scope="session")
 def shared_edsight() -> Path:

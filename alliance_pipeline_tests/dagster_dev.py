@@ -50,9 +50,10 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 2
 
 
 @contextlib.contextmanager
-def dagster_dev(root: Path, exports: Path = paths.SAMPLE_EDSIGHT_DIR):
+def dagster_dev(root: Path, exports: Path = paths.SAMPLE_EDSIGHT_DIR, **settings: str):
     """Start `dg dev` (the project's [tool.dg]; the same code location as `dagster dev -w workspace.yaml`) with DAGSTER_HOME, warehouse, reports and archive under ``root`` and a
-    copy of ``exports`` as the source; yields a dict of those paths and the URL; stops it afterwards."""
+    copy of ``exports`` as the source; yields a dict of those paths and the URL; stops it afterwards. ``settings``:
+    more ALLIANCE_* variables, as an operator sets them (e.g. ALLIANCE_SENSOR_SECONDS)."""
     home = root / "home"
     home.mkdir(parents=True)
     shutil.copy(paths.PROJECT_ROOT / "deploy" / "dagster-local.yaml", home / "dagster.yaml")
@@ -61,9 +62,7 @@ def dagster_dev(root: Path, exports: Path = paths.SAMPLE_EDSIGHT_DIR):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_")}
     env.update(DAGSTER_HOME=str(home), ALLIANCE_WAREHOUSE_DIR=str(root / "warehouse"),
                ALLIANCE_REPORTS_DIR=str(root / "reports"), ALLIANCE_EDSIGHT_DIR=str(source),
-               ALLIANCE_ARCHIVE_DIR=str(root / "archive"),
-               # the republish check as an operator might tighten it (a resource setting: 300 s by default, 60 s at least)
-               ALLIANCE_REPUBLISH_CHECK_SECONDS="60")
+               ALLIANCE_ARCHIVE_DIR=str(root / "archive"), **settings)
     port = _free_port()
     log = root / "dagster-dev.log"
     with open(log, "w") as output:
@@ -147,7 +146,7 @@ def launch_partition(page, base: str, asset: str, year: str) -> str:
     page.get_by_role("button", name="Materialize").first.click()
     page.locator("[role=dialog] [class*=TagSelector_tagSelectorContainer]").click()
     page.get_by_placeholder("Filter partitions").fill(year)
-    page.locator(f"text={year} >> visible=true").first.click()
+    page.get_by_role("menuitem", name=year).first.click()  # the dialog also lists the selection as text
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Launch 1 run").click()
     page.get_by_role("link", name="View", exact=True).click()

@@ -37,8 +37,11 @@ YEAR = "2015-16"
 
 @pytest.fixture(scope="module")
 def dagster_dev(tmp_path_factory):
-    """`dagster dev` on a free port with a fresh DAGSTER_HOME (deploy/dagster-local.yaml) and a copy of the sample."""
-    with start_dagster_dev(tmp_path_factory.mktemp("dagster-dev")) as dev:
+    """`dagster dev` on a free port with a fresh DAGSTER_HOME (deploy/dagster-local.yaml) and a copy of the sample; its
+    sensors tick every 10 s and 5 s (refresh_policy.sensor_seconds; 60 s and 30 s by default) and the republish check
+    every 10 s (300 s by default), as an operator watching a refresh might set them."""
+    with start_dagster_dev(tmp_path_factory.mktemp("dagster-dev"), ALLIANCE_SENSOR_SECONDS="10",
+                           ALLIANCE_REPUBLISH_CHECK_SECONDS="10") as dev:
         yield dev
 
 
@@ -53,10 +56,10 @@ def test_materialize_all_on_a_fresh_instance_loads_every_year_and_the_report(dag
     wait_until(lambda: registered_years(home) == expected, 240, "school_year_partitions registers the sample's years", poll=2)
     # coded_plan_sheets_sensor registers the sample's plan years and loads them on its own; Materialize all follows
     # once those runs are done (else the report could meet a plan year still loading and refuse to render).
-    wait_until(lambda: plan_years_loaded(home), 600, "coded_plan_sheets_sensor registers and loads the plan years", poll=3)
+    wait_until(lambda: plan_years_loaded(home), 600, "coded_plan_sheets_sensor registers and loads the plan years", poll=2)
     with chromium_page(1600, 1000) as page:
         materialize_all(page, base)
-        backfill = wait_until(lambda: backfill_done(home), 1800, "the Materialize all backfill ends")
+        backfill = wait_until(lambda: backfill_done(home), 1800, "the Materialize all backfill ends", poll=2)
         assert backfill.status.value == "COMPLETED_SUCCESS", backfill.status
         page.goto(f"{base}/assets/appendix_b_report")
         dismiss_welcome(page)

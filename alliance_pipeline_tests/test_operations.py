@@ -6,6 +6,7 @@ import hashlib
 
 import dagster as dg
 import pandas as pd
+import pytest
 
 from alliance_pipeline import paths
 from alliance_pipeline.archive import archive_export, list_versions
@@ -206,10 +207,12 @@ def test_identical_bytes_after_a_range_leave_every_year_current(instance, env, s
         assert "current" in _sensor(defs, "cross_year_tables_sensor", instance).skip_message, year
 
 
-def test_a_refused_year_in_the_sensors_run_holds_back_none_of_the_others(instance, env, sample_copy):
-    """new_school_year_sensor loads a family's new years in one run; one refused year fails that run (nothing
-    stored), so the next tick loads each of its years on its own: the good years are stored, the bad one fails alone
-    with its file and column, and then nothing more is asked for them."""
+@pytest.mark.parametrize("launched_by", ["new_school_year_sensor", "a Materialize all backfill"])
+def test_a_refused_year_in_a_run_over_several_holds_back_none_of_the_others(instance, env, sample_copy, launched_by):
+    """new_school_year_sensor loads a family's new years in one run, and so does Materialize all (the yearly assets'
+    BackfillPolicy.single_run: the backfill's run carries only Dagster's own backfill and range tags); one refused
+    year fails that run (nothing stored), so the sensor's next tick loads each of its years on its own: the good
+    years are stored, the bad one fails alone with its file and column, and then nothing more is asked for them."""
     defs = env.source(_one_family(sample_copy))
     path = next((sample_copy / "sbac-district").glob("*2015-16*"))
     path.write_text(path.read_text().replace('"=""0640011""",', '"=""0640011""",-', 1))
@@ -218,6 +221,10 @@ def test_a_refused_year_in_the_sensors_run_holds_back_none_of_the_others(instanc
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     [ranged] = _sensor(defs, "new_school_year_sensor", instance)
     assert ranged.tags["alliance_pipeline/school_years"] == "2014-15,2015-16,2016-17"
+    if launched_by != "new_school_year_sensor":
+        ranged = dg.RunRequest(job_name=ranged.job_name, tags={
+            "dagster/backfill": "abcdefgh", "dagster/asset_partition_range_start": "2014-15",
+            "dagster/asset_partition_range_end": "2016-17"})
     failed = _execute(defs, instance, ranged, success=False)
     assert "2015-16" in failure_message(failed.all_events) and str(path) in failure_message(failed.all_events)
     assert not (env.warehouse_dir / "raw_sbac_district").exists()  # nothing stored from the refused range

@@ -7,6 +7,7 @@ nothing downstream runs on the bad data.
 """
 
 import hashlib
+import warnings
 
 import dagster as dg
 import pandas as pd
@@ -41,20 +42,26 @@ def table_asset(group: str, description: str, code_version: str, **kwargs):
     The project's automation policy is set here once: a yearly table updates when its raw partition was updated
     (``AutomationCondition.eager()``); raw assets pass ``automation_condition=None`` because they follow the
     exports; cross-year tables have none (``cross_year_tables_sensor`` rebuilds them together).
+
+    A yearly table takes a range of school years in one run (``BackfillPolicy.single_run``: *Materialize all* and
+    job-page backfills launch one run per family, not one per year; see ``ranged`` and ``by_year``).
     """
     kwargs.setdefault("automation_condition", EAGER if "partitions_def" in kwargs else None)
+    kwargs.setdefault("backfill_policy", dg.BackfillPolicy.single_run() if "partitions_def" in kwargs else None)
 
     def wrap(fn):
-        return dg.asset(
-            name=fn.__name__,
-            group_name=group,
-            check_specs=expectation_checks(fn.__name__),
-            code_version=code_version,
-            kinds={"pandas", "parquet"},
-            description=description,
-            pool=POOL,
-            **kwargs,
-        )(fn)
+        with warnings.catch_warnings():  # backfill_policy is beta in Dagster 1.13: said once here, not at every load
+            warnings.filterwarnings("ignore", "Parameter `backfill_policy`", dg.BetaWarning)
+            return dg.asset(
+                name=fn.__name__,
+                group_name=group,
+                check_specs=expectation_checks(fn.__name__),
+                code_version=code_version,
+                kinds={"pandas", "parquet"},
+                description=description,
+                pool=POOL,
+                **kwargs,
+            )(fn)
 
     return wrap
 

@@ -253,9 +253,12 @@ class RefreshPolicy(dg.ConfigurableResource):
                               "schedules refresh (at least 1).")
     release_date: str = Field(default="10-15", description="Month-day after which last spring's results are expected "
                               "(freshness checks).")
-    republish_check_seconds: int = Field(default=300, ge=60, description="How often republished_export_sensor "
+    republish_check_seconds: int = Field(default=300, ge=5, description="How often republished_export_sensor "
                                          "checks the loaded exports (conditional: size and time, or ETag; only a "
                                          "changed file is downloaded, so a frequent check is cheap).")
+    sensor_seconds: int = Field(default=60, ge=5, description="How often the other sensors tick: "
+                                "new_school_year_sensor, cross_year_tables_sensor, coded_plan_sheets_sensor and "
+                                "keep_tables_current; school_year_partitions every half of it (default 60 and 30 s).")
 
     def release(self) -> tuple[int, int]:
         month, day = self.release_date.split("-")

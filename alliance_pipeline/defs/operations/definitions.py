@@ -133,21 +133,18 @@ def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, trigger: st
 
 
 def failed_in_a_range(instance: dg.DagsterInstance, statuses) -> list[tuple[str, str, str]]:
-    """(family, year, run id) of each year whose raw partition failed last in a run over several years: that run
-    stored none of them; each is loaded on its own next. ``statuses``: ``raw_statuses``."""
+    """(family, year, run id) of each year whose raw partition failed last in a run over several years (a refresh's,
+    a sensor's or a *Materialize all* backfill's: the run that last planned it), which stored none of them; each is loaded on its own next. ``statuses``: ``raw_statuses``."""
     found = []
     for name, status in statuses.items():
-        failed = [year for year, state in status.items() if state == dg.AssetPartitionStatus.FAILED]
-        if not failed:
-            continue
-        runs = [record.dagster_run for record in instance.get_run_records(
-            dg.RunsFilter(tags={FAMILY_TAG: name}, statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS]),
-            limit=50)]
-        for year in failed:
-            last = next((run for run in runs if run.tags.get(YEAR_TAG) == year
-                         or year in run.tags.get(YEARS_TAG, "").split(",")), None)
-            if last is not None and YEARS_TAG in last.tags and last.status == dg.DagsterRunStatus.FAILURE:
-                found.append((name, year, last.run_id[:8]))
+        key = dg.AssetKey(FAMILIES[name].asset_name)
+        for year, state in status.items():
+            if state != dg.AssetPartitionStatus.FAILED:
+                continue
+            planned = instance.get_latest_planned_materialization_info(key, year)  # the run that failed it
+            run = instance.get_run_by_id(planned.run_id) if planned else None
+            if run is not None and run.tags.get(RANGE_START_TAG, "") != run.tags.get(RANGE_END_TAG, ""):
+                found.append((name, year, run.run_id[:8]))
     return found
 
 
@@ -349,7 +346,7 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
 
     @dg.sensor(
         name="school_year_partitions",
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=max(5, policy.sensor_seconds // 2),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Keeps each family's school-year partitions equal to the exports the source holds (a new year is "
         "registered once its export reads as that year; a withdrawn one is removed). Launches nothing: loading is "
@@ -375,7 +372,7 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
 
     @dg.sensor(
         name="new_school_year_sensor",
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=policy.sensor_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Loads every registered school year that has never been loaded (a new export): a family's new "
         "years in one run (a partition range), loaded again year by year if that run fails, so a refused year holds "
@@ -423,7 +420,7 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
 
     @dg.sensor(
         name="cross_year_tables_sensor",
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=policy.sensor_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Rebuilds the cross-year tables and the report in one run once every school year is settled "
         "(nothing running, no failed year) and the yearly data versions differ from those the report was built from; "
@@ -442,7 +439,7 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
         "keep_tables_current",
         target=dg.AssetSelection.all(),
         default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=60,
+        minimum_interval_seconds=policy.sensor_seconds,
         description="Updates a yearly table (sbac_district_scores, cmt_district_scores) when its raw partition got a "
         "new data version outside a year job (e.g. one raw partition launched from its asset page).",
     )

@@ -61,6 +61,7 @@ def plan_codebook(context: dg.AssetExecutionContext):
     "against the codebook and the Alliance District roster; a bad sheet refuses the year with file, row and column.",
     CODE_VERSION, partitions_def=PLAN_YEARS,
     automation_condition=None,  # follows the sheets: coded_plan_sheets_sensor and the refresh request it
+    backfill_policy=dg.BackfillPolicy.multi_run(1),  # one plan year per run: a year's sheets are refused together
 )
 def raw_plan_codes(context: dg.AssetExecutionContext, plans: PlanSheets):
     year = context.partition_key
