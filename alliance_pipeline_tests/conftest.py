@@ -23,6 +23,27 @@ SHARED_EXTRA = SHARED_DIR / "edsight-extra"
 SESSION_REFRESHES = {"sample_refresh", "real_refresh", "combined_refresh", "combined_edsight"}
 
 
+# A test instance keeps no copy of each step's stdout and stderr (Dagster's local compute log manager starts two
+# `tail` processes per run, and no test reads the captured logs); everything else is Dagster's test default.
+QUIET_INSTANCE = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                                   "class": "NoOpComputeLogManager"}}
+
+
+def quiet_instance(temp_dir: Path, **options):
+    """``dg.instance_for_test`` in ``temp_dir``, without step-log capture (``QUIET_INSTANCE``)."""
+    return dg.instance_for_test(overrides=QUIET_INSTANCE, temp_dir=str(temp_dir), **options)
+
+
+def pytest_configure(config):
+    """The tests' temporary folders (instances, warehouses, servers' data) on tmpfs where the machine has one: each
+    Dagster event is an SQLite commit, and a commit on tmpfs costs no disk flush (PYTEST_DEBUG_TEMPROOT set by the
+    caller wins; xdist's workers take their folders from here)."""
+    if "PYTEST_DEBUG_TEMPROOT" not in os.environ and os.access("/dev/shm", os.W_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = "/dev/shm"
+    config.pluginmanager.register(GroupsApplied(), "alliance_groups_applied")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks
 def pytest_collection_modifyitems(config, items):
     """How ``./scripts/test`` shares the machine's 2 cores (pytest-xdist, ``--dist loadgroup``): the tests using a
     session refresh form one group; every other module is a group of its own (its module-scoped fixtures, such as
@@ -30,6 +51,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         uses_refresh = SESSION_REFRESHES & set(getattr(item, "fixturenames", ()))
         item.add_marker(pytest.mark.xdist_group("session_refreshes" if uses_refresh else item.module.__name__))
+
+
+class GroupsApplied:
+    """On an xdist worker, after xdist's hook: every test id must end in its group, or the groups were ignored
+    (pytest 9.2's node ids with pytest-xdist 3.8.0, pytest-xdist#1386) and each worker would build the session
+    refreshes again; said at once instead of a slow suite."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        if getattr(config.option, "loadgroup", False) and any("@" not in item.nodeid for item in items):
+            raise pytest.UsageError("pytest-xdist ignored the tests' xdist_group marks (pytest-xdist#1386): "
+                                    "use the pinned pytest (uv.lock), or run with -n 0")
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +86,8 @@ def instance(tmp_path: Path):
     """A real SQLite-backed Dagster instance in a temporary DAGSTER_HOME."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as test_instance:
-        yield test_instance
+    with quiet_instance(home) as instance:
+        yield instance
 
 
 def pipeline_defs(root: Path, source: Path | None = None, url: str | None = None, plans_dir: Path | None = None,
@@ -123,7 +156,7 @@ def _refreshed(tmp_path_factory, source: Path, label: str):
     with ExitStack() as stack:
         (root / "dagster_home").mkdir()
         # set_dagster_home=False: the session-long instance must not leak DAGSTER_HOME into other tests
-        instance = stack.enter_context(dg.instance_for_test(temp_dir=str(root / "dagster_home"), set_dagster_home=False))
+        instance = stack.enter_context(quiet_instance(root / "dagster_home", set_dagster_home=False))
         defs = pipeline_defs(root, source)
         result = refresh(defs, instance, progress=lambda message: None)
         assert result.success, result.failure.message if result.failure else ""

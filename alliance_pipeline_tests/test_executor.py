@@ -8,6 +8,7 @@ from dagster._core.executor.in_process import InProcessExecutor
 
 from alliance_pipeline.definitions import defs
 from alliance_pipeline.defs.common import executor
+from alliance_pipeline_tests.conftest import quiet_instance
 
 
 def _init(config: dict) -> dg.InitExecutorContext:
@@ -58,7 +59,7 @@ def test_settings_that_cannot_work_are_named(monkeypatch):
 def test_a_refresh_through_an_unreachable_webserver_says_so_and_runs_nothing(tmp_path):
     from alliance_pipeline.refresh import ThroughWebserver
 
-    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+    with quiet_instance(tmp_path) as instance:
         outcomes = list(ThroughWebserver("http://127.0.0.1:9").run_all(
             defs, instance, [("cross_year_tables", None, {})], "CRITICAL", lambda index, how: None))
         assert len(outcomes) == 1 and outcomes[0][:2] == (0, False)  # the run it is about, and failed

@@ -20,6 +20,7 @@ import pytest
 
 from alliance_pipeline.atomic import StorageError, atomic_path, remove_leftovers
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports, SourceTimeout
+from alliance_pipeline_tests.conftest import quiet_instance
 
 
 @contextmanager
@@ -106,7 +107,7 @@ def test_a_killed_refreshs_run_is_marked_failed_by_the_next_one(tmp_path):
     from alliance_pipeline.defs.operations.definitions import TRIGGER_TAG
     from alliance_pipeline.refresh import HOST_TAG, PID_TAG, mark_dead_runs
 
-    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+    with quiet_instance(tmp_path) as instance:
         tags = {TRIGGER_TAG: "refresh", HOST_TAG: socket.gethostname()}
         dead = DagsterRun(job_name="single_year_enrollment", run_id="a" * 36, status=DagsterRunStatus.STARTED,
                           tags={**tags, PID_TAG: str(_dead_pid())})
@@ -123,7 +124,7 @@ def test_a_second_refresh_waits_for_the_first(tmp_path):
     from alliance_pipeline.refresh import refresh_lock
 
     said, order = [], []
-    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+    with quiet_instance(tmp_path) as instance:
         def second():
             with refresh_lock(instance, said.append):
                 order.append("second")
@@ -193,7 +194,7 @@ def test_entries_that_are_not_export_files_are_named_and_withdraw_nothing(tmp_pa
     folder = sample_copy / "enrollment-district"
     source = LocalExports(sample_copy)
     (tmp_path / "home").mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+    with quiet_instance(tmp_path / "home") as instance:
         apply_year_changes(instance, year_changes(instance, source, ["enrollment"]))
         before = instance.get_dynamic_partitions("enrollment_years")
         good = folder / "enrollment__2015-16_all-students.csv"
@@ -238,7 +239,7 @@ def test_a_refresh_on_a_full_or_read_only_warehouse_says_so_and_recovers(tmp_pat
 
     (tmp_path / "home").mkdir()
     with tmpfs(tmp_path / "disk", "96k") as root, \
-            dg.instance_for_test(temp_dir=str(tmp_path / "home"), set_dagster_home=False) as instance:
+            quiet_instance(tmp_path / "home", set_dagster_home=False) as instance:
         defs = pipeline_defs(root, sample_copy)
         full = refresh(defs, instance, progress=lambda message: None)
         assert not full.success
@@ -278,7 +279,7 @@ def test_a_refresh_waits_for_the_uis_runs_then_refuses_with_what_runs(tmp_path, 
     from alliance_pipeline.refresh import refresh
 
     said = []
-    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+    with quiet_instance(tmp_path) as instance:
         backfill = DagsterRun(job_name="single_year_sbac_district", run_id="c" * 36, status=DagsterRunStatus.STARTED,
                               tags={"dagster/backfill": "abcd"})
         instance.add_run(backfill)

@@ -134,7 +134,8 @@ def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, trigger: st
 
 def failed_in_a_range(instance: dg.DagsterInstance, statuses) -> list[tuple[str, str, str]]:
     """(family, year, run id) of each year whose raw partition failed last in a run over several years (a refresh's,
-    a sensor's or a *Materialize all* backfill's: the run that last planned it), which stored none of them; each is loaded on its own next. ``statuses``: ``raw_statuses``."""
+    a sensor's or a *Materialize all* backfill's: the run that last planned it), which stored none of them; each is
+    loaded on its own next. ``statuses``: ``raw_statuses``."""
     found = []
     for name, status in statuses.items():
         key = dg.AssetKey(FAMILIES[name].asset_name)

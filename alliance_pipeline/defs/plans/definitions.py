@@ -75,50 +75,49 @@ def apply_plan_year_changes(instance: dg.DagsterInstance, changes: PlanYearChang
 
 
 def plan_sheets_sensor(seconds: int) -> dg.SensorDefinition:
-    """The sensor that follows the plans folder, ticking every ``seconds`` (refresh_policy.sensor_seconds)."""
-
-    @dg.sensor(
+    """``coded_plan_sheets_sensor``, ticking every ``seconds`` (refresh_policy.sensor_seconds)."""
+    return dg.sensor(
         name="coded_plan_sheets_sensor",
         minimum_interval_seconds=seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Follows the plans folder: registers each plan year with coding sheets, removes one with none left, "
-        "and loads a plan year whose sheets changed since its last load (added, removed or edited); the plan tables and "
-        "the report follow through cross_year_tables_sensor.",
+        description="Follows the plans folder: registers each plan year with coding sheets, removes one with none "
+        "left, and loads a plan year whose sheets changed since its last load (added, removed or edited); the plan "
+        "tables and the report follow through cross_year_tables_sensor.",
         job=plan_year_job,
-    )
-    def coded_plan_sheets_sensor(context: dg.SensorEvaluationContext, plans: PlanSheets):
-        changes = plan_year_changes(context.instance, plans)
-        for message in changes.messages():
-            context.log.warning(message)
-        requested = json.loads(context.cursor) if context.cursor else {}  # plan year -> fingerprint last requested
-        requests = []
-        busy = {run.tags.get("dagster/partition") for run in context.instance.get_runs(
-            filters=dg.RunsFilter(job_name=PLAN_YEAR_JOB, statuses=list(ACTIVE_RUNS)))}
-        for year, (fingerprint, storage_id) in changes.changed.items():
-            if requested.get(year) == fingerprint:
-                continue  # requested already for these very sheets (a bad sheet is not retried until it changes)
-            if year in busy:
-                continue  # a run of that year is queued or running already (a refresh's): looked at again after it
-            # The key names the last load too: sheets put back as they were (A -> B -> A) are still new to the warehouse.
-            requests.append(dg.RunRequest(run_key=f"plans:{year}:{fingerprint[:16]}:{storage_id}", partition_key=year,
-                                          tags={TRIGGER_TAG: "coded_plan_sheets"}))
-            requested[year] = fingerprint
-        partition_requests = ([PLAN_YEARS.build_add_request(changes.added)] if changes.added else []) + (
-            [PLAN_YEARS.build_delete_request(changes.removed)] if changes.removed else [])
-        cursor = json.dumps({year: fp for year, fp in requested.items() if year in changes.found}, sort_keys=True)
-        if not requests and not partition_requests:
-            waiting = [f"raw_plan_codes {year}: its sheets were refused; waiting for them to change"
-                       for year in changes.changed]
-            return dg.SensorResult(cursor=cursor, skip_reason=dg.SkipReason("; ".join(
-                [f"every plan year's sheets are loaded or requested ({len(changes.found)} plan years)", *waiting,
-                 *changes.messages()])))
-        return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests, cursor=cursor)
+    )(coded_plan_sheets_sensor)
 
-    return coded_plan_sheets_sensor
+
+def coded_plan_sheets_sensor(context: dg.SensorEvaluationContext, plans: PlanSheets):
+    changes = plan_year_changes(context.instance, plans)
+    for message in changes.messages():
+        context.log.warning(message)
+    requested = json.loads(context.cursor) if context.cursor else {}  # plan year -> fingerprint last requested
+    requests = []
+    busy = {run.tags.get("dagster/partition") for run in context.instance.get_runs(
+        filters=dg.RunsFilter(job_name=PLAN_YEAR_JOB, statuses=list(ACTIVE_RUNS)))}
+    for year, (fingerprint, storage_id) in changes.changed.items():
+        if requested.get(year) == fingerprint:
+            continue  # requested already for these very sheets (a bad sheet is not retried until it changes)
+        if year in busy:
+            continue  # a run of that year is queued or running already (a refresh's): looked at again after it
+        # The key names the last load too: sheets put back as they were (A -> B -> A) are still new to the warehouse.
+        requests.append(dg.RunRequest(run_key=f"plans:{year}:{fingerprint[:16]}:{storage_id}", partition_key=year,
+                                      tags={TRIGGER_TAG: "coded_plan_sheets"}))
+        requested[year] = fingerprint
+    partition_requests = ([PLAN_YEARS.build_add_request(changes.added)] if changes.added else []) + (
+        [PLAN_YEARS.build_delete_request(changes.removed)] if changes.removed else [])
+    cursor = json.dumps({year: fp for year, fp in requested.items() if year in changes.found}, sort_keys=True)
+    if not requests and not partition_requests:
+        waiting = [f"raw_plan_codes {year}: its sheets were refused; waiting for them to change"
+                   for year in changes.changed]
+        return dg.SensorResult(cursor=cursor, skip_reason=dg.SkipReason("; ".join(
+            [f"every plan year's sheets are loaded or requested ({len(changes.found)} plan years)", *waiting,
+             *changes.messages()])))
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=partition_requests, cursor=cursor)
 
 
 defs = dg.Definitions(
     assets=[assets.plan_codebook, assets.raw_plan_codes, assets.plan_codes, assets.intercoder_reliability,
             assets.plan_indicators, assets.plan_indicators_compared],
-    jobs=[plan_year_job],  # its sensor is built with the refresh policy's interval (defs/operations)
+    jobs=[plan_year_job],  # its sensor is built with the refresh policy's interval (definitions.build_defs)
 )
