@@ -43,27 +43,14 @@ def pytest_configure(config):
     config.pluginmanager.register(GroupsApplied(), "alliance_groups_applied")
 
 
-# The longest groups (measured), started first and on different workers: the session refreshes' group on one, the
-# UI's (mostly waiting for Dagster's daemon) on the other; then the other long flows; then the rest, in file order.
-LONGEST_FIRST = ["session_refreshes", "alliance_pipeline_tests.test_dagster_ui",
-                 "alliance_pipeline_tests.test_operations_lifecycle", "alliance_pipeline_tests.test_operations",
-                 "alliance_pipeline_tests.test_postgres", "alliance_pipeline_tests.test_cli"]
-
-
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks
 def pytest_collection_modifyitems(config, items):
     """How ``./scripts/test`` shares the machine's 2 cores (pytest-xdist, ``--dist loadgroup``): the tests using a
     session refresh form one group; every other module is a group of its own (its module-scoped fixtures, such as
-    the one `dg dev` of test_dagster_ui, are built once); the groups go out in ``LONGEST_FIRST`` order (with
-    ``--no-loadscope-reorder``, which would otherwise order them by their number of tests). Without xdist the marks
-    change nothing, and the order only moves those groups first."""
-    group = {}
+    the one `dg dev` of test_dagster_ui, are built once). Without xdist the marks change nothing."""
     for item in items:
         uses_refresh = SESSION_REFRESHES & set(getattr(item, "fixturenames", ()))
-        group[item.nodeid] = "session_refreshes" if uses_refresh else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group[item.nodeid]))
-    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(group[item.nodeid], len(rank)))  # stable: file order within a group
+        item.add_marker(pytest.mark.xdist_group("session_refreshes" if uses_refresh else item.module.__name__))
 
 
 class GroupsApplied:
