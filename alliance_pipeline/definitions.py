@@ -63,9 +63,10 @@ def from_environment(name: str, **values) -> dict:
         if values.get(field) is not None:
             config[field] = values[field]
         elif os.environ.get(variable):
+            number = fields[field].annotation in (int, "int")
             if field in AT_LOAD:  # part of a definition: read when the code location loads
-                config[field] = int(os.environ[variable]) if field.endswith("_seconds") else os.environ[variable]
-            elif fields[field].annotation in (int, "int"):
+                config[field] = int(os.environ[variable]) if number else os.environ[variable]
+            elif number:
                 config[field] = dg.EnvVar.int(variable)
             else:
                 config[field] = dg.EnvVar(variable)
