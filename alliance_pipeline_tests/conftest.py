@@ -148,8 +148,9 @@ class Refreshed:
         return records[0].status.value if records else "none"
 
 
-def _refreshed(tmp_path_factory, source: Path, label: str):
-    """Shared by the whole session: the expensive refresh runs once per source; tests only read it."""
+def refresh_of(tmp_path_factory, source: Path, label: str):
+    """A refresh of ``source`` into a new folder, yielded for the fixture's scope (the session refreshes: once per
+    source; tests only read it)."""
     from alliance_pipeline.refresh import refresh
 
     root = tmp_path_factory.mktemp(label)
@@ -168,13 +169,13 @@ def sample_refresh(tmp_path_factory) -> Refreshed:
     """The bundled sample, refreshed once for the session (a copy: the tests never touch data/)."""
     source = tmp_path_factory.mktemp("sample-source") / "edsight"
     shutil.copytree(paths.SAMPLE_EDSIGHT_DIR, source)
-    yield from _refreshed(tmp_path_factory, source, "sample-refresh")
+    yield from refresh_of(tmp_path_factory, source, "sample-refresh")
 
 
 @pytest.fixture(scope="session")
 def real_refresh(tmp_path_factory, shared_edsight) -> Refreshed:
     """The public exports in ../shared/edsight, refreshed once for the session."""
-    yield from _refreshed(tmp_path_factory, shared_edsight, "real-refresh")
+    yield from refresh_of(tmp_path_factory, shared_edsight, "real-refresh")
 
 
 def combine_exports(target: Path) -> Path:
@@ -205,7 +206,7 @@ def combined_edsight(tmp_path_factory, shared_edsight) -> Path:
 @pytest.fixture(scope="session")
 def combined_refresh(tmp_path_factory, combined_edsight) -> Refreshed:
     """Every real export from 2007-08 to 2025-26 in one folder, refreshed once for the session."""
-    yield from _refreshed(tmp_path_factory, combined_edsight, "combined-refresh")
+    yield from refresh_of(tmp_path_factory, combined_edsight, "combined-refresh")
 
 
 def copy_of_refresh(refreshed: Refreshed, exports: Path, tmp_path_factory, label: str):
