@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import dagster as dg
 import pandas as pd
@@ -236,6 +237,40 @@ def test_a_refused_year_in_a_run_over_several_holds_back_none_of_the_others(inst
     stored = sorted(p.stem for p in (env.warehouse_dir / "raw_sbac_district").glob("*.parquet"))
     assert stored == ["2014-15", "2016-17"]
     assert isinstance(_sensor(defs, "new_school_year_sensor", instance), dg.SkipReason)  # the bad year waits for a fix
+
+
+def test_the_sensors_leave_to_a_backfill_in_progress_what_it_will_build(instance, env, sample_copy):
+    """*Materialize all* pressed on a fresh instance as soon as the years are registered, beside the always-on sensors:
+    while its backfill is in progress, new_school_year_sensor and coded_plan_sheets_sensor leave it the years it
+    targets and cross_year_tables_sensor waits for it (nothing loaded twice, no cross-year run racing the backfill's);
+    once it has ended, they take up whatever it left unloaded."""
+    from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+
+    defs = env.source(_one_family(sample_copy))
+    ticked = _sensor(defs, "school_year_partitions", instance)
+    for request in ticked.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    plan_tick = _sensor(defs, "coded_plan_sheets_sensor", instance)
+    [added] = plan_tick.dynamic_partitions_requests
+    instance.add_dynamic_partitions(added.partitions_def_name, list(added.partition_keys))
+    graph = defs.resolve_asset_graph()
+    backfill = PartitionBackfill.from_asset_partitions(  # what the UI's Materialize all submits
+        backfill_id="materializeall", asset_graph=graph, partition_names=None,
+        asset_selection=sorted(graph.materializable_asset_keys), backfill_timestamp=time.time(), tags={},
+        dynamic_partitions_store=instance, all_partitions=True, title=None, description=None, run_config=None)
+    instance.add_backfill(backfill)
+    skipped = _sensor(defs, "new_school_year_sensor", instance)
+    assert isinstance(skipped, dg.SkipReason) and "backfill in progress" in skipped.skip_message
+    waiting = _sensor(defs, "coded_plan_sheets_sensor", instance)  # a fresh cursor: every plan year is new to it
+    assert not waiting.run_requests and "loaded or requested" in waiting.skip_reason.skip_message
+    assert "a backfill in progress" in _sensor(defs, "cross_year_tables_sensor", instance).skip_message
+
+    instance.update_backfill(backfill.with_status(BulkActionStatus.CANCELED))  # ended, nothing loaded
+    [request] = _sensor(defs, "new_school_year_sensor", instance)
+    assert request.tags["alliance_pipeline/school_years"] == "2014-15,2015-16,2016-17"
+    assert sorted(r.partition_key for r in _sensor(defs, "coded_plan_sheets_sensor", instance).run_requests) \
+        == sorted(added.partition_keys)
+    assert "no school year has been loaded yet" in _sensor(defs, "cross_year_tables_sensor", instance).skip_message
 
 
 def test_the_report_waits_for_a_settled_set_of_exports_and_identical_bytes_cascade_nothing(instance, env, sample_copy):

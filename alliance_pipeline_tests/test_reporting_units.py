@@ -225,3 +225,35 @@ def test_minified_svg_draws_the_same_and_phone_titles_wrap():
 def test_css_string_cannot_end_the_style_block():
     assert render.css_string('Math: White - Black') == '"Math: White - Black"'
     assert render.css_string('a"</style>') == '"a\\22 \\3c /style\\3e "'
+
+
+def test_a_chart_whose_inputs_are_unchanged_is_read_back_not_drawn(tmp_path, monkeypatch):
+    """Inside ``reusing``, a chart is kept by the hash of its inputs; the same inputs read it back (the very same SVG,
+    nothing drawn), other inputs draw anew; the folder then keeps only the last block's charts. A block that fails
+    leaves the folder as it was, and outside a block nothing is kept."""
+    from alliance_pipeline.reporting import charts
+
+    folder = tmp_path / "chart-cache"
+    first = dict(labels=["A", "B"], values=[1.0, 2.0], highlighted=[True, False], xlabel="points", title="T")
+    with charts.reusing(folder):
+        drawn = charts.bar_chart_svg(**first)
+        other = charts.line_chart_svg(years=["2014-15", "2015-16"], series={"A": [1.0, None]}, ylabel="y", title="L")
+    assert len(list(folder.glob("*.svg"))) == 2
+    assert drawn == charts.bar_chart_svg(**first)  # the same drawing, outside a block too
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("drawn again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(charts.plt, "subplots", no_drawing)
+        with charts.reusing(folder):
+            assert charts.bar_chart_svg(**first) == drawn  # read back: nothing drawn
+        with pytest.raises(AssertionError, match="drawn again"), charts.reusing(folder):
+            charts.bar_chart_svg(**{**first, "values": [1.0, 2.5]})  # new inputs must be drawn
+    assert len(list(folder.glob("*.svg"))) == 1  # the line chart was not used by the last complete block
+    with pytest.raises(RuntimeError), charts.reusing(folder):
+        charts.bar_chart_svg(**{**first, "title": "U"})
+        raise RuntimeError("the report failed after this chart")
+    assert len(list(folder.glob("*.svg"))) == 2  # a failed block prunes nothing (its new chart is kept)
+    charts.bar_chart_svg(**{**first, "title": "V"})
+    assert len(list(folder.glob("*.svg"))) == 2 and not [p for p in folder.iterdir() if p.suffix != ".svg"]

@@ -49,6 +49,14 @@ def backfill_runs(home: Path, backfill_id: str, launched: float) -> list[str]:
     return lines
 
 
+def runs_beside(home: Path, since: float) -> list[str]:
+    """The runs created since ``since`` that are not the backfill's (a sensor's), as "job (trigger)"."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        records = instance.get_run_records()
+    return [f"{r.dagster_run.job_name} ({r.dagster_run.tags.get('alliance_pipeline/trigger', '?')})" for r in records
+            if r.create_timestamp.timestamp() >= since and "dagster/backfill" not in r.dagster_run.tags]
+
+
 def main() -> None:
     argument = sys.argv[1] if len(sys.argv) > 1 else None
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
@@ -72,6 +80,8 @@ def run(dev: dict) -> None:
         print(f"Materialize all (every year, cross-year tables, report): {time.monotonic() - started:6.1f} s, "
               f"backfill {backfill.status.value}, {len(runs)} runs:")
         print("\n".join(runs))
+        beside = runs_beside(dev["home"], launched)
+        print(f"runs beside the backfill since the press (the sensors'): {len(beside)} {', '.join(beside)[:300]}")
         for asset, year in (("raw_enrollment", "2015-16"), ("raw_sbac_district", "2015-16")):
             run_id = launch_partition(page, dev["url"], asset, year)
             status = wait_until(lambda: run_seconds(dev["home"], run_id)[0] in ("SUCCESS", "FAILURE") and

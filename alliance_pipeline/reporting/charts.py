@@ -3,18 +3,31 @@
 Every chart is drawn twice: a wide version for laptop screens and a narrow one
 (about 380 px, same font size) that a phone shows at its natural size, so the
 labels stay readable instead of shrinking to a few pixels (``Figure``).
+
+Drawing is most of the report's cost, so inside ``reusing(folder)`` a chart whose
+inputs (values, labels, size, this module's code and matplotlib's version) are those
+of a chart the last report drew is read back from ``folder`` instead of drawn again.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import io
+import pickle
 import re
 import textwrap
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
+
+from alliance_pipeline.atomic import atomic_path, remove_leftovers
 
 matplotlib.use("Agg")
 
@@ -103,6 +116,52 @@ def _padded_range(values: list[float], share: float = 0.12) -> tuple[float, floa
     return low - pad, high + pad
 
 
+_REUSE: ContextVar[tuple[Path, set[str]] | None] = ContextVar("chart_reuse", default=None)
+_DRAWN_BY = hashlib.sha256(Path(__file__).read_bytes() + matplotlib.__version__.encode()).hexdigest()
+
+
+@contextmanager
+def reusing(folder: Path) -> Iterator[None]:
+    """Charts drawn inside the block are kept in ``folder`` by the SHA-256 of their inputs, and a chart kept there
+    is read back instead of drawn (the same inputs draw the same SVG: ``svg.hashsalt`` is the title). When the block
+    ends without an error, the folder keeps only the charts it used: those of the report just built."""
+    used: set[str] = set()
+    token = _REUSE.set((folder, used))
+    try:
+        yield
+    finally:
+        _REUSE.reset(token)
+    for path in folder.glob("*.svg") if folder.is_dir() else ():
+        if path.name not in used:
+            path.unlink(missing_ok=True)
+    remove_leftovers(folder)
+
+
+def _reused(draw):
+    """``draw`` (a chart function returning SVG), looked up first in the folder of the ``reusing`` block around it."""
+
+    @functools.wraps(draw)
+    def reuse_or_draw(*args, **kwargs) -> str:
+        reuse = _REUSE.get()
+        if reuse is None:
+            return draw(*args, **kwargs)
+        folder, used = reuse
+        inputs = pickle.dumps((draw.__name__, args, sorted(kwargs.items()), _DRAWN_BY), protocol=5)
+        path = folder / f"{hashlib.sha256(inputs).hexdigest()}.svg"
+        used.add(path.name)
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            pass
+        svg = draw(*args, **kwargs)
+        with atomic_path(path) as tmp:
+            tmp.write_text(svg, encoding="utf-8")
+        return svg
+
+    return reuse_or_draw
+
+
+@_reused
 def bar_chart_svg(
     labels: list[str], values: list[float], highlighted: list[bool], xlabel: str, title: str,
     reference: float | None = None, zero_based: bool = True, width: float = WIDE, digits: int = 2,
@@ -149,6 +208,7 @@ def bar_chart_svg(
             plt.close(figure)
 
 
+@_reused
 def line_chart_svg(
     years: list[str], series: dict[str, list[float | None]], ylabel: str, title: str,
     colours: dict[str, str] | None = None, width: float = WIDE, height: float = 3.0,

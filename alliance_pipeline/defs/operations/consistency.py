@@ -139,6 +139,28 @@ def active_runs(instance: dg.DagsterInstance, unless_tag: tuple[str, str] | None
             if unless_tag is None or record.dagster_run.tags.get(unless_tag[0]) != unless_tag[1]]
 
 
+def backfilling(instance: dg.DagsterInstance, graph) -> dict[dg.AssetKey, set[str | None]]:
+    """What the backfills in progress (e.g. the UI's *Materialize all*) will still build: asset -> its partitions
+    (``{None}`` for an unpartitioned asset). The sensors leave these to the backfill instead of loading them a second
+    time beside it. ``graph``: the code location's asset graph (the backfill's target is stored against it)."""
+    from dagster._core.errors import DagsterDefinitionChangedDeserializationError  # Dagster has no public names
+    from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
+
+    targets: dict[dg.AssetKey, set[str | None]] = {}
+    for backfill in instance.get_backfills(filters=BulkActionsFilter(statuses=[BulkActionStatus.REQUESTED])):
+        if not backfill.is_asset_backfill:
+            continue
+        try:
+            target = backfill.get_asset_backfill_data(graph).target_subset
+        except DagsterDefinitionChangedDeserializationError:  # its assets changed since: the daemon reports it
+            continue
+        for key, subset in target.partitions_subsets_by_asset_key.items():
+            targets.setdefault(key, set()).update(subset.get_partition_keys())
+        for key in target.non_partitioned_asset_keys:
+            targets.setdefault(key, set()).add(None)
+    return targets
+
+
 def built_from(instance: dg.DagsterInstance) -> dict[str, str] | None:
     """The yearly map the last report was built from (None if there is no report or it predates the record)."""
     event = instance.get_latest_materialization_event(REPORT)

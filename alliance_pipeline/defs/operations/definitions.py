@@ -109,15 +109,21 @@ def blocks_in_order(order: list[str], years: set[str]) -> list[list[str]]:
     return blocks
 
 
-def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, trigger: str = "new_school_year") -> list[dg.RunRequest]:
+def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, graph, trigger: str = "new_school_year") -> list[dg.RunRequest]:
     """The runs that load every year never loaded (``never_loaded``): a family's new years that follow one another
     in one run, a year alone in its own; and, year by year, the years of a run over several that failed (so that
-    a refused year holds back none of the others)."""
+    a refused year holds back none of the others). A year a backfill in progress will load is left to it."""
     requests = []
     statuses = raw_statuses(instance)  # asked once per tick, for both
+    backfill = consistency.backfilling(instance, graph)
+
+    def left_to_backfill(name: str, year: str) -> bool:
+        return year in backfill.get(dg.AssetKey(FAMILIES[name].asset_name), ())
+
     new: dict[str, set[str]] = {}
     for name, year in never_loaded(instance, warehouse, statuses):
-        new.setdefault(name, set()).add(year)
+        if not left_to_backfill(name, year):
+            new.setdefault(name, set()).add(year)
     for name, years in new.items():
         order = list(instance.get_dynamic_partitions(FAMILIES[name].partitions_name))
         for block in blocks_in_order(order, years):
@@ -128,7 +134,9 @@ def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, trigger: st
                 digest = hashlib.sha256(",".join(keys).encode()).hexdigest()[:16]
                 requests.append(range_request(instance, name, block, f"new:{FAMILIES[name].asset_name}:{digest}", trigger))
     for name, year, run_id in failed_in_a_range(instance, statuses):
-        requests.append(_year_request(name, year, f"after-range:{FAMILIES[name].asset_name}:{year}:{run_id}", trigger))
+        if not left_to_backfill(name, year):
+            requests.append(_year_request(name, year, f"after-range:{FAMILIES[name].asset_name}:{year}:{run_id}",
+                                          trigger))
     return requests
 
 
@@ -157,6 +165,10 @@ def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage) ->
     if not state.registered:
         return dg.SkipReason("no school years are registered yet: school_year_partitions registers them from the "
                              "export source (it runs every 30 s while the daemon runs)")
+    backfill = consistency.backfilling(instance, graph)
+    if backfill:
+        return dg.SkipReason(f"waiting: a backfill in progress (e.g. Materialize all) builds {len(backfill)} asset(s); "
+                             "looked at again once it ends")
     if not state.versions:
         return dg.SkipReason("no school year has been loaded yet: Materialize all (Assets), or turn on "
                              "new_school_year_sensor, or run `alliance-pipeline refresh`")
@@ -381,9 +393,10 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
         jobs=list(year_jobs.values()),
     )
     def new_school_year_sensor(context: dg.SensorEvaluationContext, storage: Storage):
-        requests = new_year_requests(context.instance, storage.warehouse())
+        requests = new_year_requests(context.instance, storage.warehouse(), context.repository_def.asset_graph)
         if not requests:
-            return dg.SkipReason("every registered school year has been loaded, and its Parquet file is there")
+            return dg.SkipReason("every registered school year has been loaded, and its Parquet file is there, or a "
+                                 "backfill in progress loads it")
         return requests
 
     @dg.sensor(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from alliance_pipeline.defs.common.resources import PlanSheets
-from alliance_pipeline.defs.operations.consistency import ACTIVE_RUNS
+from alliance_pipeline.defs.operations.consistency import ACTIVE_RUNS, backfilling
 from alliance_pipeline.defs.operations.definitions import RUN_LIMITS, TRIGGER_TAG
 from alliance_pipeline.defs.plans import assets
 from alliance_pipeline.defs.plans.assets import PLAN_YEARS, RAW
@@ -95,11 +95,12 @@ def coded_plan_sheets_sensor(context: dg.SensorEvaluationContext, plans: PlanShe
     requests = []
     busy = {run.tags.get("dagster/partition") for run in context.instance.get_runs(
         filters=dg.RunsFilter(job_name=PLAN_YEAR_JOB, statuses=list(ACTIVE_RUNS)))}
+    busy |= backfilling(context.instance, context.repository_def.asset_graph).get(RAW, set())
     for year, (fingerprint, storage_id) in changes.changed.items():
         if requested.get(year) == fingerprint:
             continue  # requested already for these very sheets (a bad sheet is not retried until it changes)
         if year in busy:
-            continue  # a run of that year is queued or running already (a refresh's): looked at again after it
+            continue  # a run of that year is queued or running (a refresh's), or a backfill will load it: looked at after
         # The key names the last load too: sheets put back as they were (A -> B -> A) are still new to the warehouse.
         requests.append(dg.RunRequest(run_key=f"plans:{year}:{fingerprint[:16]}:{storage_id}", partition_key=year,
                                       tags={TRIGGER_TAG: "coded_plan_sheets"}))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 GROUP = "reports"
 CODE_VERSION = "report-4"
+CHART_CACHE = "chart-cache"  # under the reports directory: the charts of the last report, by their inputs' hash
 
 
 def export_sources(versions: pd.DataFrame, references: dict[str, pd.DataFrame]) -> list[dict]:
@@ -120,6 +121,7 @@ def appendix_b_report(
     asset_graph: dg.ResourceParam[CodeLocationGraph],
 ) -> dg.MaterializeResult:
     from alliance_pipeline.reporting.appendix_b import appendix_b_report as build_report
+    from alliance_pipeline.reporting.charts import reusing
     from alliance_pipeline.reporting.render import write_report
 
     graph = asset_graph.get()
@@ -159,19 +161,20 @@ def appendix_b_report(
         "plan_indicators_compared": plan_indicators_compared,
         "intercoder_reliability": intercoder_reliability,
     }
-    report = build_report(
-        tables,
-        alliance_cohort,
-        export_sources(raw_export_versions,
-                       {"alliance_cohort": alliance_cohort, "study_identified_districts": study_identified_districts,
-                        "plan_codebook": plan_codebook}),
-        settings_rows(method, identification_settings),
-        method.top_n,
-        generated_at=datetime.now(timezone.utc),
-        run_id=context.run.run_id,
-        plans_sample=plans.is_sample(),
-        lineage=lineage(graph),
-    )
+    with reusing(storage.reports() / CHART_CACHE):  # a chart whose inputs are unchanged is not drawn again
+        report = build_report(
+            tables,
+            alliance_cohort,
+            export_sources(raw_export_versions,
+                           {"alliance_cohort": alliance_cohort, "study_identified_districts": study_identified_districts,
+                            "plan_codebook": plan_codebook}),
+            settings_rows(method, identification_settings),
+            method.top_n,
+            generated_at=datetime.now(timezone.utc),
+            run_id=context.run.run_id,
+            plans_sample=plans.is_sample(),
+            lineage=lineage(graph),
+        )
     files = write_report(report, storage.reports())
     context.log.info(f"report written to {files.html} (latest: {files.latest})")
     unavailable = {t.title: t.unavailable for t in report.appendix_b if t.unavailable}
