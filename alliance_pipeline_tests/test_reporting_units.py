@@ -257,3 +257,7 @@ def test_a_chart_whose_inputs_are_unchanged_is_read_back_not_drawn(tmp_path, mon
     assert len(list(folder.glob("*.svg"))) == 2  # a failed block prunes nothing (its new chart is kept)
     charts.bar_chart_svg(**{**first, "title": "V"})
     assert len(list(folder.glob("*.svg"))) == 2 and not [p for p in folder.iterdir() if p.suffix != ".svg"]
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    with charts.reusing(blocked):  # the charts are drawn all the same; only their reuse is lost
+        assert charts.bar_chart_svg(**first) == drawn

@@ -131,10 +131,13 @@ def reusing(folder: Path) -> Iterator[None]:
         yield
     finally:
         _REUSE.reset(token)
-    for path in folder.glob("*.svg") if folder.is_dir() else ():
-        if path.name not in used:
-            path.unlink(missing_ok=True)
-    remove_leftovers(folder)
+    try:
+        for path in folder.glob("*.svg"):
+            if path.name not in used:
+                path.unlink(missing_ok=True)
+        remove_leftovers(folder)
+    except OSError:  # a folder gone or read-only: the charts were drawn, only the next reuse is lost
+        pass
 
 
 def _reused(draw):
@@ -151,11 +154,14 @@ def _reused(draw):
         used.add(path.name)
         try:
             return path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        except OSError:  # not drawn before (or unreadable): drawn now
             pass
         svg = draw(*args, **kwargs)
-        with atomic_path(path) as tmp:
-            tmp.write_text(svg, encoding="utf-8")
+        try:
+            with atomic_path(path) as tmp:
+                tmp.write_text(svg, encoding="utf-8")
+        except OSError:  # a full or read-only disk costs the next report a drawing, never this one its charts
+            pass
         return svg
 
     return reuse_or_draw
