@@ -178,6 +178,23 @@ def real_refresh(tmp_path_factory, shared_edsight) -> Refreshed:
     yield from refresh_of(tmp_path_factory, shared_edsight, "real-refresh")
 
 
+TRIMMED = {"sbac-district": ("2014-15", "2015-16"), "enrollment-district": ("2014-15", "2015-16")}
+
+
+def trimmed_exports(target: Path) -> Path:
+    """The real exports of ``TRIMMED`` copied into ``target``: two families (SBAC by district and enrollment), two
+    school years each. Every kind of run a refresh launches (a family's years, the plan years, the cross-year tables),
+    for the tests whose subject is where the runs go (PostgreSQL, the Celery topology), not the method."""
+    for family, years in TRIMMED.items():
+        (target / family).mkdir(parents=True)
+        for path in (SHARED_EDSIGHT / family).glob("*.csv"):
+            if any(f"__{year}_" in path.name for year in years):
+                shutil.copyfile(path, target / family / path.name)
+                (target / family / path.name).chmod(0o644)
+    assert len(list(target.rglob("*.csv"))) == sum(map(len, TRIMMED.values())), sorted(target.rglob("*"))
+    return target
+
+
 def combine_exports(target: Path) -> Path:
     """One export folder as a user holds it today (methodology section 11): ../shared/edsight and every real export
     of ../shared/edsight-extra (its family folders, transcribed/, and accountability-full/ in accountability/),

@@ -28,7 +28,7 @@ import pytest
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.refresh import failure_message
-from alliance_pipeline_tests.conftest import refresh_of
+from alliance_pipeline_tests.conftest import TRIMMED, refresh_of, trimmed_exports
 from alliance_pipeline_tests.test_faults_graph import _tables
 
 pytestmark = [pytest.mark.scale_out, pytest.mark.postgres]
@@ -36,7 +36,6 @@ pytestmark = [pytest.mark.scale_out, pytest.mark.postgres]
 BIN = Path(sys.executable).parent
 SCRIPT = paths.PROJECT_ROOT / "scripts" / "deploy-local"
 SERVICES = ("grpc", "daemon", "webserver", "worker1", "worker2", "redis")
-TRIMMED = {"sbac-district": ("2014-15", "2015-16"), "enrollment-district": ("2014-15", "2015-16")}
 
 
 def _free_port() -> int:
@@ -93,26 +92,18 @@ class Topology:
 
 
 @pytest.fixture(scope="module")
-def trimmed_exports(tmp_path_factory, shared_edsight) -> Path:
-    """The real exports of ``TRIMMED``: two families (SBAC by district and enrollment), two school years each."""
-    target = tmp_path_factory.mktemp("trimmed") / "edsight"
-    for family, years in TRIMMED.items():
-        (target / family).mkdir(parents=True)
-        for path in (shared_edsight / family).glob("*.csv"):
-            if any(f"__{year}_" in path.name for year in years):
-                shutil.copyfile(path, target / family / path.name)
-    assert len(list(target.rglob("*.csv"))) == 4, sorted(target.rglob("*"))
-    return target
+def trimmed(tmp_path_factory, shared_edsight) -> Path:
+    return trimmed_exports(tmp_path_factory.mktemp("trimmed") / "edsight")
 
 
 @pytest.fixture(scope="module")
-def trimmed_refresh(tmp_path_factory, trimmed_exports):
+def trimmed_refresh(tmp_path_factory, trimmed):
     """The same exports refreshed in process: what the deployment's refresh must equal."""
-    yield from refresh_of(tmp_path_factory, trimmed_exports, "trimmed-refresh")
+    yield from refresh_of(tmp_path_factory, trimmed, "trimmed-refresh")
 
 
 @pytest.fixture(scope="module")
-def topology(trimmed_exports):
+def topology(trimmed):
     # The postgres user (as root) must reach the state folder: not under pytest's private tmp.
     base = Path(tempfile.mkdtemp(prefix="alliance-deploy-"))
     base.chmod(0o755)
@@ -134,7 +125,7 @@ def topology(trimmed_exports):
         env["DAGSTER_PG_PASSWORD"] = ""
         topology = Topology(state, root, env)
         pids = [topology.pid(name) for name in SERVICES]
-        yield topology, exports, trimmed_exports
+        yield topology, exports, trimmed
     finally:
         stopped = _deploy("stop", env, timeout=180).stderr
         print(stopped)
