@@ -239,3 +239,12 @@ def copy_of_refresh(refreshed: Refreshed, exports: Path, tmp_path_factory, label
     with dg.DagsterInstance.from_config(str(root / "dagster_home")) as instance:
         defs = pipeline_defs(root, source)
         yield Refreshed(root, instance, refreshed.result, defs), source, defs
+
+
+@pytest.fixture
+def loaded_sample(sample_refresh, tmp_path_factory):
+    """What a refresh of the sample leaves, without a refresh of the test's own: a private copy of the session's
+    (its instance, Parquet, reports, archive and exports), as (instance, env, exports) like the fixtures instance,
+    env and sample_copy after a refresh."""
+    for refreshed, source, _ in copy_of_refresh(sample_refresh, paths.SAMPLE_EDSIGHT_DIR, tmp_path_factory, "loaded"):
+        yield refreshed.instance, PipelineEnv(refreshed.root), source

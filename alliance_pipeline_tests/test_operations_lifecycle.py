@@ -17,7 +17,6 @@ from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.operations.alerts import AlertSettings
 from alliance_pipeline.edsight import read_export
-from alliance_pipeline.refresh import refresh
 from alliance_pipeline.sample_data import SEED, write_export
 from alliance_pipeline_tests.test_operations import _execute, _sensor
 
@@ -66,10 +65,10 @@ def test_the_sensors_that_load_exports_are_on_by_default():
     assert defs.resolve_sensor_def("republished_export_sensor").minimum_interval_seconds == 300
 
 
-def test_an_operators_lifecycle_stays_consistent_on_its_own(instance, env, sample_copy, webhook):
+def test_an_operators_lifecycle_stays_consistent_on_its_own(loaded_sample, webhook):
+    instance, env, sample_copy = loaded_sample  # the sample refreshed, then:
     url, alerts = webhook
     defs = env.source(sample_copy, alerts=AlertSettings(webhook_url=url))
-    assert refresh(defs, instance, progress=lambda message: None).success
     keys = []
 
     # 1. Republished (B), reverted (A), republished again (B): each state the warehouse does not hold gets its run,
