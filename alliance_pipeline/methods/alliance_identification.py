@@ -13,6 +13,8 @@ Every district's decision at every step, with its reason, is kept: the audit tra
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -96,17 +98,31 @@ def _last(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame.drop_duplicates("district_code", keep="last").set_index("district_code")[column]
 
 
+@dataclass(frozen=True)
+class Rule:
+    """Section 6's settings for one designation (the statute's readings: the enrollment floor, how many are taken).
+    Its defaults are CSDE's 2017-18 designation, and the one definition of them: ``alliance_identification``'s
+    keywords and the ``identification_settings`` resource take theirs from here."""
+
+    index_year: str = "2015-16"
+    designation_year: str = "2017-18"
+    enrollment_threshold: int = 1000
+    lowest_n: int = 30
+    prior_first_year: str = "2012-13"
+    prior_last_year: str = "2016-17"
+
+
 def alliance_identification(
     enrollment: pd.DataFrame,
     accountability: pd.DataFrame,
     roster: pd.DataFrame,
     *,
-    designation_year: str = "2017-18",
-    index_year: str = "2015-16",
-    enrollment_threshold: int = 1000,
-    lowest_n: int = 30,
-    prior_first_year: str = "2012-13",
-    prior_last_year: str = "2016-17",
+    designation_year: str = Rule.designation_year,
+    index_year: str = Rule.index_year,
+    enrollment_threshold: int = Rule.enrollment_threshold,
+    lowest_n: int = Rule.lowest_n,
+    prior_first_year: str = Rule.prior_first_year,
+    prior_last_year: str = Rule.prior_last_year,
     prior: set[str] | None = None,
     prior_label: str | None = None,
 ) -> pd.DataFrame:

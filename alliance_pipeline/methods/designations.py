@@ -29,18 +29,7 @@ import pandas as pd
 
 from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods import alliance_identification as section_6
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Section 6's settings for one designation (the statute's readings: the enrollment floor, how many are taken)."""
-
-    index_year: str = "2015-16"
-    designation_year: str = "2017-18"
-    enrollment_threshold: int = 1000
-    lowest_n: int = 30
-    prior_first_year: str = "2012-13"
-    prior_last_year: str = "2016-17"
+from alliance_pipeline.methods.alliance_identification import Rule
 
 
 def school_year_of_fiscal(fiscal_year: int) -> str:

@@ -12,6 +12,8 @@ from pydantic import Field
 from alliance_pipeline import paths
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports
+from alliance_pipeline.methods.alliance_identification import Rule
+from alliance_pipeline.methods.sbac import DEFAULT_GRADES, PARTICIPATION_THRESHOLD
 
 
 class CodeLocationGraph:
@@ -179,13 +181,14 @@ YEAR_SETTINGS = {
 
 
 class MethodSettings(dg.ConfigurableResource):
-    """Every choice methodology.md calls configurable, with its stated default.
+    """Every choice methodology.md calls configurable, with its stated default (the grades and the participation
+    threshold are the method's own: ``methods.sbac``).
 
     Shown in the UI as resource config; each asset records the settings it used
     in its metadata (``setting/...``).
     """
 
-    grades: list[int] = Field(default=[3, 4, 5, 6, 7, 8], description="Grades in scope for district scores (section 1).")
+    grades: list[int] = Field(default=list(DEFAULT_GRADES), description="Grades in scope for district scores (section 1).")
     change_start_year: str = Field(default="2014-15", description="SBAC change: first year (section 2).")
     change_end_year: str = Field(default="2015-16", description="SBAC change: second year (section 2).")
     suppression_scope: SuppressionScope = Field(default=SuppressionScope.district,
@@ -197,7 +200,7 @@ class MethodSettings(dg.ConfigurableResource):
     t_base_year: str = Field(default="2011-12", description="T-score change base year (4.4).")
     t_end_year: str = Field(default="2015-16", description="T-score change end year (4.4).")
     top_n: int = Field(default=3, description="Top N per indicator, ties at the cut-off included (section 5).")
-    participation_threshold: float = Field(default=95.0, description="A district-year-subject tested below this "
+    participation_threshold: float = Field(default=PARTICIPATION_THRESHOLD, description="A district-year-subject tested below this "
                                            "share of its students (percent) is flagged low_participation (section 11).")
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -219,14 +222,15 @@ class MethodSettings(dg.ConfigurableResource):
 
 
 class IdentificationSettings(dg.ConfigurableResource):
-    """CSDE's identification of Alliance and Opportunity Districts (section 6)."""
+    """CSDE's identification of Alliance and Opportunity Districts (section 6). The designation's defaults are the
+    method's own (``methods.alliance_identification.Rule``)."""
 
-    designation_year: str = Field(default="2017-18", description="The designation being made.")
-    index_year: str = Field(default="2015-16", description="Year of the Accountability Index and enrollment.")
-    enrollment_threshold: int = Field(default=1000, description="Step 2: at least this many students.")
-    lowest_n: int = Field(default=30, description="Step 3: the lowest N by Accountability Index.")
-    prior_first_year: str = Field(default="2012-13", description="Step 4: first year of prior designation.")
-    prior_last_year: str = Field(default="2016-17", description="Step 4: last year of prior designation.")
+    designation_year: str = Field(default=Rule.designation_year, description="The designation being made.")
+    index_year: str = Field(default=Rule.index_year, description="Year of the Accountability Index and enrollment.")
+    enrollment_threshold: int = Field(default=Rule.enrollment_threshold, description="Step 2: at least this many students.")
+    lowest_n: int = Field(default=Rule.lowest_n, description="Step 3: the lowest N by Accountability Index.")
+    prior_first_year: str = Field(default=Rule.prior_first_year, description="Step 4: first year of prior designation.")
+    prior_last_year: str = Field(default=Rule.prior_last_year, description="Step 4: last year of prior designation.")
     opportunity_count: int = Field(default=10, description="Opportunity Districts: how many.")
     opportunity_index_year: str = Field(default="2015-16", description="Opportunity Districts: the year whose "
                                         "Accountability Index ranks the designated districts (CSDE's published list "
