@@ -41,6 +41,13 @@ def _execute(defs, instance, request: dg.RunRequest, success: bool = True) -> dg
     return result
 
 
+def _new_years(defs, instance) -> dg.SensorResult:
+    """new_school_year_sensor as the daemon ticks it: a tick that sees the registered years (its cursor), then the
+    tick that loads them (a year is loaded from the second tick after it is registered); the second tick's result."""
+    first = _sensor(defs, "new_school_year_sensor", instance)
+    return _sensor(defs, "new_school_year_sensor", instance, first.cursor)
+
+
 def _cross_year(defs, instance) -> set[str]:
     """One tick of cross_year_tables_sensor: runs what it requests in one run; the next tick asks for nothing."""
     request = _sensor(defs, "cross_year_tables_sensor", instance)
@@ -76,7 +83,7 @@ def test_new_year_and_republished_export_flow_through_the_graph(loaded_sample):
         ("sbac_district_years", ["2017-18"])] and not result.run_requests
     instance.add_dynamic_partitions("sbac_district_years", ["2017-18"])
     assert "still running" not in _sensor(defs, "cross_year_tables_sensor", instance).skip_message
-    [request] = _sensor(defs, "new_school_year_sensor", instance)
+    [request] = _new_years(defs, instance).run_requests
     assert (request.job_name, request.partition_key) == ("single_year_sbac_district", "2017-18")
     assert request.tags["alliance_pipeline/family"] == "sbac_district" and request.tags["alliance_pipeline/school_year"] == "2017-18"
     _execute(defs, instance, request)
@@ -94,7 +101,7 @@ def test_new_year_and_republished_export_flow_through_the_graph(loaded_sample):
     old_path = write_export(sample_copy, "sbac_district", "2015-16", SEED)  # same path, same content as loaded
     old_sha = read_export(old_path).sha256
     write_export(sample_copy, "sbac_district", "2015-16", SEED, revision=1)
-    assert isinstance(_sensor(defs, "new_school_year_sensor", instance), dg.SkipReason)
+    assert not _new_years(defs, instance).run_requests
     result = _sensor(defs, "republished_export_sensor", instance)
     assert [(r.job_name, r.partition_key) for r in result.run_requests] == [("single_year_sbac_district", "2015-16")]
     assert result.run_requests[0].tags["alliance_pipeline/trigger"] == "republished"
@@ -126,7 +133,7 @@ def _sensors_load(defs, instance) -> set[str]:
     ticked = _sensor(defs, "school_year_partitions", instance)
     for request in ticked.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    for request in _sensor(defs, "new_school_year_sensor", instance):
+    for request in _new_years(defs, instance).run_requests:
         _execute(defs, instance, request)
     return _cross_year(defs, instance)
 
@@ -179,7 +186,7 @@ def test_a_deleted_warehouse_is_never_called_current(instance, env, sample_copy)
     waiting = _sensor(defs, "cross_year_tables_sensor", instance)
     assert isinstance(waiting, dg.SkipReason) and "current" not in waiting.skip_message
     assert "not loaded yet (raw_sbac_district 2014-15" in waiting.skip_message
-    requests = _sensor(defs, "new_school_year_sensor", instance)
+    requests = _new_years(defs, instance).run_requests
     # the family's three years again, in one run over them, keyed apart from the first load (its keys' storage ids)
     [request] = requests
     assert request.tags["alliance_pipeline/school_years"] == "2014-15,2015-16,2016-17"
@@ -220,7 +227,7 @@ def test_a_refused_year_in_a_run_over_several_holds_back_none_of_the_others(inst
     ticked = _sensor(defs, "school_year_partitions", instance)
     for request in ticked.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    [ranged] = _sensor(defs, "new_school_year_sensor", instance)
+    [ranged] = _new_years(defs, instance).run_requests
     assert ranged.tags["alliance_pipeline/school_years"] == "2014-15,2015-16,2016-17"
     if launched_by != "new_school_year_sensor":
         ranged = dg.RunRequest(job_name=ranged.job_name, tags={
@@ -229,14 +236,28 @@ def test_a_refused_year_in_a_run_over_several_holds_back_none_of_the_others(inst
     failed = _execute(defs, instance, ranged, success=False)
     assert "2015-16" in failure_message(failed.all_events) and str(path) in failure_message(failed.all_events)
     assert not (env.warehouse_dir / "raw_sbac_district").exists()  # nothing stored from the refused range
-    retries = _sensor(defs, "new_school_year_sensor", instance)
+    retries = _new_years(defs, instance).run_requests
     assert sorted(r.partition_key for r in retries) == ["2014-15", "2015-16", "2016-17"]
     assert all(r.run_key.startswith("after-range:raw_sbac_district:") for r in retries)
     for request in retries:
         _execute(defs, instance, request, success=request.partition_key != "2015-16")
     stored = sorted(p.stem for p in (env.warehouse_dir / "raw_sbac_district").glob("*.parquet"))
     assert stored == ["2014-15", "2016-17"]
-    assert isinstance(_sensor(defs, "new_school_year_sensor", instance), dg.SkipReason)  # the bad year waits for a fix
+    assert not _new_years(defs, instance).run_requests  # the bad year waits for a fix
+
+
+def test_a_new_year_is_loaded_from_the_second_tick_after_it_is_registered(instance, env, sample_copy):
+    """One tick for an operator's *Materialize all*: the tick of new_school_year_sensor that first sees registered
+    years only says so (its cursor remembers them); the next tick loads them."""
+    defs = env.source(_one_family(sample_copy))
+    ticked = _sensor(defs, "school_year_partitions", instance)
+    for request in ticked.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    first = _sensor(defs, "new_school_year_sensor", instance)
+    assert not first.run_requests
+    assert first.skip_reason.skip_message.startswith("3 school year(s) registered since the last tick (raw_sbac_district")
+    [request] = _sensor(defs, "new_school_year_sensor", instance, first.cursor).run_requests
+    assert request.tags["alliance_pipeline/school_years"] == "2014-15,2015-16,2016-17"
 
 
 def test_the_sensors_leave_to_a_backfill_in_progress_what_it_will_build(instance, env, sample_copy):
@@ -259,14 +280,14 @@ def test_the_sensors_leave_to_a_backfill_in_progress_what_it_will_build(instance
         asset_selection=sorted(graph.materializable_asset_keys), backfill_timestamp=time.time(), tags={},
         dynamic_partitions_store=instance, all_partitions=True, title=None, description=None, run_config=None)
     instance.add_backfill(backfill)
-    skipped = _sensor(defs, "new_school_year_sensor", instance)
-    assert isinstance(skipped, dg.SkipReason) and "backfill in progress" in skipped.skip_message
+    skipped = _new_years(defs, instance)
+    assert not skipped.run_requests and "backfill in progress" in skipped.skip_reason.skip_message
     waiting = _sensor(defs, "coded_plan_sheets_sensor", instance)  # a fresh cursor: every plan year is new to it
     assert not waiting.run_requests and "loaded or requested" in waiting.skip_reason.skip_message
     assert "a backfill in progress" in _sensor(defs, "cross_year_tables_sensor", instance).skip_message
 
     instance.update_backfill(backfill.with_status(BulkActionStatus.CANCELED))  # ended, nothing loaded
-    [request] = _sensor(defs, "new_school_year_sensor", instance)
+    [request] = _new_years(defs, instance).run_requests
     assert request.tags["alliance_pipeline/school_years"] == "2014-15,2015-16,2016-17"
     assert sorted(r.partition_key for r in _sensor(defs, "coded_plan_sheets_sensor", instance).run_requests) \
         == sorted(added.partition_keys)

@@ -18,7 +18,7 @@ from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.operations.alerts import AlertSettings
 from alliance_pipeline.edsight import read_export
 from alliance_pipeline.sample_data import SEED, write_export
-from alliance_pipeline_tests.test_operations import _execute, _sensor
+from alliance_pipeline_tests.test_operations import _execute, _new_years, _sensor
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_an_operators_lifecycle_stays_consistent_on_its_own(loaded_sample, webho
     write_export(sample_copy, "sbac_growth", "2017-18", SEED)
     instance.add_dynamic_partitions("sbac_growth_years", ["2017-18"])
     assert "not loaded yet" in _sensor(defs, "cross_year_tables_sensor", instance).skip_message
-    [request] = _sensor(defs, "new_school_year_sensor", instance)
+    [request] = _new_years(defs, instance).run_requests
     _execute(defs, instance, request)
 
     # 6. A year that failed validation recovers when the good file is put back, with no hand-holding.

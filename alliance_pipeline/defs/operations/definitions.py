@@ -109,10 +109,20 @@ def blocks_in_order(order: list[str], years: set[str]) -> list[list[str]]:
     return blocks
 
 
-def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, graph, trigger: str = "new_school_year") -> list[dg.RunRequest]:
+def registered_keys(statuses) -> list[str]:
+    """Every registered (family, school year) as "family/year" (``statuses``: ``raw_statuses``): what
+    new_school_year_sensor's cursor remembers from one tick to the next."""
+    return [f"{name}/{year}" for name, status in statuses.items() for year in status]
+
+
+def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, graph, seen: set[str] | None = None,
+                      trigger: str = "new_school_year") -> tuple[list[dg.RunRequest], list[str], list[str]]:
     """The runs that load every year never loaded (``never_loaded``): a family's new years that follow one another
     in one run, a year alone in its own; and, year by year, the years of a run over several that failed (so that
-    a refused year holds back none of the others). A year a backfill in progress will load is left to it."""
+    a refused year holds back none of the others). A year a backfill in progress will load is left to it, and so
+    is, for one tick, a year registered since the last tick (not in ``seen``, ``registered_keys`` of that tick):
+    an operator who presses *Materialize all* as the years appear is not raced by a second load of each.
+    Returns the requests, the registered keys to remember and the years held back for that tick."""
     requests = []
     statuses = raw_statuses(instance)  # asked once per tick, for both
     backfill = consistency.backfilling(instance, graph)
@@ -121,9 +131,14 @@ def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, graph, trig
         return year in backfill.get(dg.AssetKey(FAMILIES[name].asset_name), ())
 
     new: dict[str, set[str]] = {}
+    held: list[str] = []
     for name, year in never_loaded(instance, warehouse, statuses):
-        if not left_to_backfill(name, year):
-            new.setdefault(name, set()).add(year)
+        if left_to_backfill(name, year):
+            continue
+        if seen is not None and f"{name}/{year}" not in seen:
+            held.append(f"{FAMILIES[name].asset_name} {year}")
+            continue
+        new.setdefault(name, set()).add(year)
     for name, years in new.items():
         order = list(instance.get_dynamic_partitions(FAMILIES[name].partitions_name))
         for block in blocks_in_order(order, years):
@@ -137,7 +152,7 @@ def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, graph, trig
         if not left_to_backfill(name, year):
             requests.append(_year_request(name, year, f"after-range:{FAMILIES[name].asset_name}:{year}:{run_id}",
                                           trigger))
-    return requests
+    return requests, registered_keys(statuses), held
 
 
 def failed_in_a_range(instance: dg.DagsterInstance, statuses) -> list[tuple[str, str, str]]:
@@ -387,17 +402,25 @@ def operations_defs(assets: Sequence[dg.AssetsDefinition], policy: RefreshPolicy
         name="new_school_year_sensor",
         minimum_interval_seconds=policy.sensor_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Loads every registered school year that has never been loaded (a new export): a family's new "
+        description="Loads every registered school year that has never been loaded (a new export), from its second "
+        "tick after the year is registered (one tick for an operator's Materialize all to take it): a family's new "
         "years in one run (a partition range), loaded again year by year if that run fails, so a refused year holds "
-        "back no other; the cross-year tables and the report follow once every year is settled.",
+        "back no other; a year a backfill in progress loads is left to it. The cross-year tables and the report "
+        "follow once every year is settled.",
         jobs=list(year_jobs.values()),
     )
     def new_school_year_sensor(context: dg.SensorEvaluationContext, storage: Storage):
-        requests = new_year_requests(context.instance, storage.warehouse(), context.repository_def.asset_graph)
+        seen = set(json.loads(context.cursor)) if context.cursor else set()
+        requests, registered, held = new_year_requests(context.instance, storage.warehouse(),
+                                                       context.repository_def.asset_graph, seen)
+        cursor = json.dumps(registered)
         if not requests:
-            return dg.SkipReason("every registered school year has been loaded, and its Parquet file is there, or a "
-                                 "backfill in progress loads it")
-        return requests
+            return dg.SensorResult(cursor=cursor, skip_reason=dg.SkipReason(
+                f"{len(held)} school year(s) registered since the last tick ({', '.join(held[:6])}): loaded at the "
+                "next tick unless a backfill (Materialize all) takes them" if held else
+                "every registered school year has been loaded, and its Parquet file is there, or a backfill in "
+                "progress loads it"))
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
 
     @dg.sensor(
         name="republished_export_sensor",
