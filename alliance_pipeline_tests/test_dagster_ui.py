@@ -50,8 +50,8 @@ def test_materialize_all_on_a_fresh_instance_loads_every_year_and_the_report(dag
     """What an operator tries first: nothing registered by hand; the always-on school_year_partitions and
     coded_plan_sheets_sensor register the sample's years and plan years, and Materialize all, pressed at once, loads
     every one of them, then the cross-year tables and the report. The always-on sensors leave to the backfill what it
-    builds (new_school_year_sensor may load some years before the press: the same bytes, the same versions). After it
-    the consistency sensor finds the report current (no second build)."""
+    builds (new_school_year_sensor loads a year from its second tick after the year is registered, so a press as the
+    years appear is not raced). After it the consistency sensor finds the report current (no second build)."""
     home, base = dagster_dev["home"], dagster_dev["url"]
     expected = {name: list(years) for name, years in
                 ((name, LocalExports(dagster_dev["source"]).discover(name)) for name in FAMILIES)}
