@@ -128,11 +128,16 @@ def test_new_year_and_republished_export_flow_through_the_graph(loaded_sample):
     assert not after["score_end"].equals(before["score_end"])
 
 
-def _sensors_load(defs, instance) -> set[str]:
-    """What the daemon does on a fresh instance: register the years, load each, then the cross-year run."""
+def _register_years(defs, instance) -> None:
+    """One tick of school_year_partitions, its partition requests applied as the daemon applies them."""
     ticked = _sensor(defs, "school_year_partitions", instance)
     for request in ticked.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+
+
+def _sensors_load(defs, instance) -> set[str]:
+    """What the daemon does on a fresh instance: register the years, load each, then the cross-year run."""
+    _register_years(defs, instance)
     for request in _new_years(defs, instance).run_requests:
         _execute(defs, instance, request)
     return _cross_year(defs, instance)
@@ -224,9 +229,7 @@ def test_a_refused_year_in_a_run_over_several_holds_back_none_of_the_others(inst
     defs = env.source(_one_family(sample_copy))
     path = next((sample_copy / "sbac-district").glob("*2015-16*"))
     path.write_text(path.read_text().replace('"=""0640011""",', '"=""0640011""",-', 1))
-    ticked = _sensor(defs, "school_year_partitions", instance)
-    for request in ticked.dynamic_partitions_requests or []:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    _register_years(defs, instance)
     [ranged] = _new_years(defs, instance).run_requests
     assert ranged.tags["alliance_pipeline/school_years"] == "2014-15,2015-16,2016-17"
     if launched_by != "new_school_year_sensor":
@@ -250,9 +253,7 @@ def test_a_new_year_is_loaded_from_the_second_tick_after_it_is_registered(instan
     """One tick for an operator's *Materialize all*: the tick of new_school_year_sensor that first sees registered
     years only says so (its cursor remembers them); the next tick loads them."""
     defs = env.source(_one_family(sample_copy))
-    ticked = _sensor(defs, "school_year_partitions", instance)
-    for request in ticked.dynamic_partitions_requests or []:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    _register_years(defs, instance)
     first = _sensor(defs, "new_school_year_sensor", instance)
     assert not first.run_requests
     assert first.skip_reason.skip_message.startswith("3 school year(s) registered since the last tick (raw_sbac_district")
@@ -268,9 +269,7 @@ def test_the_sensors_leave_to_a_backfill_in_progress_what_it_will_build(instance
     from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 
     defs = env.source(_one_family(sample_copy))
-    ticked = _sensor(defs, "school_year_partitions", instance)
-    for request in ticked.dynamic_partitions_requests or []:
-        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    _register_years(defs, instance)
     plan_tick = _sensor(defs, "coded_plan_sheets_sensor", instance)
     [added] = plan_tick.dynamic_partitions_requests
     instance.add_dynamic_partitions(added.partitions_def_name, list(added.partition_keys))

@@ -115,7 +115,7 @@ def registered_keys(statuses) -> list[str]:
     return [f"{name}/{year}" for name, status in statuses.items() for year in status]
 
 
-def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, graph, seen: set[str] | None = None,
+def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, graph, seen: set[str],
                       trigger: str = "new_school_year") -> tuple[list[dg.RunRequest], list[str], list[str]]:
     """The runs that load every year never loaded (``never_loaded``): a family's new years that follow one another
     in one run, a year alone in its own; and, year by year, the years of a run over several that failed (so that
@@ -135,7 +135,7 @@ def new_year_requests(instance: dg.DagsterInstance, warehouse: Path, graph, seen
     for name, year in never_loaded(instance, warehouse, statuses):
         if left_to_backfill(name, year):
             continue
-        if seen is not None and f"{name}/{year}" not in seen:
+        if f"{name}/{year}" not in seen:
             held.append(f"{FAMILIES[name].asset_name} {year}")
             continue
         new.setdefault(name, set()).add(year)
