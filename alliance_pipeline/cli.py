@@ -66,7 +66,7 @@ def ui_command(home: Path) -> str:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from alliance_pipeline.definitions import build_defs, from_environment
+    from alliance_pipeline.code_location import build_defs, from_environment
     from alliance_pipeline.defs.common.resources import EdSightSource, PlanSheets, Storage, resolved
     from alliance_pipeline.edsight.sources import SourceError
     from alliance_pipeline.instance_trouble import InstanceTrouble, explain

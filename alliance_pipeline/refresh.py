@@ -4,7 +4,8 @@ Used by ``alliance-pipeline refresh`` and by the tests. It launches the code loc
 instance: ``single_year_<family>`` once per registered school year (the run is named, partitioned and tagged as
 when the UI, a schedule or a sensor launches it: ``alliance_pipeline/family``, ``alliance_pipeline/school_year``),
 then ``cross_year_tables`` once. The first failed run stops the refresh, and its message (the failing check,
-file, column and rows) is returned.
+file, column and rows) is returned. What to run is the planner's (``defs/operations/planner.py``:
+``refresh_requests``), the one the sensors and schedules plan with; this module only launches it.
 """
 
 from __future__ import annotations
@@ -21,16 +22,11 @@ from typing import Callable
 import dagster as dg
 
 from alliance_pipeline.atomic import writer_alive
-from alliance_pipeline.defs.common.partitions import YearChanges, apply_year_changes, record_refusals, year_changes
 from alliance_pipeline.defs.common.resources import EdSightSource, resolved
-from alliance_pipeline.defs.operations import consistency
-from alliance_pipeline.defs.operations.definitions import (
-    CROSS_YEAR_JOB, FAMILY_TAG, TRIGGER_TAG, YEAR_TAG, range_tags, year_job_name,
-)
-from alliance_pipeline.defs.plans.assets import PLAN_YEARS
-from alliance_pipeline.defs.plans.definitions import PLAN_YEAR_JOB, apply_plan_year_changes, plan_year_changes
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
-
+from alliance_pipeline.defs.operations import consistency, planner
+from alliance_pipeline.defs.operations.constants import CROSS_YEAR_JOB, TRIGGER_TAG, YEAR_JOBS
+from alliance_pipeline.defs.operations.plan_years import apply_plan_year_changes, plan_year_changes
+from alliance_pipeline.edsight.families import FAMILIES
 
 @dataclass
 class RunOutcome:
@@ -56,38 +52,6 @@ class RefreshResult:
     @property
     def failure(self) -> RunOutcome | None:
         return next((run for run in self.runs if not (run.success or run.superseded)), None)
-
-
-def register_years(instance: dg.DagsterInstance, source: EdSightSource) -> YearChanges:
-    """Make each family's partitions follow its exports: confirmed new years added, vanished ones removed."""
-    changes = year_changes(instance, source)
-    record_refusals(changes, source.storage.archive())
-    apply_year_changes(instance, changes)
-    return changes
-
-
-def plan(defs: dg.Definitions, instance: dg.DagsterInstance,
-         ranged: bool = False) -> tuple[list[tuple[str, list[str] | None]], list[str]]:
-    """(job name, school years) for every registered year of every family, then the cross-year job (no years); and
-    the families skipped for having no school years. ``ranged``: one run per family over all its years (a
-    partition range), else one run per year."""
-    runs: list[tuple[str, list[str] | None]] = []
-    skipped = []
-    jobs = {job.name for job in defs.jobs}
-    for name, family in FAMILIES.items():
-        if year_job_name(name) not in jobs:
-            continue
-        years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
-        if not years:
-            skipped.append(f"{family.asset_name}: no school years available")
-        elif ranged and len(years) > 1:
-            runs.append((year_job_name(name), years))
-        else:
-            runs.extend((year_job_name(name), [year]) for year in years)
-    if PLAN_YEAR_JOB in jobs:  # the coded plans' years (methodology section 12)
-        runs.extend((PLAN_YEAR_JOB, [year]) for year in sort_years(instance.get_dynamic_partitions(PLAN_YEARS.name)))
-    runs.append((CROSS_YEAR_JOB, None))
-    return runs, skipped
 
 
 def error_chain(error) -> list[tuple[str, str]]:
@@ -149,7 +113,6 @@ def failure_message(events: list[dg.DagsterEvent]) -> str:
 
 
 PID_TAG = "alliance_pipeline/pid"
-PLAN_YEAR_TAG = "alliance_pipeline/plan_year"
 HOST_TAG = "alliance_pipeline/host"
 LOCK_NAME = ".alliance-refresh.lock"
 UNFINISHED = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED)
@@ -218,15 +181,15 @@ class InProcess:
     def tags(self) -> dict[str, str]:  # which process runs it: a killed refresh's runs are marked failed by the next
         return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
 
-    def run_all(self, defs: dg.Definitions, instance: dg.DagsterInstance, batch: list[tuple[str, str | None, dict]],
+    def run_all(self, defs: dg.Definitions, instance: dg.DagsterInstance, batch: list[dg.RunRequest],
                 log_level: str, announce: Callable[[int, str], None]):
         """(index in ``batch``, success, run id, failure message) of each run in turn, stopping after the first
         failure."""
-        for index, (job_name, years, tags) in enumerate(batch):
+        for index, request in enumerate(batch):
             announce(index, "running here")
-            run = defs.resolve_job_def(job_name).execute_in_process(
-                partition_key=years[0] if years and len(years) == 1 else None, instance=instance,
-                raise_on_error=False, tags=tags,
+            run = defs.resolve_job_def(request.job_name).execute_in_process(
+                partition_key=request.partition_key, instance=instance, raise_on_error=False,
+                tags={**request.tags, **self.tags()},
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
             yield index, run.success, run.run_id, "" if run.success else _failure_message(run)
             if not run.success:
@@ -249,7 +212,7 @@ class ThroughWebserver:
     def tags(self) -> dict[str, str]:
         return {}  # the deployment runs it, not this process
 
-    def run_all(self, defs: dg.Definitions, instance: dg.DagsterInstance, batch: list[tuple[str, str | None, dict]],
+    def run_all(self, defs: dg.Definitions, instance: dg.DagsterInstance, batch: list[dg.RunRequest],
                 log_level: str, announce: Callable[[int, str], None]):
         """Submit every run of ``batch`` at once (the queue runs them as its limits allow; a sensor seeing them queued
         launches none of its own), then (index in ``batch``, success, run id, failure message) of each as it
@@ -259,14 +222,15 @@ class ThroughWebserver:
         client = DagsterGraphQLClient(self.url.split("://", 1)[-1].rstrip("/"),
                                       use_https=self.url.startswith("https://"))
         run_ids = []
-        for index, (job_name, years, tags) in enumerate(batch):
-            year = years[0] if years else None
+        for index, request in enumerate(batch):
+            year = request.partition_key
             try:
                 run_ids.append(client.submit_job_execution(
-                    job_name, tags={**tags, **({"dagster/partition": year} if year else {})}))
+                    request.job_name, tags={**request.tags, **({"dagster/partition": year} if year else {})}))
             except DagsterGraphQLClientError as exc:  # unreachable, or the deployment refused the run
                 cause = str(exc.__cause__ or exc).strip().splitlines()[0][:300]  # not the query text it quotes
-                yield index, False, "", f"{self.url} did not take the {job_name} run ({year or 'all years'}): {cause}"
+                yield index, False, "", (f"{self.url} did not take the {request.job_name} run ({year or 'all years'}): "
+                                         f"{cause}")
                 return
         for index, run_id in enumerate(run_ids):
             announce(index, f"queued as run {run_id[:8]}")
@@ -298,7 +262,8 @@ def refresh(
     wait_seconds: float = 1800.0,
     launcher: InProcess | ThroughWebserver | None = None,
 ) -> RefreshResult:
-    """Register the source's school years, then launch every year job and the cross-year job (``plan``); one
+    """Register the source's school years, then launch every year job and the cross-year job (the planner's
+    ``refresh_requests``); one
     refresh at a time per instance (``refresh_lock``), after marking the runs of a killed refresh failed, and only
     once the runs the UI or a sensor launched have finished (waiting at most ``wait_seconds``, then refusing)."""
     with refresh_lock(instance, progress):
@@ -315,7 +280,7 @@ def refresh(
 def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Callable[[str], None],
              log_level: str, launcher: InProcess | ThroughWebserver) -> RefreshResult:
     source: EdSightSource = resolved(defs.resources["edsight"])  # its dg.EnvVar fields read now, as a run would
-    changes = register_years(instance, source)
+    changes = planner.register_years(instance, source)
     for name, found in changes.found.items():
         progress(f"  {FAMILIES[name].asset_name}: {', '.join(found) if found else 'no exports found'}")
     plan_changes = plan_year_changes(instance, resolved(defs.resources["plans"]))
@@ -324,29 +289,31 @@ def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Calla
     notices = [*changes.messages(), *plan_changes.messages()]
     for message in notices:
         progress(f"  warning: {message}")
-    runs, skipped = plan(defs, instance, ranged=launcher.ranged)
-    if len(skipped) == len([name for name in FAMILIES if year_job_name(name) in {job.name for job in defs.jobs}]):
+    jobs = {job.name for job in defs.jobs}
+    requests, skipped = planner.refresh_requests(instance, jobs, ranged=launcher.ranged)
+    if len(skipped) == len(jobs & set(YEAR_JOBS)):
         folders = ", ".join(dict.fromkeys(f"{family.folder}/" for family in FAMILIES.values()))
         return RefreshResult(notices=notices, skipped=skipped, refused=(
             f"refresh not started: {source.describe()} holds no EdSight export that could be read, so there is "
             f"nothing to compute. Put the exports in one sub-folder per family ({folders}) under EdSight's file "
             "names (README, Export families). Nothing was changed."))
     result = RefreshResult(notices=notices, skipped=skipped)
-    yearly = [(job_name, years) for job_name, years in runs if job_name != CROSS_YEAR_JOB]
+    yearly = [request for request in requests if request.job_name != CROSS_YEAR_JOB]
     # in process, each run on its own, so that a range that fails is loaded again year by year before going on
-    batches = [[run] for run in yearly] if launcher.ranged else [yearly]
-    batches.append([(job_name, years) for job_name, years in runs if job_name == CROSS_YEAR_JOB])
-    counter = Counter(total=len(runs))
+    batches = [[request] for request in yearly] if launcher.ranged else [yearly]
+    batches.append([request for request in requests if request.job_name == CROSS_YEAR_JOB])
+    counter = Counter(total=len(requests))
     for batch in batches:
         launch(defs, instance, launcher, batch, log_level, progress, counter, result)
         failed = [run for run in result.runs[-len(batch):] if not run.success]
-        if failed and len(batch) == 1 and batch[0][1] and len(batch[0][1]) > 1:
-            job_name, years = batch[0]
+        years = planner.request_years(batch[0])
+        if failed and len(batch) == 1 and years and len(years) > 1:
             failed[0].superseded = True
             progress(f"      {failed[0].label}: loading each year on its own, so that only a refused year fails")
             counter.total += len(years)
-            launch(defs, instance, launcher, [(job_name, [year]) for year in years], log_level, progress, counter,
-                   result, stop_at_failure=False)
+            family = YEAR_JOBS[batch[0].job_name]
+            launch(defs, instance, launcher, [planner.year_request(family, year, None, "refresh") for year in years],
+                   log_level, progress, counter, result, stop_at_failure=False)
         if not result.success:
             break
     return result
@@ -359,27 +326,17 @@ class Counter:
 
 
 def launch(defs: dg.Definitions, instance: dg.DagsterInstance, launcher: InProcess | ThroughWebserver,
-           batch: list[tuple[str, list[str] | None]], log_level: str, progress: Callable[[str], None],
+           batch: list[dg.RunRequest], log_level: str, progress: Callable[[str], None],
            counter: Counter, result: RefreshResult, stop_at_failure: bool = True) -> None:
-    """Launch ``batch`` (job name, school years) with the refresh's tags, adding each outcome to ``result``;
-    ``stop_at_failure=False``: every run of the batch, whatever one of them gives."""
-    tagged = []
-    for job_name, years in batch:
-        tags = {TRIGGER_TAG: "refresh", **launcher.tags()}
-        if years and job_name == PLAN_YEAR_JOB:
-            tags[PLAN_YEAR_TAG] = years[0]
-        elif years and len(years) == 1:
-            tags.update({FAMILY_TAG: job_name.removeprefix("single_year_"), YEAR_TAG: years[0]})
-        elif years:  # the tags the sensors give a run over several years
-            tags.update(range_tags(instance, job_name.removeprefix("single_year_"), years, "refresh"))
-        tagged.append((job_name, years, tags))
-    labels = [f"{job_name} ({_years_label(years)})" for job_name, years, _ in tagged]
+    """Launch ``batch`` (the planner's requests), adding each outcome to ``result``; ``stop_at_failure=False``:
+    every run of the batch, whatever one of them gives."""
+    labels = [f"{request.job_name} ({_years_label(planner.request_years(request))})" for request in batch]
     first = counter.done
 
     def announce(index: int, how: str) -> None:
         progress(f"[{first + index + 1}/{counter.total}] {labels[index]}: {how} ...")
 
-    pending = [tagged] if stop_at_failure else [[entry] for entry in tagged]
+    pending = [batch] if stop_at_failure else [[request] for request in batch]
     offset = 0
     for part in pending:
         started = time.monotonic()

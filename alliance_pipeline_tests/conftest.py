@@ -95,7 +95,7 @@ def pipeline_defs(root: Path, source: Path | None = None, url: str | None = None
     """The code location's definitions with its outputs under ``root`` (warehouse/, reports/, archive/,
     downloads/) and the exports from ``source`` or ``url`` (and the coding sheets from ``plans_dir``): resources
     passed in, as the CLI does."""
-    from alliance_pipeline.definitions import build_defs
+    from alliance_pipeline.code_location import build_defs
     from alliance_pipeline.defs.common.resources import EdSightSource, PlanSheets, Storage
 
     storage = Storage(warehouse_dir=str(root / "warehouse"), reports_dir=str(root / "reports"))

@@ -348,7 +348,7 @@ def test_the_archive_says_which_bytes_the_warehouse_holds(good):
 def test_partitions_follow_the_source(good):
     """A file named for a year its title does not say is never registered; a year whose file is gone is removed
     (and said so), and the next refresh succeeds without any manual cleanup."""
-    from alliance_pipeline.refresh import register_years
+    from alliance_pipeline.defs.operations.planner import register_years
 
     refreshed, source, defs = good
     instance = refreshed.instance

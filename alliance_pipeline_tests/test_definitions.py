@@ -66,7 +66,7 @@ def test_yearly_assets_take_a_range_per_run_and_plan_years_one_per_run():
 def test_sensor_intervals_follow_the_refresh_policy(monkeypatch):
     """ALLIANCE_SENSOR_SECONDS (refresh_policy.sensor_seconds, read when the code location loads) sets how often the
     sensors tick, school_year_partitions at half of it; unset, the documented 60 s and 30 s."""
-    from alliance_pipeline.definitions import build_defs
+    from alliance_pipeline.code_location import build_defs
 
     def intervals():
         return {sensor.name: sensor.minimum_interval_seconds for sensor in build_defs().sensors}

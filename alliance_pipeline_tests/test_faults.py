@@ -104,7 +104,7 @@ def test_a_killed_writers_leftovers_are_removed_by_the_next_write(tmp_path):
 def test_a_killed_refreshs_run_is_marked_failed_by_the_next_one(tmp_path):
     from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 
-    from alliance_pipeline.defs.operations.definitions import TRIGGER_TAG
+    from alliance_pipeline.defs.operations.constants import TRIGGER_TAG
     from alliance_pipeline.refresh import HOST_TAG, PID_TAG, mark_dead_runs
 
     with quiet_instance(tmp_path) as instance:

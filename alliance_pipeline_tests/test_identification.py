@@ -114,7 +114,7 @@ def test_opportunity_districts_ranked_on_another_years_index():
 @pytest.mark.real_exports
 def test_identification_on_the_real_inputs_keeps_the_rules_guarantees(instance, env, shared_edsight):
     defs = env.source(shared_edsight)
-    from alliance_pipeline.refresh import register_years
+    from alliance_pipeline.defs.operations.planner import register_years
 
     register_years(instance, defs.resources["edsight"])
     for asset, year in (("raw_enrollment", "2015-16"), ("raw_accountability", "2015-16")):

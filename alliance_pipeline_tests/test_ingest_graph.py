@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from alliance_pipeline.edsight.families import FAMILIES
-from alliance_pipeline.refresh import register_years
+from alliance_pipeline.defs.operations.planner import register_years
 
 
 def _check_evaluations(instance, asset: str):

@@ -464,7 +464,7 @@ def test_a_failed_run_posts_one_alert_to_the_webhook(instance, env, sample_copy)
     import threading
 
     from alliance_pipeline.defs.operations.alerts import AlertSettings, alert_on_run_failure
-    from alliance_pipeline.refresh import register_years
+    from alliance_pipeline.defs.operations.planner import register_years
 
     received: list[dict] = []
 
@@ -528,7 +528,7 @@ def test_freshness_keeps_current_and_complete_apart(instance, env, sample_copy):
     from zoneinfo import ZoneInfo
 
     from alliance_pipeline.defs.operations.freshness import CURRENT_FAMILIES, expected_newest_year, years_between
-    from alliance_pipeline.refresh import register_years
+    from alliance_pipeline.defs.operations.planner import register_years
 
     defs = env.source(sample_copy)
     register_years(instance, defs.resources["edsight"])
@@ -577,7 +577,7 @@ def test_misconfigured_settings_fail_before_any_asset_computes(instance, env, sa
     run as it starts, naming the setting and the years that exist."""
     import pytest
 
-    from alliance_pipeline.refresh import register_years
+    from alliance_pipeline.defs.operations.planner import register_years
 
     defs = env.source(sample_copy)
     register_years(instance, defs.resources["edsight"])
@@ -617,7 +617,7 @@ def test_an_hourly_republish_tick_downloads_no_unchanged_export(instance, env, s
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         defs = env.source(url=f"http://127.0.0.1:{server.server_address[1]}/")
-        from alliance_pipeline.refresh import register_years
+        from alliance_pipeline.defs.operations.planner import register_years
 
         register_years(instance, defs.resources["edsight"])
         for year in ("2014-15", "2015-16", "2016-17"):

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the test help
 import dagster as dg  # noqa: E402
 
 from alliance_pipeline import paths  # noqa: E402
-from alliance_pipeline.defs.operations.definitions import RANGE_END_TAG, RANGE_START_TAG  # noqa: E402
+from alliance_pipeline.defs.operations.constants import RANGE_END_TAG, RANGE_START_TAG  # noqa: E402
 from alliance_pipeline.edsight.families import FAMILIES  # noqa: E402
 from alliance_pipeline.edsight.sources import LocalExports  # noqa: E402
 from alliance_pipeline_tests.conftest import combine_exports  # noqa: E402

@@ -17,16 +17,17 @@ submitting it. ``execute_in_process`` (``alliance-pipeline refresh``, the tests)
 
 from __future__ import annotations
 
-import os
 import time
 
 import dagster as dg
 from dagster._core.execution.retries import RetryMode, get_retries_config
 from dagster._core.executor.in_process import InProcessExecutor
 
+from alliance_pipeline.defs.common.configuration import ENVIRONMENT, environment_value
+
 KINDS = ("in_process", "celery")
 QUEUE = "dagster"  # dagster-celery's queue; the workers of deploy/ consume it
-VARIABLES = {"kind": "ALLIANCE_EXECUTOR", "broker": "ALLIANCE_CELERY_BROKER", "backend": "ALLIANCE_CELERY_BACKEND"}
+VARIABLES = ENVIRONMENT["executor"]  # the variables a deployment sets (deploy/celery.env)
 
 CONFIG = {
     "kind": dg.Field(dg.Noneable(dg.StringSource), is_required=False,
@@ -47,7 +48,7 @@ class ExecutorSettingError(Exception):
 
 def setting(config: dict, name: str) -> str | None:
     """A setting from the run config, else from its environment variable."""
-    return config.get(name) or os.environ.get(VARIABLES[name]) or None
+    return config.get(name) or environment_value("executor", name)
 
 
 def kind_of(config: dict) -> str:

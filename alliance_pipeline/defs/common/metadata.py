@@ -5,6 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
+from alliance_pipeline.edsight.families import sort_years
+
 PREVIEW_ROWS = 10
 # A yearly partition's own data version, in its metadata: one run may store a range of school years, and Dagster's
 # data version is one per output (defs/common/checks.py: years_output; read by defs/operations/consistency.py).
@@ -23,3 +25,8 @@ def preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS, columns: list[str] | 
 def settings(**values) -> dict[str, dg.MetadataValue]:
     """Method settings recorded on an asset: ``setting/<name>``."""
     return {f"setting/{name}": dg.MetadataValue.text(str(value)) for name, value in values.items()}
+
+
+def years_in(frame: pd.DataFrame, column: str) -> str:
+    """The school years of ``column``, in order, as metadata text ("none" for an empty table)."""
+    return ", ".join(sort_years(frame[column].dropna().unique())) if len(frame) else "none"

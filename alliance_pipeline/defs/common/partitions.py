@@ -24,6 +24,9 @@ from alliance_pipeline.edsight.sources import SourceError
 YEAR_PARTITIONS: dict[str, dg.DynamicPartitionsDefinition] = {
     name: dg.DynamicPartitionsDefinition(name=family.partitions_name) for name, family in FAMILIES.items()
 }
+# One partition per plan year with coding sheets in the plans folder (registered by coded_plan_sheets_sensor and
+# by `alliance-pipeline refresh`, like the export families' school years).
+PLAN_YEARS = dg.DynamicPartitionsDefinition(name="plan_years")
 
 
 @dataclass
@@ -154,3 +157,9 @@ def partition_requests(changes: YearChanges) -> list:
     requests = [YEAR_PARTITIONS[name].build_add_request(years) for name, years in changes.added.items()]
     requests += [YEAR_PARTITIONS[name].build_delete_request(years) for name, years in changes.vanished.items()]
     return requests
+
+
+def held_years(instance: dg.DagsterInstance) -> dict[str, list[str]]:
+    """family -> the school years registered (read and named correctly) on ``instance``, in order."""
+    return {name: sort_years(instance.get_dynamic_partitions(family.partitions_name))
+            for name, family in FAMILIES.items()}

@@ -10,6 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from alliance_pipeline import paths
+from alliance_pipeline.defs.common.configuration import AT_LOAD
 from alliance_pipeline.edsight.families import FAMILIES, sort_years
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports
 from alliance_pipeline.methods.alliance_identification import Rule
@@ -252,17 +253,19 @@ class RefreshPolicy(dg.ConfigurableResource):
     """
 
     cron: str = Field(default="0 6 15 10 *", description="When the annual schedules run (New York time); "
-                      "default 15 October 06:00, after CSDE's late-summer release.")
+                      "default 15 October 06:00, after CSDE's late-summer release.", json_schema_extra=AT_LOAD)
     latest_years: int = Field(default=2, ge=1, description="How many of each family's latest school years the annual "
                               "schedules refresh (at least 1).")
     release_date: str = Field(default="10-15", description="Month-day after which last spring's results are expected "
                               "(freshness checks).")
     republish_check_seconds: int = Field(default=300, ge=5, description="How often republished_export_sensor "
                                          "checks the loaded exports (conditional: size and time, or ETag; only a "
-                                         "changed file is downloaded, so a frequent check is cheap).")
+                                         "changed file is downloaded, so a frequent check is cheap).",
+                                         json_schema_extra=AT_LOAD)
     sensor_seconds: int = Field(default=60, ge=5, description="How often the other sensors tick: "
                                 "new_school_year_sensor, cross_year_tables_sensor, coded_plan_sheets_sensor and "
-                                "keep_tables_current; school_year_partitions every half of it (default 60 and 30 s).")
+                                "keep_tables_current; school_year_partitions every half of it (default 60 and 30 s).",
+                                json_schema_extra=AT_LOAD)
 
     def release(self) -> tuple[int, int]:
         month, day = self.release_date.split("-")

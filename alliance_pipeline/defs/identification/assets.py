@@ -10,9 +10,9 @@ import pandas as pd
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.resources import IdentificationSettings
 from alliance_pipeline.defs.common.checks import finish, reason_unavailable, table_asset, unavailable, validated
+from alliance_pipeline.defs.common.groups import IDENTIFICATION
 from alliance_pipeline.methods import alliance_identification as section_6
 
-GROUP = "identification"
 CODE_VERSION = "identification-2"
 
 
@@ -37,7 +37,7 @@ def _lacking(settings: IdentificationSettings, setting: str, needs: dict[str, di
     return "; ".join(missing) + f" (identification_settings.{setting} = {year})" if missing else None
 
 
-@table_asset(GROUP, "CSDE steps 1-4 for a new Alliance District designation, with every district's decision and reason.", CODE_VERSION)
+@table_asset(IDENTIFICATION, "CSDE steps 1-4 for a new Alliance District designation, with every district's decision and reason.", CODE_VERSION)
 def alliance_identification(
     context: dg.AssetExecutionContext,
     raw_enrollment: dict[str, pd.DataFrame],
@@ -83,7 +83,7 @@ def alliance_identification(
     )
 
 
-@table_asset(GROUP, "The designated Alliance Districts with the lowest Accountability Index (Opportunity Districts), "
+@table_asset(IDENTIFICATION, "The designated Alliance Districts with the lowest Accountability Index (Opportunity Districts), "
              "ranked on the index of identification_settings.opportunity_index_year.", CODE_VERSION)
 def opportunity_districts(
     context: dg.AssetExecutionContext,

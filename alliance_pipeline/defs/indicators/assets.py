@@ -21,6 +21,7 @@ import pandas as pd
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import MethodSettings
+from alliance_pipeline.defs.common.groups import INDICATORS
 from alliance_pipeline.defs.common.checks import (
     by_year, finish, finish_years, reason_unavailable, table_asset, unavailable, validated,
 )
@@ -29,12 +30,11 @@ from alliance_pipeline.methods import designations, districts, growth, sbac, tsc
 from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 
-GROUP = "indicators"
 CODE_VERSION = "method-1"
 
 
 def indicator_asset(description: str, **kwargs):
-    return table_asset(GROUP, description, CODE_VERSION, **kwargs)
+    return table_asset(INDICATORS, description, CODE_VERSION, **kwargs)
 
 
 @indicator_asset(

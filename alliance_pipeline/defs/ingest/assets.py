@@ -13,6 +13,7 @@ from alliance_pipeline.archive import LOADED, REJECTED, ArchiveError, archive_ex
 from alliance_pipeline.defs.common.checks import (
     ranged, rejected, table_asset, validated, years_check, years_output,
 )
+from alliance_pipeline.defs.common.groups import INGEST
 from alliance_pipeline.defs.common.io_manager import PROVENANCE_ONLY
 from alliance_pipeline.defs.common.metadata import YEARLY_VERSION, preview
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
@@ -185,7 +186,7 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
 
     raw_asset.__name__ = family.asset_name
     return table_asset(
-        "ingest",
+        INGEST,
         f"{family.description}, as exported by EdSight (folder `{family.folder}/`), one partition per school year.",
         RAW_CODE_VERSION,
         partitions_def=YEAR_PARTITIONS[family.name],
@@ -219,7 +220,7 @@ def reference_asset(name: str, path: Path, description: str, code_version: str, 
         )
 
     reference.__name__ = name
-    return table_asset("ingest", description, code_version)(reference)
+    return table_asset(INGEST, description, code_version)(reference)
 
 
 alliance_cohort = reference_asset(
@@ -237,7 +238,7 @@ study_identified_districts = reference_asset(
 
 
 @table_asset(
-    "ingest",
+    INGEST,
     "Every version of every raw export the pipeline has read, archived by SHA-256 with the time it was first seen, "
     "loaded or rejected (with why); is_latest marks the version the warehouse holds now (a republished year shows "
     "two rows), with the title and rows of that file.",

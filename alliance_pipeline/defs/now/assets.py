@@ -12,15 +12,15 @@ import pandas as pd
 from alliance_pipeline.defs.common.checks import finish, table_asset, unavailable
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.resources import MethodSettings
+from alliance_pipeline.defs.common.groups import NOW
 from alliance_pipeline.methods import current, designations, districts
 from alliance_pipeline.reference import load_gaps
 
-GROUP = "now"
 CODE_VERSION = "now-1"
 
 
 @table_asset(
-    GROUP,
+    NOW,
     "Section 13: every district's share of students meeting the standard (Level 3 and 4) per school year and "
     "subject, grades 3-8, from EdSight's all-grades-combined export; the state's share summed from the same "
     "export's districts, with its coverage; the distance between them.",
@@ -44,7 +44,7 @@ def sbac_share_met(
 
 
 @table_asset(
-    GROUP,
+    NOW,
     "Section 13: how they are doing now: the current cohort's and the study's identified districts' share meeting "
     "the standard, its distance to the state in every year to the newest, gap years with their reason, and the "
     "changes since the group's first year and the study's end year, each over one set of districts.",

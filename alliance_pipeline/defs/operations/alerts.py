@@ -1,6 +1,6 @@
 """Run-failure alerts: a JSON message to a webhook (Slack, Teams, a ticketing system's intake URL).
 
-The webhook is the ``alerts`` resource's ``webhook_url`` (``definitions.py`` sets it from the environment
+The webhook is the ``alerts`` resource's ``webhook_url`` (``code_location.py`` sets it from the environment
 variable ``ALLIANCE_ALERT_WEBHOOK``); without one the sensor logs and sends nothing.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-ENV_WEBHOOK = "ALLIANCE_ALERT_WEBHOOK"
-ENV_UI_URL = "ALLIANCE_UI_URL"
+from alliance_pipeline.defs.common.configuration import variable
+
+ENV_WEBHOOK, ENV_UI_URL = variable("alerts", "webhook_url"), variable("alerts", "ui_url")
 
 
 class AlertSettings(dg.ConfigurableResource):

@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from alliance_pipeline.defs.common.checks import POOL
+from alliance_pipeline.defs.common.groups import REPORTS
 from alliance_pipeline.defs.common.resources import (
     CodeLocationGraph, IdentificationSettings, MethodSettings, PlanSheets, Storage,
 )
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 # reporting/ (matplotlib, Jinja2) is imported when the report is built, not when the code location loads.
 
-GROUP = "reports"
 CODE_VERSION = "report-4"
 CHART_CACHE = "chart-cache"  # under the reports directory: the charts of the last report, by their inputs' hash
 
@@ -75,7 +75,7 @@ def _headline(table: "ReportTable", rows: int = 10) -> dg.MetadataValue:
 
 
 @dg.asset(
-    group_name=GROUP,
+    group_name=REPORTS,
     code_version=CODE_VERSION,
     kinds={"html", "csv"},
     pool=POOL,

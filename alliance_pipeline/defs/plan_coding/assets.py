@@ -16,7 +16,9 @@ import pandas as pd
 from alliance_pipeline.archive import LOADED, REJECTED, archive_export
 from alliance_pipeline.defs.common.checks import finish, reason_unavailable, rejected, table_asset, unavailable, validated
 from alliance_pipeline.defs.common.metadata import preview
+from alliance_pipeline.defs.common.partitions import PLAN_YEARS
 from alliance_pipeline.defs.common.resources import PlanSheets, is_sample_plans
+from alliance_pipeline.defs.common.groups import PLAN_CODING
 from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.edsight.reader import sha256_of
 from alliance_pipeline.paths import PLAN_CODEBOOK
@@ -24,17 +26,13 @@ from alliance_pipeline.plans import codebook as codebook_module
 from alliance_pipeline.plans import indicators, reliability, sheets
 from alliance_pipeline.reference import load_cohort
 
-GROUP = "plan_coding"
 PLAN_SHEETS = "plan_sheets"  # the family name of coded sheets in the plans archive (Storage.plans_archive)
 CODE_VERSION = "plans-1"
-# One partition per plan year with coding sheets in the plans folder (registered by coded_plan_sheets_sensor and
-# by `alliance-pipeline refresh`, like the export families' school years).
-PLAN_YEARS = dg.DynamicPartitionsDefinition(name="plan_years")
 RAW = dg.AssetKey("raw_plan_codes")
 
 
 @table_asset(
-    GROUP,
+    PLAN_CODING,
     "The study's Appendix A codebook as data: every topic, code, definition and example, with the corrections made "
     "where the PDF's extracted text was garbled (data/reference/plan-codebook__appendix-a.csv).",
     CODE_VERSION,
@@ -56,7 +54,7 @@ def plan_codebook(context: dg.AssetExecutionContext):
 
 
 @table_asset(
-    GROUP,
+    PLAN_CODING,
     "Coded plan sheets of one plan year (the plans folder: one file per district, plan year and coder), checked "
     "against the codebook and the Alliance District roster; a bad sheet refuses the year with file, row and column.",
     CODE_VERSION, partitions_def=PLAN_YEARS,
@@ -115,7 +113,7 @@ NO_SHEETS = ("no coded plan sheets were given or loaded (no plans folder was set
 
 
 @table_asset(
-    GROUP, "Every code given in the coded plans: one row per plan year, district, coder, intervention and code, "
+    PLAN_CODING, "Every code given in the coded plans: one row per plan year, district, coder, intervention and code, "
     "with the sheet and row it comes from.", CODE_VERSION, ins={"raw_plan_codes": dg.AssetIn()},
 )
 def plan_codes(context: dg.AssetExecutionContext, raw_plan_codes: dict[str, pd.DataFrame]):
@@ -128,7 +126,7 @@ def plan_codes(context: dg.AssetExecutionContext, raw_plan_codes: dict[str, pd.D
 
 
 @table_asset(
-    GROUP, "Intercoder reliability per code over the plans coded twice (interventions matched on intervention_id): "
+    PLAN_CODING, "Intercoder reliability per code over the plans coded twice (interventions matched on intervention_id): "
     f"Cohen's kappa and Krippendorff's alpha (nominal); codes under {reliability.THRESHOLD} flagged.",
     CODE_VERSION, ins={"raw_plan_codes": dg.AssetIn()},
 )
@@ -146,7 +144,7 @@ def intercoder_reliability(context: dg.AssetExecutionContext, raw_plan_codes: di
 
 
 @table_asset(
-    GROUP, "Per district and plan year, the study's framework measured from the codes: coherence (distinct "
+    PLAN_CODING, "Per district and plan year, the study's framework measured from the codes: coherence (distinct "
     "interventions, continuation share), equity focus, capacity building, logic modeling, the substance mix and the "
     "alignment with CSDE's defined choices (the mean over a plan's codings).",
     CODE_VERSION, ins={"raw_plan_codes": dg.AssetIn()},
@@ -161,7 +159,7 @@ def plan_indicators(context: dg.AssetExecutionContext, raw_plan_codes: dict[str,
 
 
 @table_asset(
-    GROUP, "Each plan indicator's mean for the identified districts (section 5) beside the other cohort districts, "
+    PLAN_CODING, "Each plan indicator's mean for the identified districts (section 5) beside the other cohort districts, "
     "per plan year and over all plan years: descriptive, not causal.", CODE_VERSION,
     ins={"plan_indicators": dg.AssetIn(), "identified_districts": dg.AssetIn(), "alliance_cohort": dg.AssetIn()},
 )

@@ -1,0 +1,1 @@
+"""Group equity: its assets (assets.py)."""

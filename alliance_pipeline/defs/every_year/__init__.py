@@ -1,0 +1,1 @@
+"""Group every_year: its assets (assets.py)."""

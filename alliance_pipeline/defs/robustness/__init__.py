@@ -1,0 +1,1 @@
+"""Group robustness: its assets (assets.py)."""
