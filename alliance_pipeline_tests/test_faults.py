@@ -14,7 +14,6 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import dagster as dg
 import numpy as np
 import pytest
 

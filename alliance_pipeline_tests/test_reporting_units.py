@@ -7,12 +7,19 @@ from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alliance_pipeline.methods.identified_districts import INDICATORS
 from alliance_pipeline.reporting import render
 from alliance_pipeline.reporting.appendix_b import (
-    EXCLUDED, RANKED, appendix_b_report, appendix_table, excluded_table, indicator_rows, yearly_table,
+    EXCLUDED,
+    RANKED,
+    appendix_b_report,
+    appendix_table,
+    excluded_table,
+    indicator_rows,
+    yearly_table,
 )
 from alliance_pipeline.reporting.charts import bar_chart_svg, short_name
 
@@ -107,7 +114,6 @@ def test_yearly_table_has_a_column_per_pair_and_names_each_exclusion():
     assert pd.isna(rows.at["B", "change_math_2014_15_2015_16"])
     assert rows.at["B", "exclusions"] == ("2014-15 to 2015-16: suppressed ELA grade 3 in 2014-15; "
                                           "Math 2015-16 to 2016-17: no row; ELA 2015-16 to 2016-17: no row")
-
 
 
 def test_yearly_table_rows_are_each_pairs_cohort():
@@ -237,7 +243,7 @@ def test_a_chart_whose_inputs_are_unchanged_is_read_back_not_drawn(tmp_path, mon
     first = dict(labels=["A", "B"], values=[1.0, 2.0], highlighted=[True, False], xlabel="points", title="T")
     with charts.reusing(folder):
         drawn = charts.bar_chart_svg(**first)
-        other = charts.line_chart_svg(years=["2014-15", "2015-16"], series={"A": [1.0, None]}, ylabel="y", title="L")
+        charts.line_chart_svg(years=["2014-15", "2015-16"], series={"A": [1.0, None]}, ylabel="y", title="L")
     assert len(list(folder.glob("*.svg"))) == 2
     assert drawn == charts.bar_chart_svg(**first)  # the same drawing, outside a block too
 

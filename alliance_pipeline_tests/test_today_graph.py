@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from alliance_pipeline.edsight import read_export
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.methods.alliance_identification import accountability_index
+from alliance_pipeline.school_year import sort_years
 
 pytestmark = pytest.mark.real_exports
 

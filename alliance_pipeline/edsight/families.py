@@ -167,12 +167,3 @@ FAMILIES: dict[str, ExportFamily] = {
 }
 
 
-def sort_years(years) -> list[str]:
-    """School years in order of their first four digits."""
-    return sorted(set(years), key=lambda year: int(year[:4]))
-
-
-def previous_school_year(year: str) -> str:
-    """'2016-17' -> '2015-16'."""
-    start = int(year[:4]) - 1
-    return f"{start}-{(start + 1) % 100:02d}"

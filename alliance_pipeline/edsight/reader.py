@@ -29,9 +29,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from alliance_pipeline.edsight.columns import CODE_COLUMNS, DISTRICT_ID_KEYS, KNOWN_COLUMNS, column_kind, compact, merge_header
+from alliance_pipeline.edsight.columns import (
+    CODE_COLUMNS,
+    DISTRICT_ID_KEYS,
+    KNOWN_COLUMNS,
+    column_kind,
+    compact,
+    merge_header,
+)
 from alliance_pipeline.edsight.errors import EdSightFormatError
 from alliance_pipeline.edsight.fast_body import NUMBER, parse_body
+from alliance_pipeline.school_year import consecutive, year_label
 
 # ``.`` is SAS's missing value: EdSight's Next Generation Accountability export writes it for every value that
 # does not apply (a district with no high school has no graduation rate).
@@ -99,10 +107,6 @@ def normalise_district_code(raw: str) -> str | None:
     if text.isdigit() and len(text) <= 7:
         return text.zfill(7)
     return text
-
-
-def school_year_label(fall_year: int) -> str:
-    return f"{fall_year}-{(fall_year + 1) % 100:02d}"
 
 
 BINARY_SIGNATURES = {
@@ -211,7 +215,7 @@ def _school_year(lines: list[str]) -> str | None:
         match = _SCHOOL_YEAR.search(line)
         if match:
             start, end = int(match.group(1)), int(match.group(2))
-            if (start + 1) % 100 == end:
+            if consecutive(start, end):
                 return match.group(0)
     return None
 
@@ -488,7 +492,7 @@ def read_export(path: str | Path, expected_year: str | None = None, continued_ro
             raise EdSightFormatError(
                 path, f"rows from several years {falls}: the first data row is for {first}, this row for "
                 f"{int(frame['fall_of_year'].iloc[other])}", row=int(lines[other]), column="FallOfYear")
-        year, year_source = school_year_label(falls[0]), "FallOfYear column"
+        year, year_source = year_label(falls[0]), "FallOfYear column"
     if expected_year is not None and year is not None and year != expected_year:
         raise EdSightFormatError(
             path,

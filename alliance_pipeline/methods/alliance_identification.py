@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from alliance_pipeline.methods.rows import district_rows
+from alliance_pipeline.school_year import start_of, starts_of
 
 ORGANIZATION_TYPES = {
     "11": "local district",
@@ -53,17 +54,13 @@ def _suffixes(codes: pd.Series) -> pd.Series:
     return codes.astype(str).str[-2:]
 
 
-def _year_start(year) -> int:
-    return int(str(year)[:4])
-
-
 def prior_designees(roster: pd.DataFrame, first_year: str, last_year: str) -> set[str]:
     """Districts designated in any school year from first_year to last_year inclusive."""
     if not len(roster):
         return set()
-    lo, hi = _year_start(first_year), _year_start(last_year)
-    starts = roster["first_year"].astype(str).str[:4].astype(int)
-    ends = roster["last_year"].astype(str).str[:4].astype(int)
+    lo, hi = start_of(first_year), start_of(last_year)
+    starts = starts_of(roster["first_year"])
+    ends = starts_of(roster["last_year"])
     return set(roster.loc[(starts <= hi) & (ends >= lo), "district_code"])
 
 

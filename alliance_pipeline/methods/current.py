@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods.rows import district_rows
+from alliance_pipeline.school_year import sort_years, start_of, starts_of, year_label
 
 MET = "level_3_4_met_or_exceeded_count"
 # EdSight's combined report counts grade 11 in the one year it was tested (../shared/edsight-extra/README.md: its
@@ -113,7 +113,7 @@ _FLOATS = ("total_scored", "met_count", "share_met", "state_share", "state_cover
 
 
 def _year_key(column: pd.Series) -> pd.Series:
-    return column.str[:4].astype(int) if column.name == "school_year" else column
+    return starts_of(column) if column.name == "school_year" else column
 
 
 NOW_COLUMNS = ["group", "district_code", "district_name", "subject", "school_year", "status", "reason", "grades",
@@ -128,10 +128,10 @@ def years_with_gaps(held: Iterable[str], gaps: pd.DataFrame) -> list[tuple[str, 
     if not held:
         return []
     reasons = {row.school_year: (row.status, row.reason) for row in gaps.itertuples(index=False)}
-    first, last = int(held[0][:4]), int(held[-1][:4])
+    first, last = start_of(held[0]), start_of(held[-1])
     out = []
     for start in range(first, last + 1):
-        year = f"{start}-{(start + 1) % 100:02d}"
+        year = year_label(start)
         out.append((year, "held", "") if year in held else (year, *reasons.get(year, ("not in the source", "no export "
                                                                                       "of this year in the source"))))
     return out
@@ -147,7 +147,7 @@ def doing_now(shares: pd.DataFrame, groups: Mapping[str, tuple[set[str], str]], 
     rows = []
     for label, (codes, first_year) in groups.items():
         held_years = [year for year, status, _ in years if status == "held"]
-        base = next((year for year in held_years if int(year[:4]) >= int(first_year[:4])), None)
+        base = next((year for year in held_years if start_of(year) >= start_of(first_year)), None)
         mine = shares[shares["district_code"].isin(codes)]
         for subject in ("ELA", "Math"):
             subject_rows = mine[mine["subject"] == subject]
@@ -217,7 +217,7 @@ def _changes(table: pd.DataFrame, codes: list[str], year: str, first: str | None
     out = {}
     for name, base in (("since_first", first), ("since_study_end", study_end)):
         share = distance = np.nan
-        if base is not None and int(year[:4]) > int(base[:4]):
+        if base is not None and start_of(year) > start_of(base):
             both = [code for code in codes if _known(table, code, year) and _known(table, code, base)]
             if both:
                 now = _pooled(table.loc[[(code, year) for code in both]])

@@ -27,14 +27,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods import alliance_identification as section_6
 from alliance_pipeline.methods.alliance_identification import Rule
-
-
-def school_year_of_fiscal(fiscal_year: int) -> str:
-    """Fiscal year N is the school year ending June 30 of N: 2023 -> '2022-23'."""
-    return f"{fiscal_year - 1}-{fiscal_year % 100:02d}"
+from alliance_pipeline.school_year import SchoolYear, sort_years, start_of, starts_of, year_label
 
 
 @dataclass(frozen=True)
@@ -51,19 +46,19 @@ class StatuteCohort:
 
     @property
     def first_year(self) -> str:
-        return school_year_of_fiscal(self.fiscal_year)
+        return str(SchoolYear.of_fiscal(self.fiscal_year))
 
     @property
     def last_year(self) -> str:
-        return school_year_of_fiscal(self.fiscal_year + self.years - 1)
+        return str(SchoolYear.of_fiscal(self.fiscal_year + self.years - 1))
 
     def index_year(self, unpublished: Iterable[str] = ()) -> str:
         """The newest index year published before the designation: the newest school year up to the first year
         less two that is not among ``unpublished`` (no index for 2019-20 and 2020-21)."""
         start = self.fiscal_year - 3
-        while school_year_of_fiscal(start + 1) in set(unpublished):
+        while str(SchoolYear.of_fiscal(start + 1)) in set(unpublished):
             start -= 1
-        return school_year_of_fiscal(start + 1)
+        return str(SchoolYear.of_fiscal(start + 1))
 
 
 STATUTE_COHORTS = (StatuteCohort(2013, 30), StatuteCohort(2018, 33), StatuteCohort(2023, 36))
@@ -73,9 +68,9 @@ OPPORTUNITY_COUNT = 10
 def designation_year_for(index_year: str, rule: Rule) -> str:
     """The school year a designation on ``index_year`` is for, at the configured gap (2015-16 -> 2017-18): the
     what-if's other index years."""
-    lag = int(rule.designation_year[:4]) - int(rule.index_year[:4])
-    start = int(index_year[:4]) + lag
-    return f"{start}-{(start + 1) % 100:02d}"
+    lag = start_of(rule.designation_year) - start_of(rule.index_year)
+    start = start_of(index_year) + lag
+    return year_label(start)
 
 
 def index_years(enrollment: Mapping[str, pd.DataFrame], accountability: Mapping[str, pd.DataFrame]) -> list[str]:
@@ -196,12 +191,12 @@ def cohort_by_year(roster: pd.DataFrame, designations: pd.DataFrame, years: Iter
     started); before the first, the first (the study's 30). A cohort that could not be computed is not in
     ``designations``: the one before it continues. Rows: one per school year and cohort district."""
     chosen = designations[designations["designated"]] if len(designations) else designations
-    cohorts = sorted(((int(first[:4]), label) for label, first in
+    cohorts = sorted(((start_of(first), label) for label, first in
                       chosen[["cohort", "first_year"]].drop_duplicates().itertuples(index=False)), key=lambda c: c[0]) \
         if len(chosen) else []
     blocks = []
     for year in sort_years(years):
-        started = [label for start, label in cohorts if start <= int(year[:4])] or [label for _, label in cohorts[:1]]
+        started = [label for start, label in cohorts if start <= start_of(year)] or [label for _, label in cohorts[:1]]
         if started:
             rows = chosen[chosen["cohort"] == started[-1]]
             block = rows[["district_code", "district_name"]].copy()
@@ -224,7 +219,7 @@ def cohort_at(designations: pd.DataFrame, year: str) -> pd.DataFrame:
     """The designated rows of the cohort whose five years include ``year`` (after the last cohort's five years, the
     newest started; none before the first)."""
     chosen = designations[designations["designated"]]
-    started = chosen[chosen["first_year"].str[:4].astype(int) <= int(year[:4])]
+    started = chosen[starts_of(chosen["first_year"]) <= start_of(year)]
     if started.empty:
         return started
     return started[started["fiscal_year"] == started["fiscal_year"].max()]
@@ -240,7 +235,7 @@ def current_cohort(designations: pd.DataFrame, cohorts: pd.DataFrame) -> pd.Data
 
 
 def _year_key(column: pd.Series) -> pd.Series:
-    return column.str[:4].astype(int) if column.name == "school_year" else column
+    return starts_of(column) if column.name == "school_year" else column
 
 
 def cohort_codes(cohorts: pd.DataFrame) -> dict[str, set[str]]:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods.rows import district_rows
+from alliance_pipeline.school_year import sort_years, start_of, starts_of, year_label
 
 NAME_COLUMNS = ["district_code", "district_name", "first_year", "last_year", "years", "families", "newest"]
 
@@ -44,7 +44,7 @@ def district_names(raw: Mapping[str, Mapping[str, pd.DataFrame]]) -> pd.DataFram
     rows = _named_rows(raw)
     if rows.empty:
         return pd.DataFrame(columns=NAME_COLUMNS)
-    rows["start"] = rows["school_year"].str[:4].astype(int)
+    rows["start"] = starts_of(rows["school_year"])
     grouped = rows.groupby(["district_code", "district_name"], sort=True)
     frame = grouped.agg(first=("start", "min"), last=("start", "max")).reset_index()
     frame["years"] = grouped["school_year"].agg(lambda years: sort_years(years)).to_numpy()
@@ -128,9 +128,9 @@ def data_coverage(held: Mapping[str, Iterable[str]], gaps: pd.DataFrame, newest_
                          "reason": "no export of this family in the source"})
             continue
         first = int(sort_years(years or listed)[0][:4])
-        last = max([int(newest_year[:4]), *(int(year[:4]) for year in years)])
+        last = max([start_of(newest_year), *(start_of(year) for year in years)])
         for start in range(first, last + 1):
-            year = f"{start}-{(start + 1) % 100:02d}"
+            year = year_label(start)
             if year in years:
                 rows.append({"family": family, "school_year": year, "held": True, "status": HELD, "reason": ""})
             else:

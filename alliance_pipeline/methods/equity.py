@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from alliance_pipeline.edsight.families import previous_school_year, sort_years
-from alliance_pipeline.methods.rows import district_rows
 from alliance_pipeline.methods.grouped import group_lists, join_by_group
+from alliance_pipeline.methods.rows import district_rows
+from alliance_pipeline.school_year import previous_year, sort_years
 
 SCORED = "total_scored"
 MET = "level_3_4_met_or_exceeded_count"
@@ -338,7 +338,7 @@ def subgroup_gap_changes(gaps: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFr
     blocks = []
     years = sort_years(table["school_year"].dropna().unique()) if len(table) else []
     for end in years:
-        start = previous_school_year(end)
+        start = previous_year(end)
         if start not in years:
             continue
         a = table[table["school_year"] == start].set_index(keys)

@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from alliance_pipeline.edsight.families import previous_school_year
-from alliance_pipeline.methods import sbac, tscores
 from alliance_pipeline.methods import identified_districts as section_5
+from alliance_pipeline.methods import sbac, tscores
 from alliance_pipeline.methods.grouped import group_lists
 from alliance_pipeline.methods.ranking import add_cohort_ranks
 from alliance_pipeline.methods.yearly import YearIndicators, end_years, identify_year, indicators_for_year
+from alliance_pipeline.school_year import previous_year
 
 GRADE_SCOPES = ((3, 4, 5, 6, 7, 8), (3, 4, 5), (6, 7, 8))
 ROBUST_AT = 0.8
@@ -101,7 +101,7 @@ def analyses(sbac_years: Iterable[str], growth_years: Iterable[str], study: Anal
     """The study's pair, and every end year of section 8 (the study's own year once, marked as the study)."""
     found = [study]
     for year in end_years(sbac_years, growth_years):
-        candidate = Analysis(year, previous_school_year(year), year, year, year, False)
+        candidate = Analysis(year, previous_year(year), year, year, year, False)
         same = (candidate.change_start_year, candidate.end_year, candidate.growth_year, candidate.t_end_year) == (
             study.change_start_year, study.end_year, study.growth_year, study.t_end_year)
         if not same:

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from alliance_pipeline.edsight.families import previous_school_year, sort_years
-from alliance_pipeline.methods.rows import district_rows
 from alliance_pipeline.methods.grouped import arrow_lists, flattened, group_lists, join_by_group, list_texts, positions
 from alliance_pipeline.methods.ranking import add_cohort_ranks
+from alliance_pipeline.methods.rows import district_rows
+from alliance_pipeline.school_year import sort_years, start_of
 
 DEFAULT_GRADES = (3, 4, 5, 6, 7, 8)
 SUBJECTS = ("ELA", "Math")
@@ -266,7 +266,7 @@ YEARLY_COLUMNS = [*CHANGE_COLUMNS, "years_apart", "low_participation", "in_cohor
 
 def years_between(start: str, end: str) -> int:
     """School years from ``start`` to ``end`` ('2018-19' to '2021-22': 3)."""
-    return int(end[:4]) - int(start[:4])
+    return start_of(end) - start_of(start)
 
 
 def yearly_changes(

@@ -26,11 +26,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods.grouped import arrow_lists, flattened, group_lists, list_texts
 from alliance_pipeline.methods.sbac import (
-    DEFAULT_GRADES, SCORE_COLUMNS, district_scores, exclusion_reasons, pair_frame, weighted_scores,
+    DEFAULT_GRADES,
+    SCORE_COLUMNS,
+    district_scores,
+    exclusion_reasons,
+    pair_frame,
+    weighted_scores,
 )
+from alliance_pipeline.school_year import sort_years, start_of, starts_of
 
 POPULATIONS = ("all_scored", "unsuppressed")
 T_SUBJECTS = ("ELA", "Math")
@@ -134,7 +139,7 @@ def statewide_moments(
     ``scores_by_year``: school year -> (assessment "CMT" or "SBAC", district scores).
     """
     rows = []
-    for year in sorted(scores_by_year, key=lambda y: int(y[:4])):
+    for year in sorted(scores_by_year, key=start_of):
         assessment, scores = scores_by_year[year]
         included = moment_population(scores, population)
         for subject in T_SUBJECTS:
@@ -170,7 +175,7 @@ def reference_moments(moments: pd.DataFrame, cmt_reference_year: str) -> pd.Data
     the statewide SBAC moments to the previous SBAC year's.
     """
     ordered = moments[moments["subject"].isin(T_SUBJECTS)].assign(
-        start=moments["school_year"].str[:4].astype(int),
+        start=starts_of(moments["school_year"]),
         order=moments["subject"].map({subject: i for i, subject in enumerate(T_SUBJECTS)}),
     ).sort_values(["order", "start"], kind="stable")
     cmt = ordered[ordered["assessment"] == "CMT"]
@@ -192,7 +197,7 @@ def t_scores(
     cmt_reference_year: str,
 ) -> pd.DataFrame:
     keys = ["school_year", "subject"]
-    years = sorted(scores_by_year, key=lambda y: int(y[:4]))
+    years = sorted(scores_by_year, key=start_of)
     if not years:
         return _typed_t(pd.DataFrame(columns=T_COLUMNS))
     parts = [(year, *scores_by_year[year]) for year in years]

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from alliance_pipeline.edsight.families import previous_school_year, sort_years
 from alliance_pipeline.methods import growth, tscores
 from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods.ranking import add_cohort_ranks
+from alliance_pipeline.school_year import previous_year, sort_years, start_of, starts_of
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def indicators_for_year(
     ``t_scores``: section 4.3 table or None; the T-score change runs ``t_base_year`` -> ``end_year``.
     """
     cohort = set(cohort_codes)
-    start = change_start_year or previous_school_year(end_year)
+    start = change_start_year or previous_year(end_year)
     change_end = change_end_year or end_year
     growth_year = growth_year or end_year
     tables: dict[str, pd.DataFrame | None] = {}
@@ -76,7 +76,7 @@ def indicators_for_year(
         tables["t_score_changes"] = add_cohort_ranks(changes, cohort)
     else:
         tables["t_score_changes"] = None
-        missing = sorted({t_base_year, end_year} - years, key=lambda y: int(y[:4]))
+        missing = sorted({t_base_year, end_year} - years, key=start_of)
         reasons["t_score_changes"] = (
             "no T-scores (no CMT district exports)" if not years else f"no T-scores for {', '.join(missing)}"
         )
@@ -97,8 +97,8 @@ def end_years(sbac_years: Iterable[str], growth_years: Iterable[str]) -> list[st
 
 def held_before(year: str, years: Iterable[str]) -> str:
     """The school year held just before ``year`` (the previous calendar school year when none is held)."""
-    earlier = [held for held in sort_years(years) if int(held[:4]) < int(year[:4])]
-    return earlier[-1] if earlier else previous_school_year(year)
+    earlier = [held for held in sort_years(years) if start_of(held) < start_of(year)]
+    return earlier[-1] if earlier else previous_year(year)
 
 
 BY_YEAR_COLUMNS = ["end_year", "change_start_year", "years_apart", "built_from", "not_available",
@@ -132,7 +132,7 @@ def identified_by_year(
             continue
         identified.insert(0, "end_year", year)
         identified.insert(1, "change_start_year", start)
-        identified.insert(2, "years_apart", int(year[:4]) - int(start[:4]))
+        identified.insert(2, "years_apart", start_of(year) - start_of(start))
         identified.insert(3, "built_from", [[i.name for i in section_5.INDICATORS if i.name not in missing]] * len(identified))
         identified.insert(4, "not_available", [[f"{name}: {why}" for name, why in missing.items()]] * len(identified))
         blocks.append(identified)
@@ -204,7 +204,7 @@ def did_it_last(study_identified: pd.DataFrame, by_year: pd.DataFrame, trends: p
     picks = [pd.DataFrame({"district_code": study_identified["district_code"].astype(str),
                            "identified_in": "study", "identified_end_year": study_end_year})]
     if len(by_year):
-        later = by_year[by_year["end_year"].map(lambda y: int(y[:4]) > int(study_end_year[:4]))]
+        later = by_year[by_year["end_year"].map(lambda y: start_of(y) > start_of(study_end_year))]
         picks.append(pd.DataFrame({"district_code": later["district_code"].astype(str),
                                    "identified_in": "later year", "identified_end_year": later["end_year"]}))
     picks = pd.concat(picks, ignore_index=True).drop_duplicates(["district_code", "identified_end_year"])
@@ -214,8 +214,8 @@ def did_it_last(study_identified: pd.DataFrame, by_year: pd.DataFrame, trends: p
              if len(by_year) else pd.Series(dtype=object))
     rows = picks.merge(trends[["district_code", "district_name", "subject", "school_year", "distance_to_state",
                                "low_participation"]], on="district_code", how="inner")
-    start = rows["identified_end_year"].str[:4].astype(int)
-    rows = rows[rows["school_year"].str[:4].astype(int) >= start].copy()
+    start = starts_of(rows["identified_end_year"])
+    rows = rows[starts_of(rows["school_year"]) >= start].copy()
     at_end = rows[rows["school_year"] == rows["identified_end_year"]].set_index(
         ["district_code", "identified_end_year", "subject"])["distance_to_state"]
     newest = sort_years(trends["school_year"])[-1]
@@ -226,11 +226,11 @@ def did_it_last(study_identified: pd.DataFrame, by_year: pd.DataFrame, trends: p
     rows["distance_newest"] = at_newest.reindex(pd.MultiIndex.from_frame(rows[["district_code", "subject"]])).to_numpy()
     rows["change_to_newest"] = rows["distance_newest"] - rows["distance_at_identification"]
     rows["identified_again"] = [
-        [year for year in again.get(code, []) if int(year[:4]) > int(end[:4])]
+        [year for year in again.get(code, []) if start_of(year) > start_of(end)]
         for code, end in zip(rows["district_code"], rows["identified_end_year"])
     ]
     for column in ("distance_to_state", "distance_at_identification", "distance_newest", "change_to_newest"):
         rows[column] = rows[column].astype("Float64")
     rows = rows.sort_values(["identified_end_year", "district_code", "subject", "school_year"],
-                            key=lambda c: c.str[:4].astype(int) if c.name in ("identified_end_year", "school_year") else c)
+                            key=lambda c: starts_of(c) if c.name in ("identified_end_year", "school_year") else c)
     return rows.reset_index(drop=True)[LASTED_COLUMNS]

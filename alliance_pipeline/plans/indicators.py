@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alliance_pipeline.edsight.families import previous_school_year
 from alliance_pipeline.plans.codebook import Codebook
+from alliance_pipeline.school_year import previous_year
 
 CONSENSUS = "consensus"
 SUBSTANCE = "substance"
@@ -102,7 +102,7 @@ def plan_indicators(sheets: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         rows[f"substance_{code}"] = _contains(rows[SUBSTANCE], {code})
     # Continuation: is the intervention in the district's previous plan year (any coder's sheet)?
     ids = sheets.groupby(["district_code", "plan_year"])["intervention_id"].agg(set)
-    previous = {(district, year): ids.get((district, previous_school_year(year))) for district, year in ids.index}
+    previous = {(district, year): ids.get((district, previous_year(year))) for district, year in ids.index}
     rows["continues"] = [np.nan if previous[(d, y)] is None else float(i in previous[(d, y)])
                          for d, y, i in rows[["district_code", "plan_year", "intervention_id"]].itertuples(index=False)]
     flags = ["equity", "capacity", "logic", "adult_and_student", "alignment", "continues",

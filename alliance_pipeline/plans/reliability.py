@@ -71,7 +71,6 @@ def intercoder_reliability(codings: pd.DataFrame, codebook: Codebook, threshold:
     if shared.empty:
         return pd.DataFrame(columns=COLUMNS)
     marks = presence(shared, codebook)
-    codes = [code for topic in codebook.coded_topics for code in codebook.codes(topic)]
     plan = ["district_code", "plan_year"]
     unit = [*plan, "intervention_id"]
     # Kappa's units: an intervention both coders of a pair listed (every pair of coders of the plan).

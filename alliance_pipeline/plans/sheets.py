@@ -22,6 +22,7 @@ import pandas as pd
 from alliance_pipeline.edsight.errors import EdSightFormatError
 from alliance_pipeline.edsight.reader import all_problems
 from alliance_pipeline.plans.codebook import Codebook
+from alliance_pipeline.school_year import consecutive
 
 PREFIX = "plan-coding"
 SUFFIXES = (".csv", ".xlsx")
@@ -61,7 +62,7 @@ def parse_sheet_name(name: str) -> SheetName | None:
 
 def valid_year(year: str) -> bool:
     match = YEAR.match(year)
-    return bool(match) and (int(match[1]) + 1) % 100 == int(match[2])
+    return bool(match) and consecutive(int(match[1]), int(match[2]))
 
 
 def roster_districts(roster: pd.DataFrame, plan_year: str) -> dict[str, str]:

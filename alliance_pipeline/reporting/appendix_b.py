@@ -14,14 +14,14 @@ from datetime import datetime
 
 import pandas as pd
 
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.methods import designations
 from alliance_pipeline.methods.identified_districts import INDICATORS, Indicator
 from alliance_pipeline.reporting import beyond, now, plans, summary, today
 from alliance_pipeline.reporting.charts import bar_chart_svg, chart_figure, short_name
 from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section
 from alliance_pipeline.sample_identity import is_generated_sha256
-
+from alliance_pipeline.school_year import sort_years
 
 # --- Appendix B: one table per indicator -------------------------------------------------
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from alliance_pipeline.reporting.model import Column, ReportTable, Section
 from alliance_pipeline.reporting.summary import short_name
+from alliance_pipeline.school_year import start_of
 
 WATCH_LABEL = "a watch list, not a designation: no cohort after FY2023 is defined in law"
 
@@ -188,7 +189,7 @@ def _doing_sentence(doing: pd.DataFrame, scale_end: str | None) -> str:
     return (f"How are they doing now? In {newest}, the newest year with scores, the share of students in grades 3-8 "
             f"meeting the standard was, " + "; ".join(parts) + ". This is the share meeting the standard, not the "
             "study's weighted scale score" + (f" (held only to {scale_end}: EdSight's by-grade export)"
-                                              if scale_end and int(scale_end[:4]) < int(newest[:4]) else "")
+                                              if scale_end and start_of(scale_end) < start_of(newest) else "")
             + (f"; {', '.join(gaps)} have no figures (no test, or none published)" if gaps else "") + ".")
 
 
@@ -218,7 +219,7 @@ def measure_change_sentence(doing: pd.DataFrame, scale_end: str | None) -> str:
     if study.empty:
         return ""
     newest = str(study["school_year"].max())
-    if int(newest[:4]) <= int(scale_end[:4]):
+    if start_of(newest) <= start_of(scale_end):
         return ""  # the scale score covers every year: no change of measure
     latest = study[study["school_year"] == newest]
     end = str(latest["study_end_year"].iloc[0])

@@ -12,6 +12,7 @@ import pandas as pd
 
 from alliance_pipeline.reporting.charts import short_name
 from alliance_pipeline.reporting.model import Column, ReportTable, Section
+from alliance_pipeline.school_year import start_of
 
 STUDY = ("UConn Neag School of Education for the Connecticut Council for Education Reform (CCER), \"How Long-term "
          "Planning Processes Can Improve State-Led Turnaround in Connecticut\", 2017: Section 3 and Appendix B "
@@ -185,7 +186,7 @@ def _later_lists_sentence(by_year: pd.DataFrame, end: str) -> str:
     for one with the study's list when they were built from fewer."""
     if by_year.empty or not end:
         return ""
-    later = by_year[by_year["end_year"].map(lambda y: int(y[:4]) > int(end[:4]))].drop_duplicates("end_year")
+    later = by_year[by_year["end_year"].map(lambda y: start_of(y) > start_of(end))].drop_duplicates("end_year")
     if later.empty:
         return ""
     built: dict[tuple[str, ...], list[str]] = {}

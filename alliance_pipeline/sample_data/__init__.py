@@ -18,15 +18,18 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.sample_data.accountability import write_accountability
 from alliance_pipeline.sample_data.cmt import write_cmt_district
 from alliance_pipeline.sample_data.enrollment import write_enrollment
 from alliance_pipeline.sample_data.model import SAMPLE_YEARS, SEED, districts_in, sample_districts
 from alliance_pipeline.sample_data.sbac import (
-    write_sbac_district, write_sbac_district_combined, write_sbac_growth, write_sbac_state,
+    write_sbac_district,
+    write_sbac_district_combined,
+    write_sbac_growth,
+    write_sbac_state,
 )
 from alliance_pipeline.sample_data.subgroups import SUBGROUP_MODEL, write_sbac_subgroup
+from alliance_pipeline.school_year import sort_years
 
 __all__ = ["SAMPLE_YEARS", "SEED", "WRITERS", "districts_in", "generate_sample", "sample_districts", "write_export"]
 

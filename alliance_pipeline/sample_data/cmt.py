@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alliance_pipeline.sample_data.files import Raw, quoted_code, write_target
 from alliance_pipeline.sample_data.model import CMT_MEAN, SEED, districts_in, rng_for
+from alliance_pipeline.school_year import start_of
 
 
 def write_cmt_district(out: Path, year: str, seed: int = SEED, revision: int = 0) -> Path:
@@ -16,7 +17,7 @@ def write_cmt_district(out: Path, year: str, seed: int = SEED, revision: int = 0
         [],
         ["District", "District Code", "Grade", "Subject", "Number Tested", "Average Scale Score"],
     ]
-    offset = int(year[:4]) - 2012
+    offset = start_of(year) - 2012
     for d in districts_in(year, seed):
         for grade in d.grades:
             for subject in ("Math", "Reading", "Writing"):

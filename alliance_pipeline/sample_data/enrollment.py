@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alliance_pipeline.sample_data.files import quoted_code, write_target
 from alliance_pipeline.sample_data.model import OPENED, SEED, districts_in, rng_for
+from alliance_pipeline.school_year import start_of
 
 
 def write_enrollment(out: Path, year: str, seed: int = SEED, revision: int = 0) -> Path:
@@ -19,7 +20,7 @@ def write_enrollment(out: Path, year: str, seed: int = SEED, revision: int = 0) 
     total = 0
     for d in districts_in(year, seed):
         rng = rng_for(seed, "enrollment", d.code, year, revision)
-        count = round(d.enrollment * (1.0 + 0.01 * (int(year[:4]) - 2014)) * rng.uniform(0.98, 1.02))
+        count = round(d.enrollment * (1.0 + 0.01 * (start_of(year) - 2014)) * rng.uniform(0.98, 1.02))
         total += count
         rows.append([d.name, quoted_code(d.code), count if count >= 100 else "*"])
     if year == OPENED[0]:  # EdSight writes a newly opened district with a blank code: real data, no code invented

@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass
 
 from alliance_pipeline.paths import COHORT_REFERENCE
+from alliance_pipeline.school_year import start_of
 
 SEED = 20170630
 TESTED_GRADES = (3, 4, 5, 6, 7, 8)
@@ -149,7 +150,7 @@ def districts_in(year: str, seed: int = SEED) -> list[SampleDistrict]:
 
 
 def year_index(year: str) -> int:
-    return int(year[:4]) - 2014
+    return start_of(year) - 2014
 
 
 def rng_for(seed: int, *parts: object) -> random.Random:

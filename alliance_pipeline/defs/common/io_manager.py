@@ -27,7 +27,8 @@ import pyarrow.parquet as pq
 
 from alliance_pipeline.atomic import atomic_path
 from alliance_pipeline.defs.common.resources import Storage
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.school_year import sort_years
 
 ATTRS_KEY = b"alliance_pipeline.attrs"
 PROVENANCE_ONLY = "provenance_only"

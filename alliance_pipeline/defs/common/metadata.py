@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from alliance_pipeline.edsight.families import sort_years
+from alliance_pipeline.school_year import sort_years
 
 PREVIEW_ROWS = 10
 # A yearly partition's own data version, in its metadata: one run may store a range of school years, and Dagster's

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from alliance_pipeline.edsight import EdSightFormatError, read_export
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight.sources import SourceError
+from alliance_pipeline.school_year import sort_years
 
 YEAR_PARTITIONS: dict[str, dg.DynamicPartitionsDefinition] = {
     name: dg.DynamicPartitionsDefinition(name=family.partitions_name) for name, family in FAMILIES.items()

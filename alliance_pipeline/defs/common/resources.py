@@ -11,10 +11,11 @@ from pydantic import Field
 
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.configuration import AT_LOAD
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports
 from alliance_pipeline.methods.alliance_identification import Rule
 from alliance_pipeline.methods.sbac import DEFAULT_GRADES, PARTICIPATION_THRESHOLD
+from alliance_pipeline.school_year import sort_years
 
 
 class CodeLocationGraph:

@@ -18,6 +18,7 @@ from alliance_pipeline.defs.common.resources import IdentificationSettings
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.methods import designations
 from alliance_pipeline.reference import load_gaps
+from alliance_pipeline.school_year import starts_of
 
 DESIGNATIONS_CODE_VERSION = "today-1"  # their code version from before the folders followed the UI's groups
 
@@ -84,7 +85,7 @@ def cohort_by_year(
         frame = unavailable(frame, "no school year is registered")
     per_year = frame.groupby(["school_year", "cohort"]).size().rename("districts").reset_index() if len(frame) else frame
     yield from finish(context, "cohort_by_year", frame, {
-        "cohort_per_year": preview(per_year.sort_values("school_year", key=lambda c: c.str[:4].astype(int))
+        "cohort_per_year": preview(per_year.sort_values("school_year", key=starts_of)
                                    if len(per_year) else per_year, rows=40),
     }, ["school_year", "cohort", "district_code", "district_name"])
 

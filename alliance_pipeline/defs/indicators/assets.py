@@ -18,17 +18,23 @@ after it carry that reason on, and ``identified_districts`` lists it.
 import dagster as dg
 import pandas as pd
 
+from alliance_pipeline.defs.common.checks import (
+    by_year,
+    finish,
+    finish_years,
+    reason_unavailable,
+    table_asset,
+    unavailable,
+    validated,
+)
+from alliance_pipeline.defs.common.groups import INDICATORS
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import MethodSettings
-from alliance_pipeline.defs.common.groups import INDICATORS
-from alliance_pipeline.defs.common.checks import (
-    by_year, finish, finish_years, reason_unavailable, table_asset, unavailable, validated,
-)
-from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.methods import designations, districts, growth, sbac, tscores
 from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods.ranking import add_cohort_ranks
+from alliance_pipeline.school_year import sort_years
 
 CODE_VERSION = "method-1"
 

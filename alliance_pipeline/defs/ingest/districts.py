@@ -13,10 +13,11 @@ from alliance_pipeline.defs.common.checks import finish, table_asset, unavailabl
 from alliance_pipeline.defs.common.groups import INGEST
 from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.defs.common.partitions import held_years
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.methods import districts
 from alliance_pipeline.paths import EDSIGHT_GAPS
 from alliance_pipeline.reference import load_gaps
+from alliance_pipeline.school_year import sort_years
 
 NAMES_CODE_VERSION = "today-1"  # their code version from before the folders followed the UI's groups
 RAW_INS = {family.asset_name: dg.AssetIn() for family in FAMILIES.values()}

@@ -14,9 +14,9 @@ import dagster as dg
 
 from alliance_pipeline.archive import REJECTED, list_versions
 from alliance_pipeline.defs.common.resources import EdSightSource, RefreshPolicy
+from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight.sources import SourceError
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
-from alliance_pipeline.edsight.reader import school_year_label
+from alliance_pipeline.school_year import sort_years, start_of, year_label
 
 # Families CSDE still publishes every year (the CMT ended in 2012-13).
 CURRENT_FAMILIES = [name for name in FAMILIES if name != "cmt_district"]
@@ -26,7 +26,7 @@ def expected_newest_year(today: date, release: tuple[int, int] = (10, 15)) -> st
     """The newest school year that should be loaded on ``today``: the year whose spring tests were last
     published (results of spring Y appear by the release date of Y; before it, spring Y-1's)."""
     spring = today.year if (today.month, today.day) >= release else today.year - 1
-    return school_year_label(spring - 1)
+    return year_label(spring - 1)
 
 
 def refused_reasons(archive_root, family: str) -> dict[str, str]:
@@ -39,8 +39,8 @@ def refused_reasons(archive_root, family: str) -> dict[str, str]:
 
 def years_between(newest: str | None, expected: str) -> list[str]:
     """The school years after ``newest`` up to ``expected`` (every year to ``expected`` when nothing is held)."""
-    first = int(newest[:4]) + 1 if newest else int(expected[:4])
-    return [school_year_label(start) for start in range(first, int(expected[:4]) + 1)]
+    first = start_of(newest) + 1 if newest else start_of(expected)
+    return [year_label(start) for start in range(first, start_of(expected) + 1)]
 
 
 def newest_year_verdict(newest: str | None, expected: str) -> tuple[bool, str, list[str]]:
@@ -56,7 +56,7 @@ def newest_year_verdict(newest: str | None, expected: str) -> tuple[bool, str, l
 def source_verdict(newest: str | None, in_source: list[str], refused: dict[str, str], asset: str,
                    folder: str) -> tuple[bool, str, str]:
     """(held, why, the newest year in the source): does the warehouse hold every year the export source holds?"""
-    newer = [year for year in sort_years(in_source) if newest is None or int(year[:4]) > int(newest[:4])]
+    newer = [year for year in sort_years(in_source) if newest is None or start_of(year) > start_of(newest)]
     if newer:  # the source holds a newer year than the instance: refused, or not loaded yet
         year = newer[-1]
         why = (f"the export for {year} is in the source but was refused: {refused[year]}" if year in refused else

@@ -20,17 +20,32 @@ from pathlib import Path
 import dagster as dg
 
 from alliance_pipeline.defs.common.partitions import (
-    PLAN_YEARS, YearChanges, apply_year_changes, raw_status, record_refusals, year_changes,
+    PLAN_YEARS,
+    YearChanges,
+    apply_year_changes,
+    raw_status,
+    record_refusals,
+    year_changes,
 )
 from alliance_pipeline.defs.common.resources import EdSightSource, PlanSheets, Storage
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.operations.constants import (
-    CROSS_YEAR_JOB, FAMILY_TAG, INPUTS_TAG, PLAN_YEAR_JOB, PLAN_YEAR_TAG, RANGE_END_TAG, RANGE_START_TAG,
-    TRIGGER_TAG, YEAR_TAG, YEARS_TAG, year_job_name,
+    CROSS_YEAR_JOB,
+    FAMILY_TAG,
+    INPUTS_TAG,
+    PLAN_YEAR_JOB,
+    PLAN_YEAR_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    TRIGGER_TAG,
+    YEAR_TAG,
+    YEARS_TAG,
+    year_job_name,
 )
 from alliance_pipeline.defs.operations.plan_years import PlanYearChanges, plan_year_changes
 from alliance_pipeline.defs.plan_coding.assets import RAW
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.school_year import sort_years
 
 # --- school-year partitions --------------------------------------------------------------------------------------
 
@@ -138,7 +153,6 @@ def _storage_id(instance: dg.DagsterInstance, key: dg.AssetKey, year: str | None
     return record.storage_id if record else 0
 
 
-
 def registered_keys(statuses) -> list[str]:
     """Every registered (family, school year) as "family/year" (``statuses``: ``raw_statuses``): what
     new_school_year_sensor's cursor remembers from one tick to the next."""
@@ -200,7 +214,6 @@ def failed_in_a_range(instance: dg.DagsterInstance, statuses) -> list[tuple[str,
             if run is not None and run.tags.get(RANGE_START_TAG, "") != run.tags.get(RANGE_END_TAG, ""):
                 found.append((name, year, run.run_id[:8]))
     return found
-
 
 
 def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage) -> dg.RunRequest | dg.SkipReason:

@@ -11,8 +11,9 @@ from alliance_pipeline.archive import REJECTED, list_versions
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.defs.operations import consistency
-from alliance_pipeline.edsight.families import FAMILIES, sort_years
+from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight.reader import sha256_of
+from alliance_pipeline.school_year import sort_years
 
 
 def last_load(instance: dg.DagsterInstance, family: str, year: str) -> dict | None:

@@ -14,17 +14,24 @@ import dagster as dg
 import pandas as pd
 
 from alliance_pipeline.archive import LOADED, REJECTED, archive_export
-from alliance_pipeline.defs.common.checks import finish, reason_unavailable, rejected, table_asset, unavailable, validated
+from alliance_pipeline.defs.common.checks import (
+    finish,
+    reason_unavailable,
+    rejected,
+    table_asset,
+    unavailable,
+    validated,
+)
+from alliance_pipeline.defs.common.groups import PLAN_CODING
 from alliance_pipeline.defs.common.metadata import preview
 from alliance_pipeline.defs.common.partitions import PLAN_YEARS
 from alliance_pipeline.defs.common.resources import PlanSheets, is_sample_plans
-from alliance_pipeline.defs.common.groups import PLAN_CODING
-from alliance_pipeline.edsight.families import sort_years
 from alliance_pipeline.edsight.reader import sha256_of
 from alliance_pipeline.paths import PLAN_CODEBOOK
 from alliance_pipeline.plans import codebook as codebook_module
 from alliance_pipeline.plans import indicators, reliability, sheets
 from alliance_pipeline.reference import load_cohort
+from alliance_pipeline.school_year import sort_years
 
 PLAN_SHEETS = "plan_sheets"  # the family name of coded sheets in the plans archive (Storage.plans_archive)
 CODE_VERSION = "plans-1"
