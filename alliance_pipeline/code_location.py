@@ -1,8 +1,8 @@
 """How the code location's one Definitions object is built (``definitions.py`` holds it: ``defs = build_defs()``).
 
-The assets, their checks and the alert sensor are loaded from the ``defs`` package the way ``dg`` expects
-(``dg.load_from_defs_folder``: ``pyproject.toml``'s ``defs_module``, one folder per asset group,
-``defs/<group>/``), and the project-wide policies are applied to them
+The assets, their checks and the alert sensor are loaded from the ``defs`` package (``pyproject.toml``'s
+``defs_module``: one folder per asset group, ``defs/<group>/``), every module of it, and the project-wide
+policies are applied to them
 once: owners and tags (below), and, in ``defs/common/checks.py: table_asset``, the automation policy, the
 concurrency pool and the export source's retries. The operations (``defs/operations/``: jobs, sensors, schedules)
 are built for the loaded assets, with the intervals and cron the ``refresh_policy`` resource sets.
@@ -15,9 +15,11 @@ sets environment variables. Importing this module builds nothing.
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
-from alliance_pipeline import paths
+import alliance_pipeline.defs
 from alliance_pipeline.defs.common.configuration import ENVIRONMENT, environment_value, read_at_load, variable
 from alliance_pipeline.defs.common.executor import alliance_executor
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
@@ -70,6 +72,18 @@ def build_resources(storage: Storage | None = None, edsight: EdSightSource | Non
     return resources
 
 
+def load_defs_package() -> dg.Definitions:
+    """Every asset, check and sensor defined at the top of a module of the ``defs`` package (none listed by hand).
+
+    Dagster's ``load_definitions_from_package_module``: it imports the package's modules and takes what they define.
+    ``dg.load_from_defs_folder`` would take the same objects, but builds a component tree and scans every installed
+    package's entry points first: 0.3 s more CPU in every process that loads the code location (each run, each
+    tick's server), a third more than the rest of the load (benchmarks/bench_perf.py --part import)."""
+    with warnings.catch_warnings():  # in preview in Dagster 1.13 (its module scan is load_assets_from_package_module's)
+        warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+        return dg.load_definitions_from_package_module(alliance_pipeline.defs)
+
+
 def with_policies(loaded: dg.Definitions) -> dg.Definitions:
     """Every asset with its owners and tags (the domain, the stage of the method it belongs to: its group); the
     checks and sensors loaded beside them kept as they are."""
@@ -107,7 +121,7 @@ EXECUTOR = alliance_executor
 
 def build_defs(**resources) -> dg.Definitions:
     """The code location's definitions with ``build_resources(**resources)``."""
-    loaded = with_policies(dg.load_from_defs_folder(path_within_project=paths.PROJECT_ROOT))
+    loaded = with_policies(load_defs_package())
     bound = build_resources(**resources)
     graph = CodeLocationGraph()  # the report's view of the whole graph: these Definitions, once built
     bound["asset_graph"] = graph.resource()

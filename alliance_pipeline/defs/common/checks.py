@@ -96,8 +96,12 @@ def rejected(asset_key: dg.AssetKey, message: str, source: str, row: int | None,
     )
 
 
-def validated(asset_key: dg.AssetKey, frame: pd.DataFrame, suite: str, source: str, labels: dict[str, str]):
-    """Yield the check result; raise a Failure naming file, column and rows if it failed."""
+def validated(asset_key: dg.AssetKey, frame: pd.DataFrame, source: str | None = None,
+              labels: dict[str, str] | None = None, suite: str | None = None):
+    """Yield the check result of ``frame`` against ``suite`` (default: the asset's own, expectations/<name>.json);
+    raise a Failure naming file (``source``, default "the <name> table"), column and rows if it failed."""
+    name = asset_key.to_user_string()
+    suite, source, labels = suite or name, source or f"the {name} table", labels or {}
     report = validate_frame(frame, suite)
     yield check_result(asset_key, report, source, labels)
     if not report.success:
@@ -121,8 +125,11 @@ def reason_unavailable(frame: pd.DataFrame | None) -> str | None:
     return frame.attrs.get("unavailable")
 
 
-def finish(context, name: str, frame: pd.DataFrame, metadata: dict, preview_columns=None):
-    """Validate (unless unavailable), log, and return the output with readable metadata."""
+def finish(context, frame: pd.DataFrame, metadata: dict, preview_columns=None):
+    """Validate (unless unavailable), log, and return the output of the asset ``context`` computes, with readable
+    metadata."""
+    key = context.asset_key
+    name = key.to_user_string()
     reason = reason_unavailable(frame)
     meta = {"available": reason is None, **metadata}
     if reason:
@@ -130,13 +137,13 @@ def finish(context, name: str, frame: pd.DataFrame, metadata: dict, preview_colu
         meta["unavailable_reason"] = reason
         # Not a green check: a WARN failure (it does not block what can still be computed downstream).
         yield dg.AssetCheckResult(
-            asset_key=dg.AssetKey(name), check_name=CHECK_NAME, passed=False, severity=dg.AssetCheckSeverity.WARN,
+            asset_key=key, check_name=CHECK_NAME, passed=False, severity=dg.AssetCheckSeverity.WARN,
             description=f"unavailable: {name} could not be computed ({reason}); it is stored empty with the reason, "
             "and the report says so",
             metadata={"available": False, "unavailable_reason": reason},
         )
     else:
-        yield from validated(dg.AssetKey(name), frame, name, f"the {name} table", {})
+        yield from validated(key, frame)
         meta["preview"] = preview(frame, columns=preview_columns)
     # Equal tables get equal data versions: a re-run that changes nothing does not look like news downstream.
     yield dg.Output(frame, metadata=meta, data_version=dg.DataVersion(frame_version(frame)))
@@ -178,14 +185,15 @@ def years_output(context, asset_key: dg.AssetKey, tables: dict[str, pd.DataFrame
     yield dg.Output(tables, metadata={"school_years": ", ".join(tables)}, data_version=dg.DataVersion(combined))
 
 
-def finish_years(context, name: str, tables: dict[str, pd.DataFrame], metadata: dict[str, dict], preview_columns=None):
+def finish_years(context, tables: dict[str, pd.DataFrame], metadata: dict[str, dict], preview_columns=None):
     """``finish`` for a yearly table over a range of school years (see ``years_output``); a single year is
     ``finish`` itself."""
     if not ranged(context):
         (year, frame), = tables.items()
-        yield from finish(context, name, frame, metadata[year], preview_columns)
+        yield from finish(context, frame, metadata[year], preview_columns)
         return
-    key = dg.AssetKey(name)
+    key = context.asset_key
+    name = key.to_user_string()
     reports = {year: validate_frame(frame, name) for year, frame in tables.items()}
     said = {year: report.message(f"the {name} table") for year, report in reports.items()}
     passed = all(report.success for report in reports.values())

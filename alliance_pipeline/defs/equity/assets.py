@@ -41,7 +41,7 @@ def subgroup_export_asset(compute, description: str, metadata, preview_columns: 
         frame = compute(raw, alliance_cohort["district_code"])
         if not any(raw.values()):
             frame = unavailable(frame, "no subgroup exports (sbac-district-subgroups/) have been loaded")
-        yield from finish(context, name, frame, metadata(frame), preview_columns)
+        yield from finish(context, frame, metadata(frame), preview_columns)
 
     asset.__name__ = name
     return table_asset(EQUITY, description, CODE_VERSION)(asset)
@@ -88,8 +88,7 @@ def subgroup_gaps(context: dg.AssetExecutionContext, subgroup_proficiency: pd.Da
     if reason:
         frame = unavailable(frame, reason)
     counts = frame.groupby(["gap", "excluded"]).size().unstack(fill_value=0) if len(frame) else pd.DataFrame()
-    yield from finish(
-        context, "subgroup_gaps", frame,
+    yield from finish(context, frame,
         {
             "years": years_in(frame, "school_year"),
             "gaps_computed": int((~frame["excluded"].astype(bool)).sum()) if len(frame) else 0,
@@ -119,8 +118,7 @@ def subgroup_gap_changes(
         reason = f"a gap change needs two consecutive school years of subgroup exports (have: {years_in(subgroup_gaps, 'school_year')})"
     if reason:
         frame = unavailable(frame, reason)
-    yield from finish(
-        context, "subgroup_gap_changes", frame,
+    yield from finish(context, frame,
         {
             "year_pairs": ", ".join(f"{a} to {b}" for a, b in frame[["start_year", "end_year"]].drop_duplicates()
                                     .itertuples(index=False)) or "none",

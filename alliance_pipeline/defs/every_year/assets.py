@@ -52,8 +52,7 @@ def identified_by_year(
         frame = unavailable(frame, "no school year has an SBAC change or a growth report to rank")
     built = frame.drop_duplicates("end_year")[["end_year", "change_start_year", "years_apart", "cohort", "built_from",
                                                 "not_available"]]
-    yield from finish(
-        context, "identified_by_year", frame,
+    yield from finish(context, frame,
         {
             **settings(top_n=method.top_n, t_base_year=method.t_base_year, suppression_scope=method.suppression_scope),
             "end_years": years_in(frame, "end_year"),
@@ -89,8 +88,7 @@ def sbac_score_trends(
         frame = unavailable(frame, "no SBAC district scores")
     gap = frame.drop_duplicates(["school_year", "subject"])[
         ["school_year", "subject", "state_mean", "cohort_mean", "cohort_distance_to_state"]]
-    yield from finish(
-        context, "sbac_score_trends", frame,
+    yield from finish(context, frame,
         {
             **settings(moments_population=method.moments_population, grades=method.grades),
             "years": years_in(frame, "school_year"),
@@ -123,7 +121,7 @@ def did_it_last(
     if frame.empty:
         frame = unavailable(frame, "no identified district has a distance to the state (no SBAC scores)")
     newest = frame.drop_duplicates(["district_code", "identified_end_year", "subject"]) if len(frame) else frame
-    yield from finish(context, "did_it_last", frame, {
+    yield from finish(context, frame, {
         **settings(study_end_year=method.change_end_year),
         "newest_year": str(frame["newest_year"].iloc[0]) if len(frame) else "none",
         "identifications": int(newest[["district_code", "identified_end_year"]].drop_duplicates().shape[0]) if len(frame) else 0,

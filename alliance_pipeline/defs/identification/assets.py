@@ -48,7 +48,7 @@ def alliance_identification(
     s = identification_settings
     lacking = _lacking(s, "index_year", {"enrollment": raw_enrollment, "accountability": raw_accountability})
     if lacking:
-        yield from finish(context, "alliance_identification", unavailable(section_6.empty_audit(), lacking),
+        yield from finish(context, unavailable(section_6.empty_audit(), lacking),
                           {"designated": 0})
         return
     frame = section_6.alliance_identification(
@@ -62,7 +62,7 @@ def alliance_identification(
         prior_first_year=s.prior_first_year,
         prior_last_year=s.prior_last_year,
     )
-    yield from validated(dg.AssetKey("alliance_identification"), frame, "alliance_identification", "the alliance_identification table", {})
+    yield from validated(context.asset_key, frame)
     designated = frame[frame["designated"]]
     yield dg.Output(
         frame,
@@ -97,13 +97,13 @@ def opportunity_districts(
                                                                      {"accountability": raw_accountability})
     if reason:
         empty = section_6.opportunity_districts(section_6.empty_audit())
-        yield from finish(context, "opportunity_districts", unavailable(empty, reason), {"districts": 0})
+        yield from finish(context, unavailable(empty, reason), {"districts": 0})
         return
     index = None
     if year != s.index_year:  # another year's index ranks the designated districts
         index = section_6.accountability_index(_require(raw_accountability, year, "accountability"))
     frame = section_6.opportunity_districts(alliance_identification, s.opportunity_count, index, year)
-    yield from validated(dg.AssetKey("opportunity_districts"), frame, "opportunity_districts", "the opportunity_districts table", {})
+    yield from validated(context.asset_key, frame)
     yield dg.Output(
         frame,
         metadata={**settings(opportunity_count=s.opportunity_count, opportunity_index_year=year,

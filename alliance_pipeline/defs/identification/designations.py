@@ -53,7 +53,7 @@ def alliance_designations(
     frame.attrs["not_computed"] = notes
     counts = (frame.drop_duplicates("cohort")[["cohort", "first_year", "last_year", "index_year", "statute_count",
                                                "designated_count", "count_matches"]] if len(frame) else frame)
-    yield from finish(context, "alliance_designations", frame, {
+    yield from finish(context, frame, {
         **settings(enrollment_threshold=rule.enrollment_threshold, lowest_n=rule.lowest_n,
                    opportunity_count=designations.OPPORTUNITY_COUNT),
         "cohorts": preview(counts, rows=10) if len(counts) else "none",
@@ -84,7 +84,7 @@ def cohort_by_year(
     if frame.empty:
         frame = unavailable(frame, "no school year is registered")
     per_year = frame.groupby(["school_year", "cohort"]).size().rename("districts").reset_index() if len(frame) else frame
-    yield from finish(context, "cohort_by_year", frame, {
+    yield from finish(context, frame, {
         "cohort_per_year": preview(per_year.sort_values("school_year", key=starts_of)
                                    if len(per_year) else per_year, rows=40),
     }, ["school_year", "cohort", "district_code", "district_name"])
@@ -112,7 +112,7 @@ def watch_list(
     if frame.empty:
         frame = unavailable(frame, "no index year has both an accountability export and enrollment, or no cohort "
                             "is designated")
-    yield from finish(context, "watch_list", frame, {
+    yield from finish(context, frame, {
         **settings(lowest_n=s.lowest_n, far_rank=s.watch_far_rank, enrollment_threshold=s.enrollment_threshold),
         "index_year": str(frame["index_year"].iloc[0]) if len(frame) else "none",
         "label": "watch list: not a designation (no cohort after FY2023 is defined in law)",
@@ -140,7 +140,7 @@ def designation_what_if(
                                              s.what_if_lowest_n, s.what_if_enrollment_thresholds)
     if frame.empty:
         frame = unavailable(frame, f"no accountability export and enrollment for the configured index year {s.index_year}")
-    yield from finish(context, "designation_what_if", frame, {
+    yield from finish(context, frame, {
         **settings(index_year=s.index_year, lowest_n=s.what_if_lowest_n,
                    enrollment_thresholds=s.what_if_enrollment_thresholds),
         "alternatives": len(frame),

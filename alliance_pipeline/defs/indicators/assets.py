@@ -58,7 +58,7 @@ def sbac_district_scores(context: dg.AssetExecutionContext, raw_sbac_district,  
             "districts": int(frame["district_code"].nunique()),
             "with_suppressed_grades": int((frame["suppressed_grades"].map(len) > 0).sum()),
         }
-    yield from finish_years(context, "sbac_district_scores", tables, metadata,
+    yield from finish_years(context, tables, metadata,
                             ["district_code", "district_name", "subject", "score", "n_total", "n_grades", "suppressed_grades"])
 
 
@@ -86,14 +86,13 @@ def sbac_score_changes(
     if missing:
         frame = unavailable(pd.DataFrame(columns=[*sbac.CHANGE_COLUMNS, "in_cohort", "rank_cohort"]),
                             f"no SBAC district export for {', '.join(missing)}")
-        yield from finish(context, "sbac_score_changes", frame, used)
+        yield from finish(context, frame, used)
         return
     frame = sbac.score_changes(
         sbac_district_scores[start], sbac_district_scores[end], start, end, method.suppression_scope, method.grades
     )
     frame = add_cohort_ranks(frame, alliance_cohort["district_code"])
-    yield from finish(
-        context, "sbac_score_changes", frame,
+    yield from finish(context, frame,
         {
             **used,
             "districts_compared": int(frame.loc[~frame["excluded"], "district_code"].nunique()),
@@ -126,8 +125,7 @@ def sbac_yearly_changes(
              for start, end, apart in pairs]
     if not pairs:
         frame = unavailable(frame, f"no two consecutive SBAC years (have: {', '.join(sbac_district_scores) or 'none'})")
-    yield from finish(
-        context, "sbac_yearly_changes", frame,
+    yield from finish(context, frame,
         {**settings(suppression_scope=method.suppression_scope, grades=method.grades),
          "year_pairs": ", ".join(pairs) or "none"},
         ["start_year", "end_year", "district_code", "district_name", "subject", "change", "rank_cohort", "excluded"],
@@ -145,11 +143,10 @@ def growth_rankings(
     used = settings(growth_year=year)
     if year not in raw_sbac_growth:
         frame = unavailable(pd.DataFrame(columns=growth.GROWTH_COLUMNS), f"no growth report export for {year}")
-        yield from finish(context, "growth_rankings", frame, used)
+        yield from finish(context, frame, used)
         return
     frame = growth.growth_rankings(raw_sbac_growth[year], set(alliance_cohort["district_code"]))
-    yield from finish(
-        context, "growth_rankings", frame,
+    yield from finish(context, frame,
         {
             **used,
             "districts_ranked": int(frame.loc[~frame["excluded"], "district_code"].nunique()),
@@ -170,7 +167,7 @@ def cmt_district_scores(context: dg.AssetExecutionContext, raw_cmt_district,  # 
     for year, raw in by_year(context, raw_cmt_district).items():
         frame = tables[year] = tscores.cmt_district_scores(raw, method.grades)
         metadata[year] = {**settings(grades=method.grades), "districts": int(frame["district_code"].nunique())}
-    yield from finish_years(context, "cmt_district_scores", tables, metadata,
+    yield from finish_years(context, tables, metadata,
                             ["district_code", "district_name", "subject", "score", "n_total", "suppressed_grades"])
 
 
@@ -194,7 +191,7 @@ def statewide_moments(
     reason = _t_unavailable_reason(cmt_district_scores, method)
     if reason:
         frame = unavailable(frame, reason)  # SBAC moments are still stored; T-scores cannot be anchored
-    yield from finish(context, "statewide_moments", frame, {**used, "preview": preview(frame, rows=20)})
+    yield from finish(context, frame, {**used, "preview": preview(frame, rows=20)})
 
 
 @indicator_asset("Section 4.3: T-scores per district, subject and year on the CMT scale (SBAC chained from 2014-15).")
@@ -213,8 +210,7 @@ def t_scores(
         frame = tscores.t_scores(
             statewide_moments, tscores.scores_by_year(cmt_district_scores, sbac_district_scores), method.cmt_reference_year
         )
-    yield from finish(
-        context, "t_scores", frame, {**used, "years": ", ".join(sort_years(frame["school_year"].dropna().unique()))},
+    yield from finish(context, frame, {**used, "years": ", ".join(sort_years(frame["school_year"].dropna().unique()))},
         ["school_year", "district_code", "subject", "score", "z", "t_score"],
     )
 
@@ -231,11 +227,10 @@ def t_score_changes(
     if not reason and not {base, end} <= years:
         reason = f"no T-scores for {', '.join(sorted({base, end} - years))}"
     if reason:
-        yield from finish(context, "t_score_changes", unavailable(pd.DataFrame(columns=columns), reason), used)
+        yield from finish(context, unavailable(pd.DataFrame(columns=columns), reason), used)
         return
     frame = add_cohort_ranks(tscores.t_score_changes(t_scores, base, end, method.suppression_scope), alliance_cohort["district_code"])
-    yield from finish(
-        context, "t_score_changes", frame,
+    yield from finish(context, frame,
         {**used, "excluded": _excluded_markdown(frame), "top_in_cohort": _top_markdown(frame, "change")},
         ["district_code", "district_name", "subject", "t_base", "t_end", "change", "excluded"],
     )
@@ -257,7 +252,7 @@ def identified_districts(
     )
     frame.attrs["unavailable_indicators"] = missing
     frame.attrs["selections"] = selections.to_dict(orient="records")
-    yield from validated(dg.AssetKey("identified_districts"), frame, "identified_districts", "the identified_districts table", {})
+    yield from validated(context.asset_key, frame)
     yield dg.Output(
         frame,
         metadata={

@@ -131,7 +131,7 @@ def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
             context.log.info(f"read {export.path}; also present for {year} and not read: {', '.join(set_aside)} "
                              f"({family.asset_name} prefers EdSight's full export)")
         try:
-            yield from validated(key, frame, suite, export.path, export.header_labels)
+            yield from validated(key, frame, export.path, export.header_labels, suite)
         except dg.Failure as failure:
             archive_export(path, family.name, year, archive, sha256=export.sha256, status=REJECTED,
                            reason=failure.description)
@@ -207,7 +207,7 @@ def reference_asset(name: str, path: Path, description: str, code_version: str, 
         sha = sha256_of(path)
         frame.attrs["source"] = {"file": path.name, "sha256": sha, "school_year": school_year, "title": title,
                                  "rows": len(frame)}
-        yield from validated(dg.AssetKey(name), frame, name, str(path), {})
+        yield from validated(context.asset_key, frame, str(path))
         yield dg.Output(
             frame,
             data_version=dg.DataVersion(sha[:16]),
@@ -251,7 +251,7 @@ def raw_export_versions(context: dg.AssetExecutionContext, storage: Storage, **p
         frame = list_versions(root, stored_sources(provenance))
     except ArchiveError as exc:  # a copy that no longer matches its SHA-256, nothing to restore it from: named
         raise dg.Failure(description=f"raw_export_versions: {exc}", allow_retries=False) from exc
-    yield from validated(dg.AssetKey("raw_export_versions"), frame, "raw_export_versions", str(root), {})
+    yield from validated(context.asset_key, frame, str(root))
     republished = frame[~frame["is_latest"] & (frame["status"] == LOADED)][["family", "school_year"]].drop_duplicates()
     rejections = frame[frame["status"] == REJECTED]
     yield dg.Output(

@@ -41,7 +41,7 @@ def district_names(context: dg.AssetExecutionContext, **raw: dict[str, pd.DataFr
     renamed = frame[frame["district_code"].duplicated(keep=False)]
     if frame.empty:
         frame = unavailable(frame, "no export with district names has been loaded")
-    yield from finish(context, "district_names", frame, {
+    yield from finish(context, frame, {
         "codes": int(frame["district_code"].nunique()) if len(frame) else 0,
         "renamed_codes": int(renamed["district_code"].nunique()),
         "renames": preview(renamed, rows=40, columns=["district_code", "district_name", "first_year", "last_year", "newest"]),
@@ -58,7 +58,7 @@ def district_names(context: dg.AssetExecutionContext, **raw: dict[str, pd.DataFr
 
 def rows_without_code(context: dg.AssetExecutionContext, **raw: dict[str, pd.DataFrame]):
     frame = districts.rows_without_code(_raw(raw))
-    yield from finish(context, "rows_without_code", frame, {
+    yield from finish(context, frame, {
         "rows": len(frame),
         "by_export": dg.MetadataValue.md("\n".join(
             f"- {family} {year}: {count}" for (family, year), count in
@@ -79,7 +79,7 @@ def data_coverage(context: dg.AssetExecutionContext):
     years = [year for family_years in held.values() for year in family_years]
     frame = districts.data_coverage(held, load_gaps(), sort_years(years)[-1] if years else None)
     missing = frame[~frame["held"]]
-    yield from finish(context, "data_coverage", frame, {
+    yield from finish(context, frame, {
         "gaps_reference": dg.MetadataValue.path(str(EDSIGHT_GAPS)),
         "newest_year": sort_years(years)[-1] if years else "none",
         "years_without_data": preview(missing, rows=80, columns=["family", "school_year", "status", "reason"]),

@@ -36,7 +36,7 @@ def sbac_share_met(
     if frame.empty:
         frame = unavailable(frame, "no all-grades-combined Smarter Balanced export (sbac-district-combined/) is held")
     state = frame.drop_duplicates(["school_year", "subject"]) if len(frame) else frame
-    yield from finish(context, "sbac_share_met", frame, {
+    yield from finish(context, frame, {
         "years": ", ".join(state["school_year"].drop_duplicates()) if len(state) else "none",
         "state": preview(state, rows=40, columns=["school_year", "subject", "grades", "state_share", "state_districts",
                                                   "state_coverage_pct"]) if len(state) else "none",
@@ -75,7 +75,7 @@ def doing_now(
         frame = unavailable(frame.reindex(columns=current.NOW_COLUMNS),
                             sbac_share_met.attrs.get("unavailable") or "no group of districts to follow")
     pooled = frame[frame["district_code"].isna() & (frame["school_year"] == newest)] if len(frame) else frame
-    yield from finish(context, "doing_now", frame, {
+    yield from finish(context, frame, {
         **settings(study_end_year=method.change_end_year),
         "newest_year": newest or "none",
         "groups": ", ".join(groups) or "none",

@@ -50,7 +50,7 @@ def plan_codebook(context: dg.AssetExecutionContext):
     frame.attrs["source"] = {"file": PLAN_CODEBOOK.name, "sha256": sha, "school_year": "2012-13 to 2015-16",
                              "title": "Appendix A codebook of the 2017 UConn/CCER study (project reference table)",
                              "rows": len(frame)}
-    yield from validated(dg.AssetKey("plan_codebook"), frame, "plan_codebook", str(PLAN_CODEBOOK), {})
+    yield from validated(context.asset_key, frame, str(PLAN_CODEBOOK))
     corrected = frame[frame["correction"] != ""]
     yield dg.Output(frame, data_version=dg.DataVersion(sha[:16]), metadata={
         "source_file": dg.MetadataValue.path(str(PLAN_CODEBOOK)), "source_sha256": sha,
@@ -93,7 +93,7 @@ def raw_plan_codes(context: dg.AssetExecutionContext, plans: PlanSheets):
     fingerprint = sheets.sheets_fingerprint(files)
     frame.attrs["source"] = {"file": f"{len(files)} coding sheets in {folder.name}/", "sha256": fingerprint,
                              "school_year": year, "title": f"Coded plans, plan year {year}", "rows": len(frame)}
-    yield from validated(RAW, frame, "raw_plan_codes", str(folder), {})
+    yield from validated(RAW, frame, str(folder))
     archived = [archive_export(path, PLAN_SHEETS, year, archive, status=LOADED) for path in files]
     context.log.info(f"read {len(frame)} interventions from {len(files)} coding sheets in {folder}; "
                      f"{sum(v.new for v in archived)} newly archived by SHA-256 under {archive}")
@@ -127,7 +127,7 @@ def plan_codes(context: dg.AssetExecutionContext, raw_plan_codes: dict[str, pd.D
     codes = indicators.plan_codes(_sheets(raw_plan_codes), codebook_module.load_codebook())
     if codes.empty:
         codes = unavailable(codes, NO_SHEETS)
-    yield from finish(context, "plan_codes", codes, {
+    yield from finish(context, codes, {
         "codes_given": len(codes), "plan_years": dg.MetadataValue.md(", ".join(sort_years(raw_plan_codes)) or "none"),
     }, ["plan_year", "district_code", "coder", "intervention_id", "topic", "code"])
 
@@ -144,7 +144,7 @@ def intercoder_reliability(context: dg.AssetExecutionContext, raw_plan_codes: di
     if frame.empty:
         frame = unavailable(frame, NO_SHEETS if coded.empty else "no plan was coded by two coders")
     flagged = frame[frame["below_threshold"].astype(bool)] if len(frame) else frame
-    yield from finish(context, "intercoder_reliability", frame, {
+    yield from finish(context, frame, {
         "double_coded_plans": int(frame["plans"].max()) if len(frame) else 0,
         "codes_below_threshold": dg.MetadataValue.md(", ".join(flagged["code"]) or "none"),
     }, ["topic", "code", "units", "agreement", "cohen_kappa", "krippendorff_alpha", "below_threshold"])
@@ -160,7 +160,7 @@ def plan_indicators(context: dg.AssetExecutionContext, raw_plan_codes: dict[str,
     frame = indicators.plan_indicators(_sheets(raw_plan_codes), codebook_module.load_codebook())
     if frame.empty:
         frame = unavailable(frame, NO_SHEETS)
-    yield from finish(context, "plan_indicators", frame, {
+    yield from finish(context, frame, {
         "plans": len(frame), "districts": int(frame["district_code"].nunique()) if len(frame) else 0,
     }, ["district_code", "plan_year", "interventions", "continuation_share", "capacity_share", "logic_share"])
 
@@ -180,6 +180,6 @@ def plan_indicators_compared(context: dg.AssetExecutionContext, plan_indicators:
                                                        "other_districts", "identified_mean", "other_mean", "difference"])
     if reason:
         frame = unavailable(frame, reason)
-    yield from finish(context, "plan_indicators_compared", frame, {
+    yield from finish(context, frame, {
         "identified": dg.MetadataValue.md(", ".join(sorted(identified)) or "none"),
     }, ["indicator", "plan_year", "identified_mean", "other_mean", "difference"])

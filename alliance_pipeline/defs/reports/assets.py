@@ -30,6 +30,20 @@ CODE_VERSION = "report-4"
 CHART_CACHE = "chart-cache"  # under the reports directory: the charts of the last report, by their inputs' hash
 
 
+# The tables the report shows (reporting.appendix_b.appendix_b_report reads them by name), its inputs with the cohort
+# and the sources it cites.
+REPORT_TABLES = (
+    "sbac_score_changes", "sbac_yearly_changes", "growth_rankings", "t_score_changes", "identified_districts",
+    "alliance_identification", "opportunity_districts", "study_identified_districts", "identified_by_year",
+    "sbac_score_trends", "identification_robustness", "identification_margins", "subgroup_gaps",
+    "subgroup_gap_summary", "subgroup_gap_changes", "did_it_last", "alliance_designations", "cohort_by_year",
+    "watch_list", "doing_now", "data_coverage", "statewide_moments", "plan_codebook", "plan_codes",
+    "plan_indicators", "plan_indicators_compared", "intercoder_reliability",
+)
+REFERENCES = ("alliance_cohort", "study_identified_districts", "plan_codebook")  # reference tables it cites
+INPUTS = {name: dg.AssetIn() for name in (*REPORT_TABLES, "alliance_cohort", "raw_export_versions")}
+
+
 def export_sources(versions: pd.DataFrame, references: dict[str, pd.DataFrame]) -> list[dict]:
     """Provenance of every export the warehouse holds (``raw_export_versions``' latest rows: file, SHA-256, year,
     title, rows), and of the reference tables."""
@@ -79,46 +93,19 @@ def _headline(table: "ReportTable", rows: int = 10) -> dg.MetadataValue:
     code_version=CODE_VERSION,
     kinds={"html", "csv"},
     pool=POOL,
+    ins=INPUTS,
     description="Section 7: the report for policy analysts: a plain-language summary with the study's findings beside "
     "this run's, caveats and citations, the study's Appendix B tables, every later year, robustness, equity, the "
     "identification audit, settings and sources, as HTML (with charts), Markdown and CSV under the reports directory.",
 )
 def appendix_b_report(
     context: dg.AssetExecutionContext,
-    sbac_score_changes: pd.DataFrame,
-    sbac_yearly_changes: pd.DataFrame,
-    growth_rankings: pd.DataFrame,
-    t_score_changes: pd.DataFrame,
-    identified_districts: pd.DataFrame,
-    alliance_identification: pd.DataFrame,
-    opportunity_districts: pd.DataFrame,
-    alliance_cohort: pd.DataFrame,
-    study_identified_districts: pd.DataFrame,
-    identified_by_year: pd.DataFrame,
-    sbac_score_trends: pd.DataFrame,
-    identification_robustness: pd.DataFrame,
-    identification_margins: pd.DataFrame,
-    subgroup_gaps: pd.DataFrame,
-    subgroup_gap_summary: pd.DataFrame,
-    subgroup_gap_changes: pd.DataFrame,
-    did_it_last: pd.DataFrame,
-    alliance_designations: pd.DataFrame,
-    cohort_by_year: pd.DataFrame,
-    watch_list: pd.DataFrame,
-    doing_now: pd.DataFrame,
-    data_coverage: pd.DataFrame,
-    statewide_moments: pd.DataFrame,
-    plan_codebook: pd.DataFrame,
-    plan_codes: pd.DataFrame,
-    plan_indicators: pd.DataFrame,
-    plan_indicators_compared: pd.DataFrame,
-    intercoder_reliability: pd.DataFrame,
-    raw_export_versions: pd.DataFrame,
     plans: PlanSheets,
     method: MethodSettings,
     identification_settings: IdentificationSettings,
     storage: Storage,
     asset_graph: dg.ResourceParam[CodeLocationGraph],
+    **inputs: pd.DataFrame,
 ) -> dg.MaterializeResult:
     from alliance_pipeline.reporting.appendix_b import appendix_b_report as build_report
     from alliance_pipeline.reporting.charts import reusing
@@ -132,42 +119,13 @@ def appendix_b_report(
             description=f"appendix_b_report was not rendered, so it is not built from a mix of export versions: {waiting}. "
             "The last complete report stays in place; cross_year_tables_sensor rebuilds it once every school year is settled.",
             allow_retries=False)
-    tables = {
-        "sbac_score_changes": sbac_score_changes,
-        "sbac_yearly_changes": sbac_yearly_changes,
-        "growth_rankings": growth_rankings,
-        "t_score_changes": t_score_changes,
-        "identified_districts": identified_districts,
-        "alliance_identification": alliance_identification,
-        "opportunity_districts": opportunity_districts,
-        "study_identified_districts": study_identified_districts,
-        "identified_by_year": identified_by_year,
-        "sbac_score_trends": sbac_score_trends,
-        "identification_robustness": identification_robustness,
-        "identification_margins": identification_margins,
-        "subgroup_gaps": subgroup_gaps,
-        "subgroup_gap_summary": subgroup_gap_summary,
-        "subgroup_gap_changes": subgroup_gap_changes,
-        "did_it_last": did_it_last,
-        "alliance_designations": alliance_designations,
-        "cohort_by_year": cohort_by_year,
-        "watch_list": watch_list,
-        "doing_now": doing_now,
-        "data_coverage": data_coverage,
-        "statewide_moments": statewide_moments,
-        "plan_codebook": plan_codebook,
-        "plan_codes": plan_codes,
-        "plan_indicators": plan_indicators,
-        "plan_indicators_compared": plan_indicators_compared,
-        "intercoder_reliability": intercoder_reliability,
-    }
+    tables = {name: inputs[name] for name in REPORT_TABLES}
+    alliance_cohort = inputs["alliance_cohort"]
     with reusing(storage.reports() / CHART_CACHE):  # a chart whose inputs are unchanged is not drawn again
         report = build_report(
             tables,
             alliance_cohort,
-            export_sources(raw_export_versions,
-                           {"alliance_cohort": alliance_cohort, "study_identified_districts": study_identified_districts,
-                            "plan_codebook": plan_codebook}),
+            export_sources(inputs["raw_export_versions"], {name: inputs[name] for name in REFERENCES}),
             settings_rows(method, identification_settings),
             method.top_n,
             generated_at=datetime.now(timezone.utc),
@@ -192,7 +150,7 @@ def appendix_b_report(
             **{f"table/{t.key}": _headline(t) for t in report.appendix_b},
             "identified_districts": _headline(report.identified, rows=30),
             "opportunity_districts": _headline(report.opportunity),
-            "designated": int(alliance_identification["designated"].sum()),
+            "designated": int(inputs["alliance_identification"]["designated"].sum()),
             "sources": len(next(t for t in report.tables() if t.key == "data_sources").rows),
             # The yearly partitions (asset[year] -> data version) this report and its tables were built from.
             BUILT_FROM: dg.MetadataValue.json(state.versions),

@@ -51,7 +51,7 @@ def robustness_asset(compute, description: str, metadata, preview_columns: list[
         frame = compute(inputs, default, study)
         if frame.empty:
             frame = unavailable(frame, "no indicator could be ranked for any year (no SBAC pair and no growth report)")
-        yield from finish(context, name, frame, {**_robustness_settings(method), **metadata(frame, default)},
+        yield from finish(context, frame, {**_robustness_settings(method), **metadata(frame, default)},
                           preview_columns)
 
     asset.__name__ = name
