@@ -4,33 +4,21 @@ from __future__ import annotations
 
 import html
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import openpyxl
 import pyarrow.parquet as pq
-
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 
-CLI = Path(sys.executable).parent / "alliance-pipeline"
-
-
-def _run(args: list[str], tmp_path: Path, **extra_env) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_")}
-    env.update(DAGSTER_HOME=str(tmp_path / "home"), ALLIANCE_WAREHOUSE_DIR=str(tmp_path / "warehouse"),
-               ALLIANCE_REPORTS_DIR=str(tmp_path / "reports"))
-    env.update(extra_env)
-    (tmp_path / "home").mkdir(exist_ok=True)
-    return subprocess.run([str(CLI), *args], capture_output=True, text=True, env=env, cwd=paths.PROJECT_ROOT, timeout=900)
+from alliance_pipeline_tests.helpers import run_cli
 
 
 def test_refresh_on_the_bundled_sample(tmp_path):
     """On a new, empty DAGSTER_HOME: the project's instance configuration is written first (no Dagster warning or
     telemetry banner among the progress lines), and the report says its data are the generated sample."""
-    done = _run(["refresh"], tmp_path)
+    done = run_cli(["refresh"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     output = done.stdout + done.stderr
     assert "No dagster instance configuration file" not in output and "usage statistics" not in output, output
@@ -63,7 +51,7 @@ def test_refresh_stops_on_a_failed_check_with_its_message(tmp_path, sample_copy)
     path = next((sample_copy / "enrollment-district").glob("*2014-15*"))
     text = path.read_text().replace('"=""0640011""",', '"=""0640011""",-', 1)
     path.write_text(text)
-    done = _run(["refresh", "--source", str(sample_copy)], tmp_path)
+    done = run_cli(["refresh", "--source", str(sample_copy)], tmp_path)
     assert done.returncode == 1
     assert "Refresh stopped: single_year_enrollment (2014-15) failed" in done.stderr
     assert "'student_count'" in done.stderr and str(path) in done.stderr
@@ -94,7 +82,7 @@ def test_refresh_with_an_unlistable_http_source_says_so_without_a_traceback(tmp_
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        done = _run(["refresh"], tmp_path, ALLIANCE_EDSIGHT_URL=f"http://127.0.0.1:{server.server_address[1]}/")
+        done = run_cli(["refresh"], tmp_path, ALLIANCE_EDSIGHT_URL=f"http://127.0.0.1:{server.server_address[1]}/")
     finally:
         server.shutdown()
         server.server_close()

@@ -15,20 +15,28 @@ from datetime import datetime, timezone
 
 import dagster as dg
 import pytest
-
 from alliance_pipeline import paths
 from alliance_pipeline.definitions import defs
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.defs.operations.consistency import active_runs, built_from
-from alliance_pipeline.edsight.sources import LocalExports
-from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight import read_export
+from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.edsight.sources import LocalExports
 from alliance_pipeline.plans.sheets import find_sheets
 from alliance_pipeline.sample_data import SEED, write_export
+
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
-from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev as start_dagster_dev, dismiss_welcome,
-                                                launch_partition, materialize_all, registered_years, run_seconds,
-                                                wait_until, what_happened)
+from alliance_pipeline_tests.dagster_dev import (
+    backfill_done,
+    dismiss_welcome,
+    launch_partition,
+    materialize_all,
+    registered_years,
+    run_seconds,
+    wait_until,
+    what_happened,
+)
+from alliance_pipeline_tests.dagster_dev import dagster_dev as start_dagster_dev
 
 pytestmark = pytest.mark.browser
 

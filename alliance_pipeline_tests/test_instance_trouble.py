@@ -13,11 +13,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-
 from alliance_pipeline import paths
-from alliance_pipeline_tests.conftest import SHARED_EDSIGHT
-from alliance_pipeline_tests.test_bad_input import snapshot
-from alliance_pipeline_tests.test_cli import _run
+
+from alliance_pipeline_tests.helpers import SHARED_EDSIGHT, run_cli, snapshot
 
 ENROLLMENT = "enrollment-district/enrollment__2015-16_all-students.csv"
 
@@ -64,7 +62,7 @@ def test_a_locked_run_history_is_waited_for_then_refused_in_one_line(tmp_path, h
     before = _files(home_with_history)
     holder = _hold_lock(database, 60)
     try:
-        done = _run(["refresh", "--source", str(tmp_path / "edsight"), "--lock-wait", "3"], tmp_path)
+        done = run_cli(["refresh", "--source", str(tmp_path / "edsight"), "--lock-wait", "3"], tmp_path)
     finally:
         holder.kill()
         holder.wait()
@@ -80,7 +78,7 @@ def test_a_lock_released_while_waiting_lets_the_refresh_run(tmp_path, home_with_
     database = home_with_history / "history" / "runs.db"
     holder = _hold_lock(database, 4)
     started = time.monotonic()
-    done = _run(["refresh", "--source", str(tmp_path / "edsight"), "--lock-wait", "60"], tmp_path)
+    done = run_cli(["refresh", "--source", str(tmp_path / "edsight"), "--lock-wait", "60"], tmp_path)
     holder.wait()
     assert done.returncode == 0, done.stdout + done.stderr
     assert "is locked by another process; waiting up to 60s for it" in done.stdout and "Done:" in done.stdout
@@ -92,7 +90,7 @@ def test_a_damaged_run_history_is_named_with_what_to_do(tmp_path, home_with_hist
     database = home_with_history / "history" / "runs.db"
     database.write_bytes(b"this is not an SQLite database, it was overwritten\n" * 20)
     before = _files(home_with_history)
-    done = _run(["refresh", "--source", str(tmp_path / "edsight")], tmp_path)
+    done = run_cli(["refresh", "--source", str(tmp_path / "edsight")], tmp_path)
     assert done.returncode == 2
     line = _one_line(done)
     assert f"{database} is not an SQLite database (damaged): move it aside (mv {database} {database}.damaged)" in line
@@ -103,7 +101,7 @@ def test_a_dagster_yaml_with_a_syntax_error_names_its_line_and_column(tmp_path, 
     config = home_with_history / "dagster.yaml"
     config.write_text("concurrency:\n  runs:\n    max_concurrent_runs: [2\n", encoding="utf-8")
     before = _files(home_with_history)
-    done = _run(["refresh", "--source", str(tmp_path / "edsight")], tmp_path)
+    done = run_cli(["refresh", "--source", str(tmp_path / "edsight")], tmp_path)
     assert done.returncode == 2
     line = _one_line(done)
     assert f"{config} is not valid YAML, line 4, column 1:" in line and "deploy/dagster-local.yaml" in line
@@ -117,7 +115,7 @@ def test_a_read_only_dagster_home_is_named(tmp_path, home_with_history):
     subprocess.run(["mount", "--bind", str(home_with_history), str(mounted)], check=True)
     try:
         subprocess.run(["mount", "-o", "remount,ro,bind", str(mounted)], check=True)
-        done = _run(["refresh", "--source", str(tmp_path / "edsight")], tmp_path, DAGSTER_HOME=str(mounted))
+        done = run_cli(["refresh", "--source", str(tmp_path / "edsight")], tmp_path, DAGSTER_HOME=str(mounted))
     finally:
         subprocess.run(["umount", str(mounted)], check=True)
     assert done.returncode == 2

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from alliance_pipeline import paths
 
 PACKAGE = paths.PROJECT_ROOT / "alliance_pipeline"

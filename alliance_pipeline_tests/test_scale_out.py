@@ -24,12 +24,11 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
-
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.refresh import failure_message
-from alliance_pipeline_tests.conftest import TRIMMED, refresh_of, trimmed_exports
-from alliance_pipeline_tests.test_faults_graph import _tables
+
+from alliance_pipeline_tests.helpers import TRIMMED, refresh_of, trimmed_exports, warehouse_tables
 
 pytestmark = [pytest.mark.scale_out, pytest.mark.postgres]
 
@@ -168,7 +167,7 @@ def _settled(instance: dg.DagsterInstance, timeout: float = 900.0):
 def _comparable(root: Path) -> dict[str, pd.DataFrame]:
     """Every Parquet table, without the moments each export version was first seen and last loaded (the clock's)."""
     return {name: frame.drop(columns=[c for c in ("first_seen", "last_outcome_at") if c in frame.columns])
-            for name, frame in _tables(root).items()}
+            for name, frame in warehouse_tables(root).items()}
 
 
 def test_a_refresh_through_the_queue_runs_its_steps_on_the_workers_and_survives_a_killed_one(topology, trimmed_refresh):

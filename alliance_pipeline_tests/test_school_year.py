@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from alliance_pipeline.school_year import (
+    SchoolYear,
+    consecutive,
+    previous_year,
+    sort_years,
+    span,
+    start_of,
+    starts_of,
+    year_label,
+)
 from hypothesis import given
 from hypothesis import strategies as st
-
-from alliance_pipeline.school_year import (
-    SchoolYear, consecutive, previous_year, sort_years, span, start_of, starts_of, year_label,
-)
 
 
 def test_school_years_read_and_write_as_edsight_writes_them():

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_ui_runs.py [EXPORTS_DIR | --every-real-export]
         (default: the bundled sample; --every-real-export: ../shared/edsight and ../shared/edsight-extra combined,
-        as alliance_pipeline_tests.conftest.combine_exports holds them)
+        as alliance_pipeline_tests.helpers.combine_exports holds them)
 
 Starts `dg dev` (instance from deploy/dagster-local.yaml: 2 runs, 2 steps at once), drives
 headless Chromium, and prints: how long until the school years are registered, how long
@@ -27,7 +27,7 @@ from alliance_pipeline import paths  # noqa: E402
 from alliance_pipeline.defs.operations.constants import RANGE_END_TAG, RANGE_START_TAG  # noqa: E402
 from alliance_pipeline.edsight.families import FAMILIES  # noqa: E402
 from alliance_pipeline.edsight.sources import LocalExports  # noqa: E402
-from alliance_pipeline_tests.conftest import combine_exports  # noqa: E402
+from alliance_pipeline_tests.helpers import combine_exports  # noqa: E402
 from alliance_pipeline_tests.browser import chromium_page  # noqa: E402
 from alliance_pipeline_tests.dagster_dev import (backfill_done, dagster_dev, launch_partition, materialize_all,  # noqa: E402
                                                 registered_years, run_seconds, wait_until)

@@ -5,7 +5,7 @@ body is anything but plain (a line break that is not ``\\n`` or ``\\r\\n``, a bl
 another number of cells, a value that is not a number where one is expected, characters that Python and pyarrow
 trim differently), ``parse_body`` returns ``None`` and the row-by-row parser reads the file again, so every error
 message (file, row, column) and every value is the row-by-row parser's own. On plain bodies the two give equal
-frames, cell for cell (``alliance_pipeline_tests/test_reader_fast.py`` compares them).
+frames, cell for cell (``alliance_pipeline_tests/edsight/test_fast_body.py`` compares them).
 """
 
 from __future__ import annotations
