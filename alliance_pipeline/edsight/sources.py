@@ -18,7 +18,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 from alliance_pipeline.atomic import atomic_path
 from alliance_pipeline.edsight.families import FAMILIES, ExportFamily
-from alliance_pipeline.edsight.reader import looks_like_html, not_text
+from alliance_pipeline.edsight.text import looks_like_html, not_text
 from alliance_pipeline.school_year import sort_years
 
 

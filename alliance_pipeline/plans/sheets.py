@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from alliance_pipeline.edsight.errors import EdSightFormatError
-from alliance_pipeline.edsight.reader import all_problems
+from alliance_pipeline.edsight.rows import all_problems
 from alliance_pipeline.plans.codebook import Codebook
 from alliance_pipeline.school_year import consecutive
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.io_manager import frame_version
-from alliance_pipeline.edsight import fast_body, reader
+from alliance_pipeline.edsight import fast_body, reader, rows
 from alliance_pipeline.edsight.errors import EdSightFormatError
 from alliance_pipeline.edsight.families import FAMILIES
 from hypothesis import HealthCheck, given, settings
@@ -117,5 +117,5 @@ def test_codes_are_normalised_as_the_row_by_row_parser_does(cells):
     import pyarrow as pa
 
     values = pa.array([cell.strip() for cell in cells], pa.string())
-    assert fast_body._codes(values, reader.normalise_district_code).to_pylist() == [
-        reader.normalise_district_code(cell) for cell in cells]
+    assert fast_body._codes(values, rows.normalise_district_code).to_pylist() == [
+        rows.normalise_district_code(cell) for cell in cells]
