@@ -24,7 +24,13 @@ from alliance_pipeline.defs.common.configuration import ENVIRONMENT, environment
 from alliance_pipeline.defs.common.executor import alliance_executor
 from alliance_pipeline.defs.common.io_manager import ParquetIOManager
 from alliance_pipeline.defs.common.resources import (
-    CodeLocationGraph, EdSightSource, IdentificationSettings, MethodSettings, PlanSheets, RefreshPolicy, Storage,
+    CodeLocationGraph,
+    EdSightSource,
+    IdentificationSettings,
+    MethodSettings,
+    PlanSheets,
+    RefreshPolicy,
+    Storage,
 )
 from alliance_pipeline.defs.operations import schedules, sensors
 from alliance_pipeline.defs.operations.alerts import AlertSettings

@@ -28,6 +28,7 @@ from alliance_pipeline.defs.operations.constants import CROSS_YEAR_JOB, TRIGGER_
 from alliance_pipeline.defs.operations.plan_years import apply_plan_year_changes, plan_year_changes
 from alliance_pipeline.edsight.families import FAMILIES
 
+
 @dataclass
 class RunOutcome:
     label: str

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from alliance_pipeline import paths
 
 SCREENSHOTS = Path(os.environ.get("ALLIANCE_SCREENSHOTS_DIR", paths.PROJECT_ROOT / "artifacts" / "screenshots"))

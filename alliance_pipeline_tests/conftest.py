@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from alliance_pipeline import paths
 
+from alliance_pipeline import paths
 from alliance_pipeline_tests.helpers import (
     SHARED_EDSIGHT,
     SHARED_EXTRA,

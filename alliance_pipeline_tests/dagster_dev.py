@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import dagster as dg
+
 from alliance_pipeline import paths
 from alliance_pipeline.edsight.families import FAMILIES
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.io_manager import read_parquet
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 import openpyxl
 import pyarrow.parquet as pq
+
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
-
 from alliance_pipeline_tests.helpers import run_cli
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import dagster as dg
+
 from alliance_pipeline import paths
 
 RAW = {"raw_sbac_district", "raw_sbac_state", "raw_sbac_growth", "raw_cmt_district", "raw_enrollment", "raw_accountability"}

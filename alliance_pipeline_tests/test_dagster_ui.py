@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 import pytest
+
 from alliance_pipeline import paths
 from alliance_pipeline.definitions import defs
 from alliance_pipeline.defs.common.io_manager import read_parquet
@@ -24,7 +25,6 @@ from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight.sources import LocalExports
 from alliance_pipeline.plans.sheets import find_sheets
 from alliance_pipeline.sample_data import SEED, write_export
-
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 from alliance_pipeline_tests.dagster_dev import (
     backfill_done,

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+
 from alliance_pipeline import paths
 
 DG = Path(sys.executable).parent / "dg"
@@ -63,7 +64,6 @@ def test_dg_launch_runs_the_year_job_the_ui_shows(tmp_path):
     """`dg launch --job single_year_enrollment --partition 2015-16`: the same job, named and partitioned as from the
     UI, writing where the environment's storage settings say."""
     from alliance_pipeline.defs.operations.planner import register_years
-
     from alliance_pipeline_tests.helpers import pipeline_defs
 
     home = tmp_path / "home"

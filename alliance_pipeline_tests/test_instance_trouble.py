@@ -13,8 +13,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from alliance_pipeline import paths
 
+from alliance_pipeline import paths
 from alliance_pipeline_tests.helpers import SHARED_EDSIGHT, run_cli, snapshot
 
 ENROLLMENT = "enrollment-district/enrollment__2015-16_all-students.csv"

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from alliance_pipeline import paths
 
 PACKAGE = paths.PROJECT_ROOT / "alliance_pipeline"

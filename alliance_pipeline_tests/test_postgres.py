@@ -21,9 +21,9 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 import pytest
+
 from alliance_pipeline import paths
 from alliance_pipeline.definitions import defs
-
 from alliance_pipeline_tests.helpers import TRIMMED, trimmed_exports
 
 pytestmark = pytest.mark.postgres

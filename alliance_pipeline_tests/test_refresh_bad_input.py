@@ -25,11 +25,11 @@ from typing import Callable
 import dagster as dg
 import pandas as pd
 import pytest
+
 from alliance_pipeline import paths
 from alliance_pipeline.archive import list_versions
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.refresh import refresh
-
 from alliance_pipeline_tests.helpers import copy_of_refresh, pipeline_defs, snapshot
 
 pytestmark = pytest.mark.real_exports

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from alliance_pipeline.atomic import StorageError, atomic_path, remove_leftovers
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports, SourceTimeout
-
 from alliance_pipeline_tests.helpers import quiet_instance, run_cli, snapshot
 
 
@@ -101,9 +101,10 @@ def test_a_killed_writers_leftovers_are_removed_by_the_next_write(tmp_path):
 
 
 def test_a_killed_refreshs_run_is_marked_failed_by_the_next_one(tmp_path):
+    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+
     from alliance_pipeline.defs.operations.constants import TRIGGER_TAG
     from alliance_pipeline.refresh import HOST_TAG, PID_TAG, mark_dead_runs
-    from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 
     with quiet_instance(tmp_path) as instance:
         tags = {TRIGGER_TAG: "refresh", HOST_TAG: socket.gethostname()}
@@ -233,7 +234,6 @@ def test_a_refresh_on_a_full_or_read_only_warehouse_says_so_and_recovers(tmp_pat
     """The refresh's message is the cause (folder, what to do), not Dagster's outer "Error occurred while handling
     output"; after space is freed the same run succeeds with no cleanup."""
     from alliance_pipeline.refresh import refresh
-
     from alliance_pipeline_tests.helpers import pipeline_defs
 
     (tmp_path / "home").mkdir()
@@ -256,6 +256,7 @@ def test_a_refresh_on_a_full_or_read_only_warehouse_says_so_and_recovers(tmp_pat
 
 def test_a_cohort_smaller_than_the_top_n_is_all_identified_with_no_cut_off_margin():
     import pandas as pd
+
     from alliance_pipeline.methods import identified_districts as section_5
     from alliance_pipeline.methods.robustness import Analysis, indicator_margins
     from alliance_pipeline.methods.yearly import YearIndicators
@@ -272,8 +273,9 @@ def test_a_cohort_smaller_than_the_top_n_is_all_identified_with_no_cut_off_margi
 
 
 def test_a_refresh_waits_for_the_uis_runs_then_refuses_with_what_runs(tmp_path, env):
-    from alliance_pipeline.refresh import refresh
     from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
+
+    from alliance_pipeline.refresh import refresh
 
     said = []
     with quiet_instance(tmp_path) as instance:

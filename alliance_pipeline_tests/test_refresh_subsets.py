@@ -10,10 +10,10 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-from alliance_pipeline.refresh import refresh
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from alliance_pipeline.refresh import refresh
 from alliance_pipeline_tests.helpers import SHARED_EDSIGHT, pipeline_defs
 
 EXPORTS = sorted(str(path.relative_to(SHARED_EDSIGHT)) for path in SHARED_EDSIGHT.glob("*/*.csv")

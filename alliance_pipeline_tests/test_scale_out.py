@@ -24,10 +24,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
+
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.refresh import failure_message
-
 from alliance_pipeline_tests.helpers import TRIMMED, refresh_of, trimmed_exports, warehouse_tables
 
 pytestmark = [pytest.mark.scale_out, pytest.mark.postgres]

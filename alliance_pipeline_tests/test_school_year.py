@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from alliance_pipeline.school_year import (
     SchoolYear,
     consecutive,
@@ -14,8 +17,6 @@ from alliance_pipeline.school_year import (
     starts_of,
     year_label,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def test_school_years_read_and_write_as_edsight_writes_them():

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from alliance_pipeline.validation import rank_problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from alliance_pipeline.validation import rank_problem
 
 
 def brute_force(frame: pd.DataFrame, by: str | None) -> list[tuple[int, int]]:

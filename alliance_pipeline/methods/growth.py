@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alliance_pipeline.methods.rows import district_rows
-
 from alliance_pipeline.methods.ranking import rank_descending_within
+from alliance_pipeline.methods.rows import district_rows
 
 GROWTH_COLUMNS = [
     "school_year", "district_code", "district_name", "subject", "in_cohort", "matched_students",

@@ -14,13 +14,12 @@ from datetime import datetime
 
 import pandas as pd
 
-from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.methods import designations
 from alliance_pipeline.methods.identified_districts import INDICATORS, Indicator
-from alliance_pipeline.reporting import beyond, now, plans, summary, today
+from alliance_pipeline.reporting import equity, every_year, identification, now, plans, robustness, summary, today
+from alliance_pipeline.reporting import sources as sources_of
 from alliance_pipeline.reporting.charts import bar_chart_svg, chart_figure, short_name
-from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section
-from alliance_pipeline.sample_identity import is_generated_sha256
+from alliance_pipeline.reporting.model import EXCLUDED, RANKED, Column, Report, ReportTable, Section, first_value
 from alliance_pipeline.school_year import sort_years
 
 # --- Appendix B: one table per indicator -------------------------------------------------
@@ -34,11 +33,6 @@ TITLES = {
     "T-score change ELA": "Table B6. Change in ELA T-score (CMT to SBAC)",
 }
 ORDER = list(TITLES)
-
-
-def _first(frame: pd.DataFrame, column: str, default: str) -> str:
-    values = frame[column].dropna() if column in frame.columns else []
-    return str(values.iloc[0]) if len(values) else default
 
 
 @dataclass(frozen=True)
@@ -55,8 +49,8 @@ class Layout:
 def _layout(indicator: Indicator, rows: pd.DataFrame, settings: dict[str, str]) -> Layout:
     head = [Column("rank_cohort", "Rank", "rank"), Column("district_name", "District"), Column("district_code", "Code", "code")]
     if indicator.asset == "sbac_score_changes":
-        start = _first(rows, "start_year", settings.get("change_start_year", "start"))
-        end = _first(rows, "end_year", settings.get("change_end_year", "end"))
+        start = first_value(rows, "start_year", settings.get("change_start_year", "start"))
+        end = first_value(rows, "end_year", settings.get("change_end_year", "end"))
         columns = head + [
             Column("score_start", f"Score {start}", "float2"), Column("score_end", f"Score {end}", "float2"),
             Column("n_start", f"Tested {start}", "int"), Column("n_end", f"Tested {end}", "int"),
@@ -69,7 +63,7 @@ def _layout(indicator: Indicator, rows: pd.DataFrame, settings: dict[str, str]) 
                       "Sorted from most to least improved (a change between two years).",
                       f"Score changes need the Smarter Balanced district exports for {start} and {end}.")
     if indicator.asset == "growth_rankings":
-        year = _first(rows, "school_year", settings.get("growth_year", ""))
+        year = first_value(rows, "school_year", settings.get("growth_year", ""))
         columns = head + [
             Column("matched_students", "Matched students", "int"), Column("growth_rate", "Growth rate (%)", "float1"),
             Column("avg_pct_target_achieved", "Avg. % of target achieved", "float1"),
@@ -80,8 +74,8 @@ def _layout(indicator: Indicator, rows: pd.DataFrame, settings: dict[str, str]) 
         return Layout(columns, f"Growth rate {year} (%)", text,
                       f"Sorted from highest to lowest growth rate. This is a level for {year}, not a change over time.",
                       f"Growth rates need CSDE's Smarter Balanced growth export for {year}.")
-    base = _first(rows, "base_year", settings.get("t_base_year", "base"))
-    end = _first(rows, "end_year", settings.get("t_end_year", "end"))
+    base = first_value(rows, "base_year", settings.get("t_base_year", "base"))
+    end = first_value(rows, "end_year", settings.get("t_end_year", "end"))
     columns = head + [
         Column("t_base", f"T-score {base}", "float2"), Column("t_end", f"T-score {end}", "float2"),
         Column("change", "Change", "float2"),
@@ -240,169 +234,6 @@ def excluded_table(appendix: list[ReportTable]) -> ReportTable:
     )
 
 
-NEAR_MISSES = 3  # districts shown on each side of a cut in the audit's summary
-
-
-def audit_summary_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """The audit rows the page shows: every designated district and, on each side of every cut, the districts
-    nearest it (step 2: the largest left out and the smallest kept under the enrollment floor; step 3: the
-    lowest-index districts left out), each with why it is shown. The CSV and the workbook keep every row."""
-    kept1 = rows[rows["step1_kept"].astype(bool)]
-    below = kept1[~kept1["step2_kept"].astype(bool)].sort_values("enrollment", ascending=False).head(NEAR_MISSES)
-    above = kept1[kept1["step2_kept"].astype(bool)].sort_values("enrollment").head(NEAR_MISSES)
-    considered = rows[rows["step2_kept"].astype(bool) & ~rows["step3_selected"].astype(bool)]
-    left_out = considered.sort_values("index_rank").head(NEAR_MISSES)
-    why = {code: "designated" for code in rows.loc[rows["designated"].astype(bool), "district_code"]}
-    for frame, text in ((left_out, "near miss, step 3: just above the lowest-index cut"),
-                        (below, "near miss, step 2: just under the enrollment floor"),
-                        (above, "near miss, step 2: just over the enrollment floor")):
-        for code in frame["district_code"]:
-            why.setdefault(code, text)
-    shown = rows[rows["district_code"].isin(why)].copy()
-    shown["shown_because"] = shown["district_code"].map(why)
-    return shown.reset_index(drop=True)
-
-
-def audit_table(identification: pd.DataFrame) -> ReportTable:
-    rows = identification.copy()
-    rows["_order"] = (~rows["designated"]).astype(int)
-    rows = rows.sort_values(["_order", "index_rank", "district_name"], na_position="last").drop(columns=["_order"])
-    rows = rows.reset_index(drop=True)
-    designation = _first(rows, "designation_year", "")
-    index_year = _first(rows, "index_year", "")
-    page = audit_summary_rows(rows) if len(rows) else None
-    if page is not None:
-        rows["shown_because"] = rows["district_code"].map(dict(zip(page["district_code"], page["shown_because"])))
-    table = ReportTable(
-        "identification_audit", f"Identification audit: Alliance Districts for {designation}",
-        f"CSDE's four steps applied to the {index_year} Accountability Index and enrollment: the designated "
-        f"districts and, on each side of every cut, the {NEAR_MISSES} districts nearest it. The workbook and the CSV "
-        f"hold every one of the {len(rows)} districts considered, with each step's decision.",
-        "alliance_identification",
-        [Column("district_name", "District"), Column("district_code", "Code", "code"),
-         Column("shown_because", "Shown because"),
-         Column("organization_type", "Organization type"), Column("enrollment", "Enrollment", "int"),
-         Column("accountability_index", "Accountability Index", "float2"), Column("index_rank", "Index rank", "rank"),
-         Column("step1_reason", "Step 1: type"), Column("step2_reason", "Step 2: enrollment"),
-         Column("step3_reason", "Step 3: lowest index"), Column("step4_reason", "Step 4: prior designation"),
-         Column("admitted_by", "Designated by")],
-        rows, page_rows=page,
-    )
-    designated = rows[rows["designated"]]
-    kept1, kept2 = int(rows["step1_kept"].sum()), int(rows["step2_kept"].sum())
-    table.notes = [
-        f"{len(rows)} districts considered; step 1 (organization type) kept {kept1}; step 2 (enrollment) kept "
-        f"{kept2}; step 3 selected the {int(rows['step3_selected'].sum())} with the lowest index; step 4 added "
-        f"{int(rows['step4_added'].sum())} earlier Alliance Districts: {len(designated)} designated.",
-    ]
-    suppressed = rows[rows["enrollment_suppressed"]]
-    if len(suppressed):
-        table.notes.append("Enrollment suppressed (treated as unknown): " + ", ".join(suppressed["district_name"]))
-    return table
-
-
-def opportunity_table(opportunity: pd.DataFrame) -> ReportTable:
-    rows = opportunity.sort_values("opportunity_rank").reset_index(drop=True)
-    table = ReportTable(
-        "opportunity_districts", "Opportunity Districts",
-        f"The designated districts with the lowest {_first(rows, 'index_year', '')} Accountability Index. "
-        + summary.OPPORTUNITY_CAVEAT,
-        "opportunity_districts",
-        [Column("opportunity_rank", "Rank", "rank"), Column("district_name", "District"),
-         Column("district_code", "Code", "code"), Column("accountability_index", "Accountability Index", "float2"),
-         Column("admitted_by", "Designated by")],
-        rows,
-    )
-    if len(rows):
-        labels = [short_name(n) for n in rows["district_name"]]
-        values = [float(v) for v in rows["accountability_index"]]
-        table.figures.append(chart_figure(
-            bar_chart_svg, "opportunity_districts", f"Dot chart, Accountability Index of the {len(rows)} Opportunity Districts, lowest "
-            "first: " + "; ".join(f"{label} {value:.1f}" for label, value in zip(labels, values)) + ".",
-            labels=labels, values=values, highlighted=[True] * len(rows), xlabel="Accountability Index (axis not from 0)",
-            title="Opportunity Districts: Accountability Index", zero_based=False, digits=1,
-        ))
-    return table
-
-
-def yearly_table(yearly: pd.DataFrame, cohort: pd.DataFrame, by_year: pd.DataFrame | None = None) -> ReportTable:
-    """Each cohort district's change for every consecutive pair of SBAC years (sbac_yearly_changes).
-
-    One column per pair and subject; a pair's cohort is the cohort of its end year (section 11), so the rows are
-    every district of any pair's cohort and a district outside a pair's cohort is "—" there, said in the last
-    column, as is a change the asset excluded, with its reason.
-    """
-    table = ReportTable(
-        "sbac_yearly_changes", "Year over year: change in weighted SBAC scale score",
-        "The change in weighted score (as in B1 and B2) for every pair of consecutive school years loaded; a newly "
-        "published year adds its pair here.",
-        "sbac_yearly_changes",
-        [Column("district_name", "District"), Column("district_code", "Code", "code")],
-        cohort[["district_code", "district_name"]].iloc[0:0],
-        unavailable=yearly.attrs.get("unavailable"),
-    )
-    if table.unavailable:
-        return table
-    members = yearly[yearly["in_cohort"].astype(bool)] if "in_cohort" in yearly else yearly.iloc[0:0]
-    of_year = designations.cohort_codes(by_year) if by_year is not None and len(by_year) else {}
-    rows = pd.concat([cohort[["district_code", "district_name"]], members[["district_code", "district_name"]]])
-    rows = rows.drop_duplicates("district_code").sort_values("district_name").reset_index(drop=True)
-    notes: dict[str, list[str]] = {code: [] for code in rows["district_code"]}
-    pairs = yearly[["start_year", "end_year"]].drop_duplicates().sort_values("end_year").itertuples(index=False)
-    for start, end in pairs:
-        in_pair = of_year.get(end, set(cohort["district_code"]))
-        for subject in ("Math", "ELA"):
-            name = f"change_{subject.lower()}_{start}_{end}".replace("-", "_")
-            block = yearly[(yearly["start_year"] == start) & (yearly["end_year"] == end) & (yearly["subject"] == subject)]
-            block = block.set_index("district_code")
-            rows[name] = [block["change"].get(code, pd.NA) if code in in_pair else pd.NA for code in rows["district_code"]]
-            table.columns.append(Column(name, f"{subject} {start} to {end}", "float2"))
-            for code in rows["district_code"]:
-                if code not in in_pair:
-                    note = f"{start} to {end}: not in that year's cohort"
-                    if note not in notes[code]:
-                        notes[code].append(note)
-                elif code not in block.index:
-                    notes[code].append(f"{subject} {start} to {end}: no row")
-                elif bool(block.at[code, "excluded"]):
-                    note = f"{start} to {end}: {block.at[code, 'exclusion_reason']}"
-                    if note not in notes[code]:  # district scope: the same reason for both subjects
-                        notes[code].append(note)
-    if "cohort" in members and len(members):
-        named = members.drop_duplicates("end_year").sort_values("end_year")
-        table.description += " The districts are those of each pair's cohort (its end year's): " + "; ".join(
-            f"pairs ending {', '.join(group['end_year'])}: the {label}" for label, group in named.groupby("cohort", sort=False)) + "."
-    rows["exclusions"] = pd.Series(["; ".join(notes[code]) for code in rows["district_code"]], dtype=object)
-    table.columns.append(Column("exclusions", "Excluded because"))
-    table.rows = rows
-    return table
-
-
-def sources_table(sources: list[dict]) -> ReportTable:
-    rows = pd.DataFrame(sources, columns=["asset", "school_year", "file", "sha256", "rows", "title"])
-    rows = rows.sort_values(["asset", "school_year"]).reset_index(drop=True)
-    return ReportTable(
-        "data_sources", "Data sources",
-        "The exports (and the cohort reference table) behind every number above, as recorded when each was loaded: "
-        "the file, its rows, and its SHA-256 fingerprint (which changes if a single byte of the file does).",
-        "raw_* assets, alliance_cohort",
-        [Column("asset", "Asset", "code"), Column("school_year", "School year"), Column("file", "File", "code"),
-         Column("rows", "Rows", "int"), Column("sha256", "SHA-256", "code"), Column("title", "Report title")],
-        rows,
-    )
-
-
-def settings_table(settings: list[tuple[str, str, str]]) -> ReportTable:
-    rows = pd.DataFrame(settings, columns=["resource", "setting", "value"])
-    return ReportTable(
-        "settings", "Method settings",
-        "The settings the method ran with (for engineers: the method and identification_settings resources).",
-        "method and identification_settings resources",
-        [Column("resource", "Resource", "code"), Column("setting", "Setting", "code"), Column("value", "Value")],
-        rows,
-    )
-
-
 def appendix_b_report(
     tables: dict[str, pd.DataFrame],
     cohort: pd.DataFrame,
@@ -436,9 +267,9 @@ def appendix_b_report(
     identified = identified_table(tables["identified_districts"], tables["identification_robustness"],
                                   tables["identification_margins"], plain)
     study = summary.study_comparison_table(tables["study_identified_districts"], tables["identified_districts"], missing)
-    opportunity = opportunity_table(tables["opportunity_districts"])
-    audit = audit_table(tables["alliance_identification"])
-    years = beyond.years_section(tables["sbac_score_trends"], yearly_table(tables["sbac_yearly_changes"], cohort,
+    opportunity = identification.opportunity_table(tables["opportunity_districts"])
+    audit = identification.audit_table(tables["alliance_identification"])
+    years = every_year.years_section(tables["sbac_score_trends"], every_year.yearly_table(tables["sbac_yearly_changes"], cohort,
                                                                           tables.get("cohort_by_year")))
     lasted = today.lasted_section(
         tables.get("did_it_last", pd.DataFrame()), tables["identified_by_year"], tables["sbac_score_trends"],
@@ -446,9 +277,9 @@ def appendix_b_report(
         summary.lasted_sentence(tables.get("did_it_last", pd.DataFrame()), tables["sbac_score_trends"]))
     if "data_coverage" in tables and len(tables["data_coverage"]):
         years.tables.append(today.coverage_table(tables["data_coverage"]))
-    robustness = beyond.robustness_section(tables["identification_robustness"], tables["identification_margins"], top_n,
-                                           beyond.growth_only_years(tables["identified_by_year"]))
-    equity = beyond.equity_section(tables["subgroup_gaps"], tables["subgroup_gap_summary"], tables["subgroup_gap_changes"])
+    robust_part = robustness.robustness_section(tables["identification_robustness"], tables["identification_margins"], top_n,
+                                            every_year.growth_only_years(tables["identified_by_year"]))
+    equity_part = equity.equity_section(tables["subgroup_gaps"], tables["subgroup_gap_summary"], tables["subgroup_gap_changes"])
     start, end = flat.get("change_start_year", ""), flat.get("change_end_year", "")
     plan_section = plans.plans_section(
         tables["plan_codes"], tables["plan_indicators"], tables["intercoder_reliability"],
@@ -464,7 +295,7 @@ def appendix_b_report(
     changed = now.measure_change_sentence(tables.get("doing_now", pd.DataFrame()), scale_end)
     if changed:
         lasted.paragraphs.append(changed)
-    notice = generated_notice(sources, plans_sample)
+    notice = sources_of.generated_notice(sources, plans_sample)
     opening = summary.summary_section(tables, cohort, missing, identified, study, flat)
     if notice:
         opening.paragraphs.insert(0, notice)
@@ -477,21 +308,21 @@ def appendix_b_report(
         *[Section(table.key, table.title, table.title.partition(". ")[0], tables=[table]) for table in appendix],
         lasted,
         years,
-        robustness,
-        equity,
+        robust_part,
+        equity_part,
         *([plan_section] if plan_section else []),
         Section("excluded", "Districts left out of a table", "Excluded", tables=[excluded_table(appendix)]),
         Section("identification", audit.title, "CSDE identification", tables=[audit, opportunity]),
         Section("settings_and_sources", "Settings and data sources", "Sources",
-                tables=[settings_table(settings), sources_table(sources)]),
+                tables=[sources_of.settings_table(settings), sources_of.sources_table(sources)]),
     ]
     for table in (table for section in sections for table in section.tables):
-        table.exports = exports_line(table.source, lineage or {}, sources)
+        table.exports = sources_of.exports_line(table.source, lineage or {}, sources)
     return Report(
         title="How are Connecticut's Alliance Districts doing?",
         subtitle=f"The 2017 UConn/CCER study's indicators for {start} to {end}, every later year, CSDE's "
                  f"identification, robustness and equity, for the {len(cohort)} Alliance Districts designated "
-                 f"{_first(cohort, 'first_year', '')} to {_first(cohort, 'last_year', '')}.",
+                 f"{first_value(cohort, 'first_year', '')} to {first_value(cohort, 'last_year', '')}.",
         generated_at=generated_at,
         run_id=run_id,
         sections=sections,
@@ -502,36 +333,3 @@ def appendix_b_report(
     )
 
 
-def exports_line(source: str, lineage: dict[str, list[str]], sources: list[dict]) -> str:
-    """The files a table's rows come from, in words: each EdSight export family upstream of the stored tables named
-    in ``source`` (``lineage``: asset -> the raw assets and reference tables it is computed from), with its years
-    and files; the Data sources table lists each file with its SHA-256."""
-    described = {family.asset_name: family.description for family in FAMILIES.values()}
-    names = [name.strip() for name in source.replace(" and ", ", ").split(",") if name.strip()]
-    upstream = sorted({raw for name in names for raw in lineage.get(name, [])} | {n for n in names if n in described},
-                      key=lambda raw: (raw not in described, raw))  # EdSight's exports first, then reference tables
-    parts = []
-    for raw in upstream:
-        files = sorted((str(s.get("school_year") or ""), str(s.get("file") or "")) for s in sources if s.get("asset") == raw)
-        if raw in described and files:
-            years = files[0][0] if len(files) == 1 else f"{files[0][0]} to {files[-1][0]}"
-            shown = ", ".join(name for _, name in files[:2]) + (f" and {len(files) - 2} more" if len(files) > 2 else "")
-            parts.append(f"EdSight's {described[raw]}, {years} ({shown})")
-        elif files:  # a reference table kept in data/reference/
-            parts.append(f"the project's reference table {files[0][1]}")
-    return "; ".join(parts)
-
-
-def generated_notice(sources: list[dict], plans_sample: bool) -> str | None:
-    """What the report must say first when its data are the bundled sample's generated files (told by SHA-256:
-    ``sample_identity``), or None when every export read is real."""
-    exports = [source for source in sources if str(source.get("asset", "")).startswith("raw_")]
-    generated = [source for source in exports if is_generated_sha256(str(source.get("sha256") or ""))]
-    if not generated:
-        return None
-    which = ("every export this report was built from is" if len(generated) == len(exports)
-             else f"{len(generated)} of the {len(exports)} exports this report was built from are")
-    plans = " Its coded plans are the bundled sample's, also generated." if plans_sample else ""
-    return (f"Generated data, not real results: {which} from the project's bundled sample, which pairs real "
-            "Connecticut district names with numbers drawn from a seeded model, so no finding here is about a real "
-            f"district.{plans} Set ALLIANCE_EDSIGHT_DIR to a folder of real EdSight exports for real results.")

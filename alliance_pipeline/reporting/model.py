@@ -90,3 +90,25 @@ class Report:
 
     def section(self, key: str) -> Section:
         return next(section for section in self.sections if section.key == key)
+
+
+def column_name(*parts: str) -> str:
+    return "_".join(parts).lower().replace("-", "_").replace(" ", "_")
+
+
+def unavailable_table(key: str, title: str, source: str, why: str, plain: str) -> ReportTable:
+    return ReportTable(key, title, "", source, [], pd.DataFrame(), unavailable=why, unavailable_plain=plain)
+
+
+def said_missing(section: Section, frame: pd.DataFrame, key: str, title: str, plain: str) -> bool:
+    """When the stored table ``key`` has no rows, add a table saying so (in plain words and the pipeline's own)."""
+    if not frame.empty:
+        return False
+    section.tables.append(unavailable_table(key, title, key, frame.attrs.get("unavailable", "no rows"), plain))
+    return True
+
+
+def first_value(frame: pd.DataFrame, column: str, default: str) -> str:
+    """The column's first value that is not blank, as text (``default`` when there is none)."""
+    values = frame[column].dropna() if column in frame.columns else []
+    return str(values.iloc[0]) if len(values) else default

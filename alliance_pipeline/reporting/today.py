@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from alliance_pipeline.reporting import beyond
+from alliance_pipeline.reporting import every_year, model
 from alliance_pipeline.reporting.model import Column, ReportTable, Section
 
 
@@ -83,8 +83,8 @@ def lasted_section(lasted: pd.DataFrame, by_year: pd.DataFrame, trends: pd.DataF
     if len(lasted):
         section.tables.append(did_it_last_table(lasted))
     if len(trends):
-        section.multiples = beyond.district_multiples(trends, identified)
-    if not beyond.said_missing(section, by_year, "identified_by_year", "Identified districts, year by year",
+        section.multiples = every_year.district_multiples(trends, identified)
+    if not model.said_missing(section, by_year, "identified_by_year", "Identified districts, year by year",
                                 "No year had the indicators needed to identify districts."):
-        section.tables.append(beyond.identified_by_year_table(by_year))
+        section.tables.append(every_year.identified_by_year_table(by_year))
     return section

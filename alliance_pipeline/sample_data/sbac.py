@@ -6,8 +6,18 @@ from pathlib import Path
 
 from alliance_pipeline.sample_data.files import Raw, quoted_code, write_target
 from alliance_pipeline.sample_data.model import (
-    SBAC_GRADE_MEAN, SBAC_LEVEL_CUTS, SEED, STUDENT_SD, TESTED_GRADES, GradeResult, SampleDistrict,
-    districts_in, normal_cdf, pct, rng_for, year_index,
+    SBAC_GRADE_MEAN,
+    SBAC_LEVEL_CUTS,
+    SEED,
+    STUDENT_SD,
+    TESTED_GRADES,
+    GradeResult,
+    SampleDistrict,
+    districts_in,
+    normal_cdf,
+    pct,
+    rng_for,
+    year_index,
 )
 
 

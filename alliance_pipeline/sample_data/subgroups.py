@@ -7,8 +7,16 @@ from pathlib import Path
 
 from alliance_pipeline.sample_data.files import quoted_code, write_target
 from alliance_pipeline.sample_data.model import (
-    SBAC_LEVEL_CUTS, SEED, STUDENT_SD, GradeResult, SampleDistrict, cohort_rows, districts_in, normal_cdf,
-    rng_for, year_index,
+    SBAC_LEVEL_CUTS,
+    SEED,
+    STUDENT_SD,
+    GradeResult,
+    SampleDistrict,
+    cohort_rows,
+    districts_in,
+    normal_cdf,
+    rng_for,
+    year_index,
 )
 from alliance_pipeline.sample_data.sbac import SBAC_GROUP_ROW, SBAC_HEADER, sbac_grade, sbac_row
 

@@ -7,6 +7,7 @@ import csv
 
 import pandas as pd
 import pytest
+
 from alliance_pipeline.edsight.families import FAMILIES, SUBGROUP_FAMILIES
 
 NEW_TABLES = [

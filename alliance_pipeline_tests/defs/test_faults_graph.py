@@ -17,12 +17,12 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
+
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.defs.operations.planner import register_years
 from alliance_pipeline.reference import load_cohort
 from alliance_pipeline.refresh import _failure_message, refresh
-
 from alliance_pipeline_tests.helpers import copy_of_refresh, warehouse_tables
 
 NAMES = {"sbac-district": "smarter-balanced__{}_ela-and-math_all-students_all-grades.csv",

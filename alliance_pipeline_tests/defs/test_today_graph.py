@@ -9,6 +9,7 @@ import html
 import dagster as dg
 import pandas as pd
 import pytest
+
 from alliance_pipeline.edsight import read_export
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.methods.alliance_identification import accountability_index

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.io_manager import frame_version
 from alliance_pipeline.edsight import fast_body, reader, rows
 from alliance_pipeline.edsight.errors import EdSightFormatError
 from alliance_pipeline.edsight.families import FAMILIES
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from alliance_pipeline_tests.helpers import SHARED_EDSIGHT, SHARED_EXTRA
 
 EXPORTS = (sorted(SHARED_EDSIGHT.rglob("*.csv")) + sorted(paths.SAMPLE_EDSIGHT_DIR.rglob("*.csv"))

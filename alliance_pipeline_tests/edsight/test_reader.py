@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from alliance_pipeline.edsight import EdSightFormatError, normalise_district_code, read_export
-from alliance_pipeline.edsight.columns import merge_header, snake
 from hypothesis import given
 from hypothesis import strategies as st
+
+from alliance_pipeline.edsight import EdSightFormatError, normalise_district_code, read_export
+from alliance_pipeline.edsight.columns import merge_header, snake
 
 SBAC = (
     '"Smarter Balanced Assessments, 2015-16"\r\n'

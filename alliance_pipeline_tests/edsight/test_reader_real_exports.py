@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas.testing as pdt
 import pytest
-from alliance_pipeline.edsight import read_export
 
+from alliance_pipeline.edsight import read_export
 from alliance_pipeline_tests.helpers import SHARED_EDSIGHT
 
 REAL_FILES = sorted(SHARED_EDSIGHT.rglob("*.csv")) if SHARED_EDSIGHT.is_dir() else []

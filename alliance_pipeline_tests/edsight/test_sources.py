@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports, SourceError
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 import pytest
+
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.methods.alliance_identification import (
     alliance_identification,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from alliance_pipeline.edsight import EdSightFormatError, read_export
 from alliance_pipeline.methods import current
 

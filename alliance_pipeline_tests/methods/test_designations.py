@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from alliance_pipeline.methods import designations, districts, yearly
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from alliance_pipeline.methods import designations, districts, yearly
 
 
 def _raw(rows, year):

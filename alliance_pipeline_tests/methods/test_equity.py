@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from alliance_pipeline.methods import equity
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from alliance_pipeline.methods import equity
 
 RACE, MEAL, ELL, SPED = ("sbac_subgroup_race", "sbac_subgroup_meal", "sbac_subgroup_ell", "sbac_subgroup_special_education")
 

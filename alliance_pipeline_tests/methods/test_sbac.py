@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from alliance_pipeline.methods import growth, sbac
 from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods.ranking import add_cohort_ranks, rank_descending
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def raw(rows, year="2014-15"):

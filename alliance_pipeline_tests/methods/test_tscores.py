@@ -6,10 +6,11 @@ import math
 
 import pandas as pd
 import pytest
-from alliance_pipeline.methods import tscores
-from alliance_pipeline.methods.sbac import SCORE_COLUMNS
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from alliance_pipeline.methods import tscores
+from alliance_pipeline.methods.sbac import SCORE_COLUMNS
 
 
 def scores(rows, year):

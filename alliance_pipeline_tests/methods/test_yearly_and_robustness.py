@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from alliance_pipeline.methods import identified_districts as section_5
 from alliance_pipeline.methods import robustness, sbac, yearly
 from alliance_pipeline.methods.robustness import Settings
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 GRADES = (3, 4, 5, 6, 7, 8)
 COHORT = pd.DataFrame({"district_code": [f"00{i:02d}011" for i in range(1, 7)],

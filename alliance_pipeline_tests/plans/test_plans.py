@@ -8,6 +8,10 @@ import filecmp
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
 from alliance_pipeline import paths
 from alliance_pipeline.plans import indicators
 from alliance_pipeline.plans.codebook import load_codebook
@@ -24,9 +28,6 @@ from alliance_pipeline.plans.sheets import (
 )
 from alliance_pipeline.reference import load_cohort
 from alliance_pipeline.validation import validate_frame
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from openpyxl import load_workbook
 
 CODEBOOK = load_codebook()
 ROSTER = load_cohort()

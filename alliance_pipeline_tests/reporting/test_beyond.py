@@ -5,11 +5,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pandas as pd
-from alliance_pipeline.reporting import beyond, summary
-from alliance_pipeline.reporting.charts import bar_chart_svg
-from alliance_pipeline.reporting.model import ReportTable
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from alliance_pipeline.reporting import equity, every_year, robustness, summary
+from alliance_pipeline.reporting.charts import bar_chart_svg
+from alliance_pipeline.reporting.model import ReportTable
 
 
 def _texts(svg: str) -> list[str]:
@@ -49,14 +50,14 @@ def test_robustness_labels_only_districts_the_default_method_identifies():
         "identified_default": [True, True, False], "variants": [42] * 3, "times_identified": [42, 10, 0],
         "selection_frequency": [1.0, 10 / 42, 0.0], "label": ["robust", "fragile", "fragile"],
     })
-    table = beyond.robustness_table(frame)
+    table = robustness.robustness_table(frame)
     assert list(table.rows["district_code"]) == ["A", "B"]  # C: never picked, default or variant
     assert list(table.rows["shown_label"]) == ["robust", "fragile"]
     assert list(table.rows["flag"].fillna("")) == ["", "fragile"] and list(table.rows["selected_in"]) == ["42 of 42", "10 of 42"]
     assert set(table.rows["years"]) == {"2014-15 to 2015-16 (the study's years)"}
     frame.loc[2, "times_identified"] = 3
     frame.loc[2, "selection_frequency"] = 3 / 42
-    table = beyond.robustness_table(frame)
+    table = robustness.robustness_table(frame)
     assert table.rows.set_index("district_code").at["C", "shown_label"] == "not identified"
     assert list(table.page_rows["district_code"]) == ["A", "B"]  # C: in the workbook and CSV, not on the page
     assert list(table.csv_frame()["district_name"]) == ["A SD", "B SD", "C SD"]
@@ -69,7 +70,7 @@ def test_margins_show_the_selected_and_the_best_left_out_per_indicator():
         "rank_cohort": [1, 2, 3, 4], "selected": [True, True, False, False], "value": [9.0, 8.0, 7.5, 1.0],
         "margin": [1.5, 0.5, 0.5, 7.0], "margin_sd": [0.5, 0.05, 0.05, 2.0],
     })
-    table = beyond.margins_table(frame, top_n=2, years="2014-15 to 2015-16")
+    table = robustness.margins_table(frame, top_n=2, years="2014-15 to 2015-16")
     assert table.title.endswith("2014-15 to 2015-16")
     assert list(table.rows["district_code"]) == ["A", "B", "C"]
     assert list(table.rows["role"]) == ["selected", "selected", "first left out"]
@@ -83,7 +84,7 @@ def test_district_gaps_leave_a_withheld_gap_blank_and_name_the_group():
         "gap_value": pd.array([30.5, 28.0, None], dtype="Float64"), "excluded": [False, False, True],
         "exclusion_reason": [None, None, "Black or African American: Total Number with Scored Tests suppressed (export row 9)"],
     })
-    table = beyond.district_gaps_table(gaps, "2015-16")
+    table = equity.district_gaps_table(gaps, "2015-16")
     rows = table.rows.set_index("district_code")
     assert rows.at["A", "gap_math_white___black"] == 30.5 and pd.isna(rows.at["B", "gap_math_white___black"])
     assert rows.at["B", "withheld"] == "Math White - Black (Black or African American withheld)"
@@ -93,7 +94,7 @@ def test_district_gaps_leave_a_withheld_gap_blank_and_name_the_group():
 def test_gap_changes_unavailable_say_why_in_plain_words():
     changes = pd.DataFrame()
     changes.attrs["unavailable"] = "a gap change needs two consecutive school years of subgroup exports (have: 2015-16)"
-    table = beyond.gap_changes_table(changes)
+    table = equity.gap_changes_table(changes)
     assert table.unavailable.startswith("a gap change needs") and "two consecutive school years" in table.unavailable_plain
 
 
@@ -163,7 +164,7 @@ def test_later_lists_say_which_indicators_they_were_built_from():
 
 
 def test_audit_page_shows_the_designated_and_the_near_misses_of_every_cut():
-    from alliance_pipeline.reporting.appendix_b import audit_table
+    from alliance_pipeline.reporting.identification import audit_table
 
     n = 12
     frame = pd.DataFrame({
@@ -194,10 +195,10 @@ def test_trend_rows_with_a_withheld_grade_are_left_blank_and_named():
     trends = pd.DataFrame({"district_code": ["W", "W", "A"], "district_name": ["Winchester School District"] * 2 + ["A SD"],
                            "school_year": ["2016-17", "2017-18", "2017-18"], "in_cohort": True,
                            "distance_to_state": [-5.0, 12.0, -3.0], "partial_grades": [False, True, False]})
-    rows, note = beyond.without_partial(trends)
+    rows, note = every_year.without_partial(trends)
     assert rows["distance_to_state"].isna().tolist() == [False, True, False]
     assert note.endswith("Winchester 2017-18.") and "as in B1 and B2" in note
-    assert beyond.without_partial(trends.assign(partial_grades=False))[1] == ""
+    assert every_year.without_partial(trends.assign(partial_grades=False))[1] == ""
 
 
 def test_years_with_the_same_reason_are_one_row_on_the_page():

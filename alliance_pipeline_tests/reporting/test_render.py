@@ -7,6 +7,9 @@ from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from alliance_pipeline.methods.identified_districts import INDICATORS
 from alliance_pipeline.reporting import render
 from alliance_pipeline.reporting.appendix_b import (
@@ -16,11 +19,9 @@ from alliance_pipeline.reporting.appendix_b import (
     appendix_table,
     excluded_table,
     indicator_rows,
-    yearly_table,
 )
 from alliance_pipeline.reporting.charts import bar_chart_svg, short_name
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from alliance_pipeline.reporting.every_year import yearly_table
 
 SBAC_MATH = INDICATORS[0]
 GROWTH_ELA = INDICATORS[5]

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.methods.identified_districts import INDICATORS
 from alliance_pipeline.reporting.appendix_b import ORDER
-from alliance_pipeline.reporting.beyond import GAP_ORDER, scope_label
+from alliance_pipeline.reporting.equity import GAP_ORDER, scope_label
 from alliance_pipeline.reporting.render import HTML_NAME, LATEST, fmt
-
 from alliance_pipeline_tests.browser import chromium_page, screenshot_path
 
 SECTION_KEYS = [name.lower().replace("-", "").replace(" ", "_") for name in ORDER]
@@ -500,6 +500,7 @@ def test_the_workbook_opens_as_a_spreadsheet_user_sees_it(sample_run):
 
 def test_a_hostile_name_is_text_in_the_workbook_and_inert_in_the_csv(tmp_path):
     import openpyxl
+
     from alliance_pipeline.reporting.model import Column, Report, ReportTable, Section
     from alliance_pipeline.reporting.render import write_report
 

@@ -7,10 +7,10 @@
 import dagster as dg
 import pandas as pd
 
-from alliance_pipeline.defs.common.metadata import preview, settings
-from alliance_pipeline.defs.common.resources import IdentificationSettings
 from alliance_pipeline.defs.common.checks import finish, reason_unavailable, table_asset, unavailable, validated
 from alliance_pipeline.defs.common.groups import IDENTIFICATION
+from alliance_pipeline.defs.common.metadata import preview, settings
+from alliance_pipeline.defs.common.resources import IdentificationSettings
 from alliance_pipeline.methods import alliance_identification as section_6
 
 CODE_VERSION = "identification-2"

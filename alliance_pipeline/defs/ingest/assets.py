@@ -11,7 +11,12 @@ import pandas as pd
 
 from alliance_pipeline.archive import LOADED, REJECTED, ArchiveError, archive_export, list_versions
 from alliance_pipeline.defs.common.checks import (
-    ranged, rejected, table_asset, validated, years_check, years_output,
+    ranged,
+    rejected,
+    table_asset,
+    validated,
+    years_check,
+    years_output,
 )
 from alliance_pipeline.defs.common.groups import INGEST
 from alliance_pipeline.defs.common.io_manager import PROVENANCE_ONLY
@@ -20,8 +25,8 @@ from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
 from alliance_pipeline.defs.common.resources import EdSightSource, Storage
 from alliance_pipeline.edsight import EdSightExport, EdSightFormatError, read_export
 from alliance_pipeline.edsight.families import FAMILIES, ExportFamily
-from alliance_pipeline.edsight.sources import SourceError, SourceUnavailable
 from alliance_pipeline.edsight.reader import sha256_of
+from alliance_pipeline.edsight.sources import SourceError, SourceUnavailable
 from alliance_pipeline.paths import COHORT_REFERENCE, STUDY_REFERENCE
 from alliance_pipeline.reference import load_reference
 from alliance_pipeline.validation import validate_frame

@@ -10,9 +10,9 @@ import dagster as dg
 import pandas as pd
 
 from alliance_pipeline.defs.common.checks import finish, table_asset, unavailable
+from alliance_pipeline.defs.common.groups import NOW
 from alliance_pipeline.defs.common.metadata import preview, settings
 from alliance_pipeline.defs.common.resources import MethodSettings
-from alliance_pipeline.defs.common.groups import NOW
 from alliance_pipeline.methods import current, designations, districts
 from alliance_pipeline.reference import load_gaps
 

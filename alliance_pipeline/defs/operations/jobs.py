@@ -14,11 +14,16 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from alliance_pipeline.defs.operations.constants import (
-    CROSS_YEAR_JOB, FRESHNESS_JOB, PLAN_YEAR_JOB, REPORT_JOB, RUN_LIMITS, year_job_name,
-)
-from alliance_pipeline.defs.operations.consistency import REPORT
 from alliance_pipeline.defs.operations import freshness  # the module: its checks are loaded from there once
+from alliance_pipeline.defs.operations.consistency import REPORT
+from alliance_pipeline.defs.operations.constants import (
+    CROSS_YEAR_JOB,
+    FRESHNESS_JOB,
+    PLAN_YEAR_JOB,
+    REPORT_JOB,
+    RUN_LIMITS,
+    year_job_name,
+)
 from alliance_pipeline.defs.plan_coding.assets import RAW
 from alliance_pipeline.edsight.families import FAMILIES
 

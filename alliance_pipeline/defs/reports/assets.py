@@ -16,7 +16,11 @@ import pandas as pd
 from alliance_pipeline.defs.common.checks import POOL
 from alliance_pipeline.defs.common.groups import REPORTS
 from alliance_pipeline.defs.common.resources import (
-    CodeLocationGraph, IdentificationSettings, MethodSettings, PlanSheets, Storage,
+    CodeLocationGraph,
+    IdentificationSettings,
+    MethodSettings,
+    PlanSheets,
+    Storage,
 )
 from alliance_pipeline.defs.operations.consistency import BUILT_FROM, yearly_state
 from alliance_pipeline.edsight.families import FAMILIES

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from alliance_pipeline.definitions import defs
-from alliance_pipeline.defs.common import executor
 from dagster._core.executor.in_process import InProcessExecutor
 
+from alliance_pipeline.definitions import defs
+from alliance_pipeline.defs.common import executor
 from alliance_pipeline_tests.helpers import quiet_instance
 
 

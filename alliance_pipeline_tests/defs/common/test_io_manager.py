@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pandas.testing as pdt
 import pytest
+
 from alliance_pipeline.defs.common.io_manager import read_parquet, write_parquet
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
+
 from alliance_pipeline.edsight import read_export
 from alliance_pipeline.methods.identified_districts import INDICATORS
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
+
 from alliance_pipeline.defs.operations.planner import register_years
 from alliance_pipeline.edsight.families import FAMILIES
 

@@ -12,12 +12,12 @@ import threading
 
 import dagster as dg
 import pytest
+
 from alliance_pipeline.defs.common.io_manager import read_parquet
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.defs.operations.alerts import AlertSettings
 from alliance_pipeline.edsight import read_export
 from alliance_pipeline.sample_data import SEED, write_export
-
 from alliance_pipeline_tests.helpers import execute, new_years, tick
 
 

@@ -8,6 +8,7 @@ import time
 import dagster as dg
 import pandas as pd
 import pytest
+
 from alliance_pipeline import paths
 from alliance_pipeline.archive import archive_export, list_versions
 from alliance_pipeline.definitions import defs
@@ -17,7 +18,6 @@ from alliance_pipeline.edsight import read_export
 from alliance_pipeline.methods import sbac
 from alliance_pipeline.refresh import failure_message, refresh
 from alliance_pipeline.sample_data import SEED, write_export
-
 from alliance_pipeline_tests.helpers import execute, new_years, tick
 
 SBAC_GROUP = {"raw_sbac_district", "sbac_district_scores"}
@@ -352,6 +352,7 @@ def test_the_archive_is_verified_when_it_is_read(tmp_path):
     import json
 
     import pytest
+
     from alliance_pipeline.archive import REBUILT, ArchiveError
 
     export = tmp_path / "enrollment__2015-16_all-students.csv"
@@ -555,6 +556,7 @@ def test_misconfigured_settings_fail_before_any_asset_computes(instance, env, sa
     """An unknown suppression scope is refused when the run is launched; a year the instance does not hold fails the
     run as it starts, naming the setting and the years that exist."""
     import pytest
+
     from alliance_pipeline.defs.operations.planner import register_years
 
     defs = env.source(sample_copy)

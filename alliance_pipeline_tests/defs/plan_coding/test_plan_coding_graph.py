@@ -12,6 +12,7 @@ import dagster as dg
 import openpyxl
 import pandas as pd
 import pytest
+
 from alliance_pipeline import paths
 from alliance_pipeline.archive import list_versions
 from alliance_pipeline.edsight.reader import sha256_of
@@ -19,7 +20,6 @@ from alliance_pipeline.plans.codebook import load_codebook
 from alliance_pipeline.plans.indicators import plan_indicators
 from alliance_pipeline.plans.sheets import find_sheets, read_plan_year
 from alliance_pipeline.reference import load_cohort
-
 from alliance_pipeline_tests.helpers import copy_of_refresh, pipeline_defs, snapshot
 
 PLAN_TABLES = ["plan_codebook", "plan_codes", "intercoder_reliability", "plan_indicators", "plan_indicators_compared"]
