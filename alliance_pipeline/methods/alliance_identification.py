@@ -130,13 +130,35 @@ def alliance_identification(
     enrollment, accountability = _districts_only(enrollment), district_totals(accountability)
     if prior is None:
         prior = prior_designees(roster, prior_first_year, prior_last_year)
+    frame, count, has_row = _considered(enrollment, accountability, roster, prior)
+    frame["designation_year"], frame["index_year"] = designation_year, index_year
+    kept = _step1(frame)
+    _step2(frame, kept, count, has_row, enrollment_threshold, index_year)
+    _step3(frame, lowest_n, index_year)
+    _step4(frame, prior_label or f"designated {prior_first_year} to {prior_last_year}")
+    frame["designated"] = frame["step3_selected"] | frame["step4_added"]
+    frame["admitted_by"] = pd.Series(
+        np.select([frame["step3_selected"].to_numpy(), frame["step4_added"].to_numpy()], ["steps 1-3", "step 4"], None),
+        index=frame.index, dtype="string")
+    for column in ("step1_kept", "step2_kept", "step3_selected", "prior_designee", "step4_added", "designated",
+                   "enrollment_suppressed"):
+        frame[column] = frame[column].astype(bool)
+    for column in ("district_code", "organization_type", "step1_reason"):  # plain Python text, as the other reasons
+        frame[column] = frame[column].to_numpy(dtype=object)
+    return frame[IDENTIFICATION_COLUMNS]
+
+
+
+def _considered(enrollment: pd.DataFrame, accountability: pd.DataFrame, roster: pd.DataFrame,
+                prior: set[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Every district in the enrollment or index data, with its name, type, enrollment and index; and each one's
+    student count (NaN: none or suppressed) and whether it has an enrollment row."""
     # a district's name: from the enrollment export, else the index export, else the roster
     names = pd.concat([_last(source, "district_name") for source in (enrollment, accountability, roster)])
     names = names[~names.index.duplicated(keep="first")].sort_index()
     codes = pd.Series(names.index, dtype=object)
     counts = _last(enrollment, "student_count")
     index = _index(accountability)
-
     frame = pd.DataFrame({"district_code": codes, "district_name": names.to_numpy()})
     frame["organization_type"] = organization_types(codes)
     has_row = codes.isin(counts.index).to_numpy()
@@ -146,11 +168,20 @@ def alliance_identification(
     frame["accountability_index"] = pd.array(
         pd.to_numeric(index.reindex(codes), errors="coerce").to_numpy(dtype=float, na_value=np.nan), dtype="Float64")
     frame["prior_designee"] = codes.isin(prior).to_numpy()
-    frame["designation_year"], frame["index_year"] = designation_year, index_year
+    return frame, count, has_row
 
-    kept = _suffixes(codes).isin(KEPT_TYPES).to_numpy()
+
+def _step1(frame: pd.DataFrame) -> np.ndarray:
+    """Step 1: towns and regional districts are kept (by the code's last two digits)."""
+    kept = _suffixes(frame["district_code"]).isin(KEPT_TYPES).to_numpy()
     frame["step1_kept"] = kept
     frame["step1_reason"] = frame["organization_type"] + np.where(kept, ": kept", ": excluded by step 1").astype(object)
+    return kept
+
+
+def _step2(frame: pd.DataFrame, kept: np.ndarray, count: np.ndarray, has_row: np.ndarray, enrollment_threshold: int,
+           index_year: str) -> None:
+    """Step 2: a kept district whose known enrollment reaches the threshold."""
     reaches = np.nan_to_num(count, nan=-1) >= enrollment_threshold
     threshold = f"{enrollment_threshold:,}"
     students = frame["enrollment"].map("{:,}".format, na_action="ignore").astype(object)
@@ -162,6 +193,9 @@ def alliance_identification(
         (students + np.where(reaches, " students >= ", " students < ").astype(object) + f"{threshold} in {index_year}"),
     )
 
+
+def _step3(frame: pd.DataFrame, lowest_n: int, index_year: str) -> None:
+    """Step 3: the ``lowest_n`` lowest Accountability Index among step 2's districts (ties at the cut all kept)."""
     eligible = frame["step2_kept"] & frame["accountability_index"].notna()
     frame["index_rank"] = frame["accountability_index"].where(eligible).rank(method="min", ascending=True).astype("Int64")
     frame["step3_selected"] = (eligible & (frame["index_rank"] <= lowest_n).fillna(False)).astype(bool)
@@ -178,22 +212,14 @@ def alliance_identification(
          place + f": among the {lowest_n} lowest" + np.where(tied, " (tied at the cut-off)", "").astype(object)],
         place + f": above the {lowest_n} lowest",
     )
+
+
+def _step4(frame: pd.DataFrame, period: str) -> None:
+    """Step 4: every earlier designee (``period`` says which) not selected by step 3 is added."""
     frame["step4_added"] = frame["prior_designee"] & ~frame["step3_selected"]
-    period = prior_label or f"designated {prior_first_year} to {prior_last_year}"
     frame["step4_reason"] = np.select(
         [frame["step4_added"].to_numpy(), frame["prior_designee"].to_numpy()],
         [f"{period}; added by step 4", f"{period}; already selected by step 3"], "not previously designated")
-    frame["designated"] = frame["step3_selected"] | frame["step4_added"]
-    frame["admitted_by"] = pd.Series(
-        np.select([frame["step3_selected"].to_numpy(), frame["step4_added"].to_numpy()], ["steps 1-3", "step 4"], None),
-        index=frame.index, dtype="string")
-    for column in ("step1_kept", "step2_kept", "step3_selected", "prior_designee", "step4_added", "designated",
-                   "enrollment_suppressed"):
-        frame[column] = frame[column].astype(bool)
-    for column in ("district_code", "organization_type", "step1_reason"):  # plain Python text, as the other reasons
-        frame[column] = frame[column].to_numpy(dtype=object)
-    return frame[IDENTIFICATION_COLUMNS]
-
 
 OPPORTUNITY_COLUMNS = ["district_code", "district_name", "accountability_index", "opportunity_rank", "admitted_by", "index_year"]
 

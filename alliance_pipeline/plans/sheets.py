@@ -121,19 +121,56 @@ def _split(cell: str) -> list[str]:
     return list(dict.fromkeys(part.strip().lower() for part in cell.split(";") if part.strip()))
 
 
+class _Problems(list):
+    """Every problem of one sheet, found in one pass (file, row, column)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+
+    def __call__(self, message: str, row: int | None = None, column: str | None = None) -> None:
+        self.append(CodingSheetError(self.path, message, row=row, column=column))
+
+
 def read_sheet(path: str | Path, codebook: Codebook, roster: pd.DataFrame) -> pd.DataFrame:
     """One coding sheet as a table (one row per intervention; each topic's codes sorted and joined by ``;``), or
     ``CodingSheetError`` listing every problem (file, row, column)."""
     path = Path(path)
-    problems: list[CodingSheetError] = []
-
-    def problem(message: str, row: int | None = None, column: str | None = None) -> None:
-        problems.append(CodingSheetError(path, message, row=row, column=column))
-
+    problem = _Problems(path)
     name = parse_sheet_name(path.name)
     if name is None:
         raise CodingSheetError(path, f"not a coding sheet name: expected {PREFIX}__<district code>__<plan year>__<coder>"
                                ".csv or .xlsx")
+    districts = _check_name(name, roster, problem)
+    try:
+        rows = _cells(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported by name
+        raise CodingSheetError(path, f"cannot be read as a {path.suffix.lstrip('.').upper()} coding sheet: {exc}") from exc
+    if not rows:
+        raise CodingSheetError(path, "the file is empty: expected a header row and one row per intervention", row=1)
+    index = _header_index(rows[0], codebook, problem)
+    records = []
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(rows[1:], start=2):
+        value = {column: (cells[i].strip() if i < len(cells) else "") for column, i in index.items()}
+        if not value["intervention_id"] and not value["description"] and not any(value[t] for t in codebook.topics):
+            continue  # a blank template row (its district, year and coder prefilled)
+        records.append(_record(path, name, districts, number, value, seen, codebook, problem))
+    if not records and not problem:
+        problem("no interventions: every row below the header is blank", 2)
+    if problem:
+        raise all_problems(path, problem)
+    frame = pd.DataFrame.from_records(records)
+    for column in frame.columns:
+        if column in ("length", "source_row"):
+            frame[column] = pd.array(frame[column], dtype="Int64")
+        else:
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def _check_name(name: SheetName, roster: pd.DataFrame, problem: _Problems) -> dict[str, str]:
+    """What the file name says, checked against the roster; the plan year's districts (code -> name)."""
     first, last = roster_years(roster)
     districts = roster_districts(roster, name.plan_year)
     if not valid_year(name.plan_year) or not first <= name.plan_year <= last:
@@ -144,13 +181,12 @@ def read_sheet(path: str | Path, codebook: Codebook, roster: pd.DataFrame) -> pd
                 "(data/reference roster)", column="district_code")
     if not CODER.match(name.coder):
         problem(f"coder {name.coder!r} (from the file name): use lowercase letters, digits and hyphens", column="coder")
-    try:
-        rows = _cells(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported by name
-        raise CodingSheetError(path, f"cannot be read as a {path.suffix.lstrip('.').upper()} coding sheet: {exc}") from exc
-    if not rows:
-        raise CodingSheetError(path, "the file is empty: expected a header row and one row per intervention", row=1)
-    header = [cell.strip() for cell in rows[0]]
+    return districts
+
+
+def _header_index(cells: list[str], codebook: Codebook, problem: _Problems) -> dict[str, int]:
+    """Each expected column's place in the header row; a missing or unknown column refuses the sheet at once."""
+    header = [cell.strip() for cell in cells]
     expected = sheet_columns(codebook)
     for column in expected:
         if column not in header and column != NOTES:
@@ -158,81 +194,75 @@ def read_sheet(path: str | Path, codebook: Codebook, roster: pd.DataFrame) -> pd
     for column in header:
         if column and column not in expected:
             problem(f"unknown column {column!r} (a coding sheet has {', '.join(expected)})", row=1, column=column)
-    if problems and any(p.row == 1 for p in problems):
-        raise all_problems(path, problems)
-    index = {column: header.index(column) for column in expected if column in header}
-    records = []
-    seen: dict[str, int] = {}
-    for number, cells in enumerate(rows[1:], start=2):
-        value = {column: (cells[i].strip() if i < len(cells) else "") for column, i in index.items()}
-        if not value["intervention_id"] and not value["description"] and not any(value[t] for t in codebook.topics):
-            continue  # a blank template row (its district, year and coder prefilled)
-        for column, expected_value in (("district_code", name.district_code), ("plan_year", name.plan_year),
-                                       ("coder", name.coder)):
-            if value[column] and value[column] != expected_value:
-                problem(f"{value[column]!r} differs from the file name's {expected_value!r}", number, column)
-        intervention = value["intervention_id"]
-        if not intervention:
-            problem("intervention_id is blank", number, "intervention_id")
-        elif not INTERVENTION.match(intervention):
-            problem(f"intervention_id {intervention!r}: use letters, digits, '.', '_' and '-'", number, "intervention_id")
-        elif intervention in seen:
-            problem(f"intervention_id {intervention!r} is also on row {seen[intervention]}", number, "intervention_id")
+    if problem and any(p.row == 1 for p in problem):
+        raise all_problems(problem.path, problem)
+    return {column: header.index(column) for column in expected if column in header}
+
+
+def _record(path: Path, name: SheetName, districts: dict[str, str], number: int, value: dict[str, str],
+            seen: dict[str, int], codebook: Codebook, problem: _Problems) -> dict:
+    """One intervention's row (sheet row ``number``) as a record, each of its problems noted."""
+    for column, expected_value in (("district_code", name.district_code), ("plan_year", name.plan_year),
+                                   ("coder", name.coder)):
+        if value[column] and value[column] != expected_value:
+            problem(f"{value[column]!r} differs from the file name's {expected_value!r}", number, column)
+    intervention = value["intervention_id"]
+    if not intervention:
+        problem("intervention_id is blank", number, "intervention_id")
+    elif not INTERVENTION.match(intervention):
+        problem(f"intervention_id {intervention!r}: use letters, digits, '.', '_' and '-'", number, "intervention_id")
+    elif intervention in seen:
+        problem(f"intervention_id {intervention!r} is also on row {seen[intervention]}", number, "intervention_id")
+    else:
+        seen[intervention] = number
+    record = {"plan_year": name.plan_year, "district_code": name.district_code,
+              "district_name": districts.get(name.district_code, ""), "coder": name.coder,
+              "sheet_file": path.name, "source_row": number, "intervention_id": intervention,
+              "description": value["description"]}
+    for topic in codebook.topics:
+        if topic in codebook.coded_topics:
+            record[topic] = _codes(value[topic], topic, number, codebook, problem)
         else:
-            seen[intervention] = number
-        record = {"plan_year": name.plan_year, "district_code": name.district_code,
-                  "district_name": districts.get(name.district_code, ""), "coder": name.coder,
-                  "sheet_file": path.name, "source_row": number, "intervention_id": intervention,
-                  "description": value["description"]}
-        for topic in codebook.topics:
-            cell = value[topic]
-            if topic in codebook.coded_topics:
-                codes = _split(cell)
-                for code in codes:
-                    owner = codebook.topic_of.get(code)
-                    if owner is None:
-                        problem(f"unknown code {code!r} (the codebook's {topic} codes: {', '.join(codebook.codes(topic))})",
-                                number, topic)
-                    elif owner != topic:
-                        problem(f"code {code!r} belongs to topic {owner}, not {topic}", number, topic)
-                    elif codebook.parent_of.get(code) and codebook.parent_of[code] not in codes:
-                        problem(f"sub-code {code!r} needs its parent code {codebook.parent_of[code]!r} in the same cell",
-                                number, topic)
-                if len(codes) > 1 and not codebook.several[topic]:
-                    problem(f"{topic} takes one code; found {len(codes)}: {cell!r}", number, topic)
-                record[topic] = ";".join(sorted(codes))
-            else:  # the length topic: a whole number of years
-                years = None
-                if cell:
-                    try:
-                        years = int(cell)
-                        if not 1 <= years <= MAX_YEARS or str(years) != cell.lstrip("+"):
-                            raise ValueError
-                    except ValueError:
-                        problem(f"{topic} must be a whole number of years from 1 to {MAX_YEARS}; found {cell!r}",
-                                number, topic)
-                        years = None
-                record[topic] = years
-        for group, topics in codebook.required_groups.items():
-            if not any(record[topic] for topic in topics):
-                where = topics[0] if len(topics) == 1 else " / ".join(topics)
-                problem(f"required topic {group} is empty" + (f" (code at least one of {', '.join(topics)})"
-                                                              if len(topics) > 1 else ""), number, where)
-        record[NOTES] = value.get(NOTES, "")
-        records.append(record)
-    if not records and not problems:
-        problem("no interventions: every row below the header is blank", 2)
-    if problems:
-        raise all_problems(path, problems)
-    frame = pd.DataFrame.from_records(records)
-    for column in frame.columns:
-        if column == "length":
-            frame[column] = pd.array(frame[column], dtype="Int64")
-        elif column == "source_row":
-            frame[column] = pd.array(frame[column], dtype="Int64")
-        else:
-            frame[column] = frame[column].astype("string")
-    return frame
+            record[topic] = _years(value[topic], topic, number, problem)
+    for group, topics in codebook.required_groups.items():
+        if not any(record[topic] for topic in topics):
+            where = topics[0] if len(topics) == 1 else " / ".join(topics)
+            problem(f"required topic {group} is empty" + (f" (code at least one of {', '.join(topics)})"
+                                                          if len(topics) > 1 else ""), number, where)
+    record[NOTES] = value.get(NOTES, "")
+    return record
+
+
+def _codes(cell: str, topic: str, number: int, codebook: Codebook, problem: _Problems) -> str:
+    """A coded topic's cell: its codes, each checked against the codebook, sorted and joined by ``;``."""
+    codes = _split(cell)
+    for code in codes:
+        owner = codebook.topic_of.get(code)
+        if owner is None:
+            problem(f"unknown code {code!r} (the codebook's {topic} codes: {', '.join(codebook.codes(topic))})",
+                    number, topic)
+        elif owner != topic:
+            problem(f"code {code!r} belongs to topic {owner}, not {topic}", number, topic)
+        elif codebook.parent_of.get(code) and codebook.parent_of[code] not in codes:
+            problem(f"sub-code {code!r} needs its parent code {codebook.parent_of[code]!r} in the same cell",
+                    number, topic)
+    if len(codes) > 1 and not codebook.several[topic]:
+        problem(f"{topic} takes one code; found {len(codes)}: {cell!r}", number, topic)
+    return ";".join(sorted(codes))
+
+
+def _years(cell: str, topic: str, number: int, problem: _Problems) -> int | None:
+    """The length topic's cell: a whole number of years from 1 to ``MAX_YEARS``, or blank."""
+    if not cell:
+        return None
+    try:
+        years = int(cell)
+        if not 1 <= years <= MAX_YEARS or str(years) != cell.lstrip("+"):
+            raise ValueError
+    except ValueError:
+        problem(f"{topic} must be a whole number of years from 1 to {MAX_YEARS}; found {cell!r}", number, topic)
+        return None
+    return years
 
 
 def sheets_fingerprint(sheets: list[Path]) -> str:
