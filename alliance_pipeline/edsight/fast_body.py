@@ -46,8 +46,35 @@ def parse_body(data: bytes, start: int, first_line: int, names: list[str], kinds
 
 def _parse(data: bytes, start: int, first_line: int, names: list[str], kinds: dict[str, str], markers: frozenset[str],
            normalise_code) -> Body | None:
+    table = _read_table(data, start, len(names))
+    if table is None:
+        return None
+    cells = _distinct_cells(table, len(names), first_line)
+    if cells is None:
+        return None
+    values, indices, empty, lines = cells
     import pyarrow as pa
-    import pyarrow.compute as pc
+
+    marker_set = pa.array(sorted(markers))
+    columns: dict[str, object] = {}
+    distinct: dict[str, tuple[np.ndarray, list[str]]] = {}
+    numeric_masks: list[tuple[str, np.ndarray]] = []
+    for name, value, index, is_empty in zip(names, values, indices, empty):
+        column = _column(name, kinds[name], value, index, is_empty, marker_set, normalise_code)
+        if column is None:
+            return None  # the row-by-row parser names the cell
+        columns[name], place, mask = column
+        if place is not None:
+            distinct[name] = place
+        if mask is not None:
+            numeric_masks.append((name, mask))
+    return Body(columns, _suppressed_lists(numeric_masks, len(lines)), lines, distinct)
+
+
+def _read_table(data: bytes, start: int, width_needed: int):
+    """The body's cells as a pyarrow table of text (columns c0, c1, ...), or None when pyarrow would not read it as
+    Python's csv does (a lone CR, fewer cells than the header on the first row, a row count that differs)."""
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
     end = len(data)
@@ -59,7 +86,7 @@ def _parse(data: bytes, start: int, first_line: int, names: list[str], kinds: di
         return None
     first = data.find(b"\n", start, end)
     width = len(next(csv.reader([data[start: end if first < 0 else first].decode("utf-8")]), []))
-    if width < len(names):
+    if width < width_needed:
         return None
     table = pacsv.read_csv(
         pa.py_buffer(data).slice(start, end - start),
@@ -68,11 +95,16 @@ def _parse(data: bytes, start: int, first_line: int, names: list[str], kinds: di
         convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(width)},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
-    if table.num_rows != data.count(b"\n", start, end) + 1:
-        return None
-    # Each column as its distinct values (trimmed, as the row-by-row parser strips every cell) and one index per
-    # row: the cleaning and the checks run once per distinct value, the rows only gather (numpy indexing).
-    encoded = [pc.dictionary_encode(table.column(i).combine_chunks()) for i in range(width)]
+    return table if table.num_rows == data.count(b"\n", start, end) + 1 else None
+
+
+def _distinct_cells(table, width_needed: int, first_line: int):
+    """Each column as its distinct values (trimmed, as the row-by-row parser strips every cell) and one index per
+    row: the cleaning and the checks run once per distinct value, the rows only gather (numpy indexing). Returns
+    (values, indices, empty, lines) without the blank rows, or None where the row-by-row parser must judge."""
+    import pyarrow.compute as pc
+
+    encoded = [pc.dictionary_encode(table.column(i).combine_chunks()) for i in range(table.num_columns)]
     for column in encoded:
         if (pc.max(pc.utf8_length(column.dictionary)).as_py() or 0) >= csv.field_size_limit():
             return None  # Python's csv refuses so long a field
@@ -86,58 +118,60 @@ def _parse(data: bytes, start: int, first_line: int, names: list[str], kinds: di
         blank = np.ones(table.num_rows, dtype=bool)
         for column, index in zip(empty, indices):
             blank &= column[index]
-    for column, index in zip(empty[len(names):], indices[len(names):]):
+    for column, index in zip(empty[width_needed:], indices[width_needed:]):
         # cells past the header's width must be empty, as the row-by-row parser says
         if not column.all() and not (column[index] | (blank if blank is not None else False)).all():
             return None
     if blank is not None and blank.any():
         keep = ~blank
-        indices = [index[keep] for index in indices[: len(names)]]
+        indices = [index[keep] for index in indices[:width_needed]]
         lines = np.flatnonzero(keep) + first_line
     else:
         lines = np.arange(first_line, first_line + table.num_rows)
+    return values, indices, empty, lines
 
-    kinds = dict(kinds)
-    marker_set = pa.array(sorted(markers))
-    columns: dict[str, object] = {}
-    distinct: dict[str, tuple[np.ndarray, list[str]]] = {}
-    numeric_masks: list[tuple[str, np.ndarray]] = []
-    for name, value, index, is_empty in zip(names, values, indices, empty):
-        marker = pc.is_in(value, value_set=marker_set)
-        if kinds[name] == "infer":  # (every distinct value: one seen only on a skipped blank row is empty, a marker)
-            loose = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(value, ",", ""), "%+$", ""))
-            numeric = pc.or_(marker, pc.match_substring_regex(loose, NUMBER))
-            kinds[name] = "float" if pc.all(numeric).as_py() and not pc.all(marker).as_py() else "text"
-        kind = kinds[name]
-        if name in CODE_COLUMNS:
-            codes = _codes(value, normalise_code)
-            columns[name] = pd.array(pc.take(codes, index), dtype="string")
-            if name == "district_code":  # raw cells that normalise alike ("10011", '="0010011"') share one place
-                place, normalised = pd.factorize(np.asarray(codes.to_pylist(), dtype=object))
-                distinct[name] = (place[index], list(normalised))
-        elif kind in ("id", "text"):
-            text = pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value).cast(pa.large_string())
-            columns[name] = pd.array(pc.take(text, index), dtype="string")
-            if name == "district_name":  # (cells that trim alike share one place too)
-                place, names_seen = pd.factorize(np.asarray(value.to_pylist(), dtype=object))
-                place[is_empty] = -1
-                distinct[name] = (place[index], list(names_seen))
-        else:
-            cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(value, ",", ""), "%$", ""))
-            if not pc.all(pc.or_(marker, pc.match_substring_regex(cleaned, NUMBER))).as_py():
-                return None  # the row-by-row parser names the cell
-            numbers = pc.cast(pc.if_else(marker, "0", cleaned), pa.float64()).to_numpy(zero_copy_only=False)
-            flags = marker.to_numpy(zero_copy_only=False)
-            mask = flags[index]
-            if kind == "int":
-                if not np.all(np.floor(numbers) == numbers) or np.any(np.abs(numbers) > 2**53):
-                    return None
-                # 1 is what pandas keeps under a missing Int64 (the table's data version hashes it)
-                columns[name] = pd.arrays.IntegerArray(np.where(flags, 1, numbers).astype(np.int64)[index], mask)
-            else:
-                columns[name] = pd.arrays.FloatingArray(np.where(flags, np.nan, numbers)[index], mask)  # likewise
-            numeric_masks.append((name, mask))
-    return Body(columns, _suppressed_lists(numeric_masks, len(lines)), lines, distinct)
+
+def _column(name: str, kind: str, value, index: np.ndarray, is_empty: np.ndarray, marker_set, normalise_code):
+    """One column: (its pandas array, its place among distinct values for the district columns else None, its
+    suppressed-cell mask for a numeric column else None); None when a cell is not what the column holds (the
+    row-by-row parser then names it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    marker = pc.is_in(value, value_set=marker_set)
+    if kind == "infer":  # (every distinct value: one seen only on a skipped blank row is empty, a marker)
+        loose = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(value, ",", ""), "%+$", ""))
+        numeric = pc.or_(marker, pc.match_substring_regex(loose, NUMBER))
+        kind = "float" if pc.all(numeric).as_py() and not pc.all(marker).as_py() else "text"
+    if name in CODE_COLUMNS:
+        codes = _codes(value, normalise_code)
+        array = pd.array(pc.take(codes, index), dtype="string")
+        place = None
+        if name == "district_code":  # raw cells that normalise alike ("10011", '="0010011"') share one place
+            found, normalised = pd.factorize(np.asarray(codes.to_pylist(), dtype=object))
+            place = (found[index], list(normalised))
+        return array, place, None
+    if kind in ("id", "text"):
+        text = pc.if_else(pc.equal(value, ""), pa.scalar(None, pa.string()), value).cast(pa.large_string())
+        array = pd.array(pc.take(text, index), dtype="string")
+        place = None
+        if name == "district_name":  # (cells that trim alike share one place too)
+            found, names_seen = pd.factorize(np.asarray(value.to_pylist(), dtype=object))
+            found[is_empty] = -1
+            place = (found[index], list(names_seen))
+        return array, place, None
+    cleaned = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.replace_substring(value, ",", ""), "%$", ""))
+    if not pc.all(pc.or_(marker, pc.match_substring_regex(cleaned, NUMBER))).as_py():
+        return None
+    numbers = pc.cast(pc.if_else(marker, "0", cleaned), pa.float64()).to_numpy(zero_copy_only=False)
+    flags = marker.to_numpy(zero_copy_only=False)
+    mask = flags[index]
+    if kind == "int":
+        if not np.all(np.floor(numbers) == numbers) or np.any(np.abs(numbers) > 2**53):
+            return None
+        # 1 is what pandas keeps under a missing Int64 (the table's data version hashes it)
+        return pd.arrays.IntegerArray(np.where(flags, 1, numbers).astype(np.int64)[index], mask), None, mask
+    return pd.arrays.FloatingArray(np.where(flags, np.nan, numbers)[index], mask), None, mask  # likewise
 
 
 def _codes(values, normalise_code):
