@@ -234,6 +234,52 @@ def excluded_table(appendix: list[ReportTable]) -> ReportTable:
     )
 
 
+def _appendix(tables: dict[str, pd.DataFrame], cohort: pd.DataFrame, top_n: int, flat: dict[str, str]):
+    """The study's Appendix B: one table per indicator (``ORDER``); for each indicator that could not be computed,
+    why in plain words, and its unavailable tables by indicator family ("T-score change")."""
+    by_name = {indicator.name: indicator for indicator in INDICATORS}
+    appendix = [appendix_table(by_name[name], tables[by_name[name].asset], cohort, top_n, flat) for name in ORDER]
+    plain: dict[str, str] = {}
+    missing: dict[str, list[ReportTable]] = {}
+    for name, table in zip(ORDER, appendix):
+        if table.unavailable:
+            plain[name] = table.unavailable_plain
+            missing.setdefault(name.rsplit(" ", 1)[0], []).append(table)
+    return appendix, plain, missing
+
+
+def _later_sections(tables: dict[str, pd.DataFrame], cohort: pd.DataFrame, top_n: int, plans_sample: bool):
+    """The sections beyond the study's tables: today (section 13), did it last and every year (sections 8 and 11),
+    robustness (9), equity (10) and the coded plans (12, when the plan tables are there)."""
+    yearly = every_year.yearly_table(tables["sbac_yearly_changes"], cohort, tables.get("cohort_by_year"))
+    years = every_year.years_section(tables["sbac_score_trends"], yearly)
+    lasted = today.lasted_section(
+        tables.get("did_it_last", pd.DataFrame()), tables["identified_by_year"], tables["sbac_score_trends"],
+        set(tables["identified_districts"]["district_code"]),
+        summary.lasted_sentence(tables.get("did_it_last", pd.DataFrame()), tables["sbac_score_trends"]))
+    if "data_coverage" in tables and len(tables["data_coverage"]):
+        years.tables.append(today.coverage_table(tables["data_coverage"]))
+    robust_part = robustness.robustness_section(tables["identification_robustness"], tables["identification_margins"],
+                                                top_n, every_year.growth_only_years(tables["identified_by_year"]))
+    equity_part = equity.equity_section(tables["subgroup_gaps"], tables["subgroup_gap_summary"],
+                                        tables["subgroup_gap_changes"])
+    plan_section = plans.plans_section(
+        tables["plan_codes"], tables["plan_indicators"], tables["intercoder_reliability"],
+        tables["plan_indicators_compared"], set(tables["identified_districts"]["district_code"]), plans_sample,
+        str(tables["plan_codebook"]["codebook_version"].iloc[0]) if len(tables["plan_codebook"]) else "",
+    ) if "plan_indicators" in tables else None
+    designated = tables.get("alliance_designations", pd.DataFrame())
+    current = designations.current_cohort(designated, tables.get("cohort_by_year", pd.DataFrame()))
+    trends = tables["sbac_score_trends"]
+    scale_end = sort_years(trends["school_year"].dropna())[-1] if len(trends) else None
+    today_now = now.today_section(designated, tables.get("watch_list", pd.DataFrame()),
+                                  tables.get("doing_now", pd.DataFrame()), current, scale_end)
+    changed = now.measure_change_sentence(tables.get("doing_now", pd.DataFrame()), scale_end)
+    if changed:
+        lasted.paragraphs.append(changed)
+    return today_now, lasted, years, robust_part, equity_part, plan_section
+
+
 def appendix_b_report(
     tables: dict[str, pd.DataFrame],
     cohort: pd.DataFrame,
@@ -256,45 +302,15 @@ def appendix_b_report(
     as (group, name, value).
     """
     flat = {name: value for _, name, value in settings}
-    by_name = {indicator.name: indicator for indicator in INDICATORS}
-    appendix = [appendix_table(by_name[name], tables[by_name[name].asset], cohort, top_n, flat) for name in ORDER]
-    plain: dict[str, str] = {}  # indicator -> why it could not be computed, in plain words
-    missing: dict[str, list[ReportTable]] = {}  # indicator family ("T-score change") -> its unavailable tables
-    for name, table in zip(ORDER, appendix):
-        if table.unavailable:
-            plain[name] = table.unavailable_plain
-            missing.setdefault(name.rsplit(" ", 1)[0], []).append(table)
+    appendix, plain, missing = _appendix(tables, cohort, top_n, flat)
     identified = identified_table(tables["identified_districts"], tables["identification_robustness"],
                                   tables["identification_margins"], plain)
     study = summary.study_comparison_table(tables["study_identified_districts"], tables["identified_districts"], missing)
     opportunity = identification.opportunity_table(tables["opportunity_districts"])
     audit = identification.audit_table(tables["alliance_identification"])
-    years = every_year.years_section(tables["sbac_score_trends"], every_year.yearly_table(tables["sbac_yearly_changes"], cohort,
-                                                                          tables.get("cohort_by_year")))
-    lasted = today.lasted_section(
-        tables.get("did_it_last", pd.DataFrame()), tables["identified_by_year"], tables["sbac_score_trends"],
-        set(tables["identified_districts"]["district_code"]),
-        summary.lasted_sentence(tables.get("did_it_last", pd.DataFrame()), tables["sbac_score_trends"]))
-    if "data_coverage" in tables and len(tables["data_coverage"]):
-        years.tables.append(today.coverage_table(tables["data_coverage"]))
-    robust_part = robustness.robustness_section(tables["identification_robustness"], tables["identification_margins"], top_n,
-                                            every_year.growth_only_years(tables["identified_by_year"]))
-    equity_part = equity.equity_section(tables["subgroup_gaps"], tables["subgroup_gap_summary"], tables["subgroup_gap_changes"])
+    today_now, lasted, years, robust_part, equity_part, plan_section = _later_sections(tables, cohort, top_n,
+                                                                                       plans_sample)
     start, end = flat.get("change_start_year", ""), flat.get("change_end_year", "")
-    plan_section = plans.plans_section(
-        tables["plan_codes"], tables["plan_indicators"], tables["intercoder_reliability"],
-        tables["plan_indicators_compared"], set(tables["identified_districts"]["district_code"]), plans_sample,
-        str(tables["plan_codebook"]["codebook_version"].iloc[0]) if len(tables["plan_codebook"]) else "",
-    ) if "plan_indicators" in tables else None
-    designated = tables.get("alliance_designations", pd.DataFrame())
-    current = designations.current_cohort(designated, tables.get("cohort_by_year", pd.DataFrame()))
-    trends = tables["sbac_score_trends"]
-    scale_end = sort_years(trends["school_year"].dropna())[-1] if len(trends) else None
-    today_now = now.today_section(designated, tables.get("watch_list", pd.DataFrame()),
-                                  tables.get("doing_now", pd.DataFrame()), current, scale_end)
-    changed = now.measure_change_sentence(tables.get("doing_now", pd.DataFrame()), scale_end)
-    if changed:
-        lasted.paragraphs.append(changed)
     notice = sources_of.generated_notice(sources, plans_sample)
     opening = summary.summary_section(tables, cohort, missing, identified, study, flat)
     if notice:

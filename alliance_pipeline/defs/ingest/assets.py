@@ -91,103 +91,111 @@ def _year_metadata(export: EdSightExport, frame: pd.DataFrame, suite: str, valid
     }
 
 
-def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
-    key = dg.AssetKey(family.asset_name)
+def fetch_and_read(context, family: ExportFamily, edsight: EdSightSource, archive, listing: dict, year: str):
+    """(export, validator, path) of ``year``'s export; an export that cannot be fetched or read is archived as
+    rejected (when its bytes were read) and raised (``source_path``: the file, if fetched); a source that is down
+    asks for the step to be retried. ``listing`` keeps the family's listing: the source is listed once."""
+    path = validator = None
+    try:
+        if "found" not in listing:
+            listing["found"] = edsight.discover(family.name)
+        found = listing["found"]
+        # Before the bytes: a change between the two is then seen by the republish sensor, never hidden.
+        validator = edsight.validator(family.name, year, found)
+        path = edsight.fetch(family.name, year, found)
+        return read_export(path, expected_year=year, continued_rows=family.continued_rows), validator, path
+    except (EdSightFormatError, SourceError) as exc:
+        if isinstance(exc, SourceUnavailable) and context.retry_number < edsight.step_retries:
+            wait = edsight.retry_delay_seconds * 2 ** context.retry_number  # exponential backoff
+            context.log.warning(f"{exc}; trying again in {wait:.0f}s "
+                                f"(attempt {context.retry_number + 2} of {edsight.step_retries + 1})")
+            raise dg.RetryRequested(max_retries=edsight.step_retries, seconds_to_wait=wait) from exc
+        if path is not None:  # the bytes were read: kept, marked rejected, never the latest
+            archive_export(path, family.name, year, archive, status=REJECTED, reason=str(exc))
+        exc.source_path = str(path or "")
+        raise
 
-    def fetch_and_read(context, edsight: EdSightSource, archive, listing: dict, year: str):
-        """(export, validator, path) of ``year``'s export; an export that cannot be fetched or read is archived as
-        rejected (when its bytes were read) and raised (``source_path``: the file, if fetched); a source that is down
-        asks for the step to be retried. ``listing`` keeps the family's listing: the source is listed once."""
-        path = validator = None
-        try:
-            if "found" not in listing:
-                listing["found"] = edsight.discover(family.name)
-            found = listing["found"]
-            # Before the bytes: a change between the two is then seen by the republish sensor, never hidden.
-            validator = edsight.validator(family.name, year, found)
-            path = edsight.fetch(family.name, year, found)
-            return read_export(path, expected_year=year, continued_rows=family.continued_rows), validator, path
-        except (EdSightFormatError, SourceError) as exc:
-            if isinstance(exc, SourceUnavailable) and context.retry_number < edsight.step_retries:
-                wait = edsight.retry_delay_seconds * 2 ** context.retry_number  # exponential backoff
-                context.log.warning(f"{exc}; trying again in {wait:.0f}s "
-                                    f"(attempt {context.retry_number + 2} of {edsight.step_retries + 1})")
-                raise dg.RetryRequested(max_retries=edsight.step_retries, seconds_to_wait=wait) from exc
-            if path is not None:  # the bytes were read: kept, marked rejected, never the latest
-                archive_export(path, family.name, year, archive, status=REJECTED, reason=str(exc))
-            exc.source_path = str(path or "")
-            raise
 
-    def raw_asset(context: dg.AssetExecutionContext, edsight: EdSightSource, storage: Storage):
-        archive, listing = storage.archive(), {}
-        if ranged(context):
-            yield from years_range(context, edsight, archive, listing, list(context.partition_keys))
-            return
-        year = context.partition_keys[0]
+def load_year(context, family: ExportFamily, edsight: EdSightSource, archive, year: str):
+    """One school year of ``family``: read, validated, archived and stored, or refused naming file, row and column
+    (archived as rejected when its bytes were read)."""
+    key, listing = context.asset_key, {}
+    try:
+        export, validator, path = fetch_and_read(context, family, edsight, archive, listing, year)
+    except (EdSightFormatError, SourceError) as exc:
+        yield rejected(key, str(exc), exc.source_path, getattr(exc, "row", None), getattr(exc, "column", None))
+        raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}", allow_retries=False) from exc
+    frame = raw_frame(export)
+    suite = family.suite_for(Path(export.path).name)
+    set_aside = getattr(listing["found"], "set_aside", {}).get(year, [])
+    if set_aside:  # two formats of one year: the preferred one is read, and the run says so
+        context.log.info(f"read {export.path}; also present for {year} and not read: {', '.join(set_aside)} "
+                         f"({family.asset_name} prefers EdSight's full export)")
+    try:
+        yield from validated(key, frame, export.path, export.header_labels, suite)
+    except dg.Failure as failure:
+        archive_export(path, family.name, year, archive, sha256=export.sha256, status=REJECTED,
+                       reason=failure.description)
+        raise
+    version = archive_export(path, family.name, year, archive, sha256=export.sha256, status=LOADED)
+    if version.repaired:
+        context.log.warning(f"archive: {version.repaired}")
+    context.log.info(f"read {len(frame)} rows from {export.path}; "
+                     f"{'archived' if version.new else 'already archived'} as {version.path} (first seen {version.first_seen})")
+    yield dg.Output(frame, data_version=dg.DataVersion(export.sha256[:16]),
+                    metadata={**_year_metadata(export, frame, suite, validator, version, set_aside),
+                              YEARLY_VERSION: export.sha256[:16]})
+
+
+def load_years(context, family: ExportFamily, edsight: EdSightSource, archive, years: list[str]):
+    """Every school year of a range read and validated before any is archived as loaded or stored; one refused
+    year refuses the run, naming each refused year's file, row and column (``refresh`` then loads the family
+    year by year, so only the bad year fails)."""
+    key, listing = context.asset_key, {}
+    read, refused, outcomes = {}, {}, {}
+    for year in years:
         try:
-            export, validator, path = fetch_and_read(context, edsight, archive, listing, year)
+            export, validator, path = fetch_and_read(context, family, edsight, archive, listing, year)
         except (EdSightFormatError, SourceError) as exc:
-            yield rejected(key, str(exc), exc.source_path, getattr(exc, "row", None), getattr(exc, "column", None))
-            raise dg.Failure(description=f"{family.asset_name} [{year}]: {exc}", allow_retries=False) from exc
+            refused[year] = outcomes[year] = f"could not be read, so it was not validated or stored: {exc}"
+            continue
         frame = raw_frame(export)
         suite = family.suite_for(Path(export.path).name)
-        set_aside = getattr(listing["found"], "set_aside", {}).get(year, [])
-        if set_aside:  # two formats of one year: the preferred one is read, and the run says so
-            context.log.info(f"read {export.path}; also present for {year} and not read: {', '.join(set_aside)} "
-                             f"({family.asset_name} prefers EdSight's full export)")
-        try:
-            yield from validated(key, frame, export.path, export.header_labels, suite)
-        except dg.Failure as failure:
+        report = validate_frame(frame, suite)
+        outcomes[year] = report.message(export.path, export.header_labels)
+        if not report.success:
             archive_export(path, family.name, year, archive, sha256=export.sha256, status=REJECTED,
-                           reason=failure.description)
-            raise
+                           reason=outcomes[year])
+            refused[year] = outcomes[year]
+            continue
+        read[year] = (export, frame, suite, validator, path)
+    yield years_check(key, outcomes, not refused, family.asset_name)
+    if refused:
+        raise dg.Failure(allow_retries=False, description=(
+            f"{family.asset_name} [{years[0]} to {years[-1]}]: {len(refused)} of {len(years)} school years refused, "
+            "nothing stored: " + "; ".join(f"{year}: {why}" for year, why in refused.items())))
+    tables, metadata, versions = {}, {}, {}
+    for year, (export, frame, suite, validator, path) in read.items():
         version = archive_export(path, family.name, year, archive, sha256=export.sha256, status=LOADED)
         if version.repaired:
             context.log.warning(f"archive: {version.repaired}")
-        context.log.info(f"read {len(frame)} rows from {export.path}; "
-                         f"{'archived' if version.new else 'already archived'} as {version.path} (first seen {version.first_seen})")
-        yield dg.Output(frame, data_version=dg.DataVersion(export.sha256[:16]),
-                        metadata={**_year_metadata(export, frame, suite, validator, version, set_aside),
-                                  YEARLY_VERSION: export.sha256[:16]})
+        set_aside = getattr(listing["found"], "set_aside", {}).get(year, [])
+        tables[year], versions[year] = frame, export.sha256[:16]
+        # the year's own check outcome, on its partition (the run's one check result covers the range)
+        metadata[year] = {**_year_metadata(export, frame, suite, validator, version, set_aside),
+                          "expectations": outcomes[year]}
+    context.log.info(f"read {', '.join(tables)}: {sum(len(t) for t in tables.values())} rows")
+    yield from years_output(context, key, tables, metadata, versions)
 
-    def years_range(context, edsight: EdSightSource, archive, listing: dict, years: list[str]):
-        """Every school year of a range read and validated before any is archived as loaded or stored; one refused
-        year refuses the run, naming each refused year's file, row and column (``refresh`` then loads the family
-        year by year, so only the bad year fails)."""
-        read, refused, outcomes = {}, {}, {}
-        for year in years:
-            try:
-                export, validator, path = fetch_and_read(context, edsight, archive, listing, year)
-            except (EdSightFormatError, SourceError) as exc:
-                refused[year] = outcomes[year] = f"could not be read, so it was not validated or stored: {exc}"
-                continue
-            frame = raw_frame(export)
-            suite = family.suite_for(Path(export.path).name)
-            report = validate_frame(frame, suite)
-            outcomes[year] = report.message(export.path, export.header_labels)
-            if not report.success:
-                archive_export(path, family.name, year, archive, sha256=export.sha256, status=REJECTED,
-                               reason=outcomes[year])
-                refused[year] = outcomes[year]
-                continue
-            read[year] = (export, frame, suite, validator, path)
-        yield years_check(key, outcomes, not refused, family.asset_name)
-        if refused:
-            raise dg.Failure(allow_retries=False, description=(
-                f"{family.asset_name} [{years[0]} to {years[-1]}]: {len(refused)} of {len(years)} school years refused, "
-                "nothing stored: " + "; ".join(f"{year}: {why}" for year, why in refused.items())))
-        tables, metadata, versions = {}, {}, {}
-        for year, (export, frame, suite, validator, path) in read.items():
-            version = archive_export(path, family.name, year, archive, sha256=export.sha256, status=LOADED)
-            if version.repaired:
-                context.log.warning(f"archive: {version.repaired}")
-            set_aside = getattr(listing["found"], "set_aside", {}).get(year, [])
-            tables[year], versions[year] = frame, export.sha256[:16]
-            # the year's own check outcome, on its partition (the run's one check result covers the range)
-            metadata[year] = {**_year_metadata(export, frame, suite, validator, version, set_aside),
-                              "expectations": outcomes[year]}
-        context.log.info(f"read {', '.join(tables)}: {sum(len(t) for t in tables.values())} rows")
-        yield from years_output(context, key, tables, metadata, versions)
+
+def build_raw_asset(family: ExportFamily) -> dg.AssetsDefinition:
+    """The raw asset of ``family``: one partition per school year; a run over a range reads every year first."""
+
+    def raw_asset(context: dg.AssetExecutionContext, edsight: EdSightSource, storage: Storage):
+        if ranged(context):
+            yield from load_years(context, family, edsight, storage.archive(), list(context.partition_keys))
+        else:
+            yield from load_year(context, family, edsight, storage.archive(), context.partition_keys[0])
 
     raw_asset.__name__ = family.asset_name
     return table_asset(
