@@ -14,6 +14,7 @@ from alliance_pipeline_tests.helpers import (
     SHARED_EXTRA,
     PipelineEnv,
     Refreshed,
+    ReportRun,
     combine_exports,
     copy_of_refresh,
     quiet_instance,
@@ -120,3 +121,27 @@ def loaded_sample(sample_refresh, tmp_path_factory):
     env and sample_copy after a refresh."""
     for refreshed, source, _ in copy_of_refresh(sample_refresh, paths.SAMPLE_EDSIGHT_DIR, tmp_path_factory, "loaded"):
         yield refreshed.instance, PipelineEnv(refreshed.root), source
+
+
+@pytest.fixture(scope="session")
+def sample_run(sample_refresh) -> ReportRun:
+    return ReportRun(sample_refresh)
+
+
+@pytest.fixture(scope="session")
+def real_run(real_refresh) -> ReportRun:
+    return ReportRun(real_refresh)
+
+
+@pytest.fixture(scope="module")
+def real_copy(tmp_path_factory, real_refresh, shared_edsight):
+    """A private copy of the real exports' session refresh, for one module (copy_of_refresh): (Refreshed,
+    its exports, its definitions)."""
+    yield from copy_of_refresh(real_refresh, shared_edsight, tmp_path_factory, "bad-input")
+
+
+@pytest.fixture(scope="module")
+def sample_refresh_copy(tmp_path_factory, sample_refresh):
+    """A private copy of the sample's session refresh, for one module (it has the CMT family the public exports
+    lack)."""
+    yield from copy_of_refresh(sample_refresh, paths.SAMPLE_EDSIGHT_DIR, tmp_path_factory, "bad-input-sample")

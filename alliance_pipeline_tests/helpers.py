@@ -17,6 +17,8 @@ import pandas as pd
 
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.io_manager import read_parquet
+from alliance_pipeline.edsight.families import FAMILIES
+from alliance_pipeline.reporting.render import HTML_NAME, LATEST
 
 SHARED_DIR = Path(os.environ.get("ALLIANCE_SHARED_DIR", paths.PROJECT_ROOT.parent / "shared")).resolve()
 SHARED_EDSIGHT = SHARED_DIR / "edsight"
@@ -208,3 +210,18 @@ def new_years(defs, instance) -> dg.SensorResult:
     tick that loads them (a year is loaded from the second tick after it is registered); the second tick's result."""
     first = tick(defs, "new_school_year_sensor", instance)
     return tick(defs, "new_school_year_sensor", instance, first.cursor)
+
+
+class ReportRun:
+    """A session refresh (conftest) seen from the report: its page and the report asset's metadata."""
+
+    def __init__(self, refreshed):
+        self.warehouse, self.reports, self.table = refreshed.warehouse, refreshed.reports, refreshed.table
+        self.html = refreshed.reports / LATEST / HTML_NAME
+        self.report_metadata = refreshed.metadata("appendix_b_report")
+
+
+def export_path(source: Path, family: str, year: str) -> Path:
+    folder = source / FAMILIES[family].folder
+    [path] = [p for p in folder.iterdir() if FAMILIES[family].match(p.name) == year]
+    return path

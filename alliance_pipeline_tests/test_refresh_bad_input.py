@@ -19,18 +19,16 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import dagster as dg
 import pandas as pd
 import pytest
 
-from alliance_pipeline import paths
 from alliance_pipeline.archive import list_versions
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.refresh import refresh
-from alliance_pipeline_tests.helpers import copy_of_refresh, pipeline_defs, snapshot
+from alliance_pipeline_tests.helpers import export_path, snapshot
 
 pytestmark = pytest.mark.real_exports
 
@@ -223,24 +221,6 @@ SAMPLE_CASES = [  # the CMT export format (sample only) and more subgroup famili
 ]
 
 
-@pytest.fixture(scope="module")
-def good(tmp_path_factory, real_refresh, shared_edsight):
-    """The real exports' session refresh, copied."""
-    yield from copy_of_refresh(real_refresh, shared_edsight, tmp_path_factory, "bad-input")
-
-
-@pytest.fixture(scope="module")
-def good_sample(tmp_path_factory, sample_refresh):
-    """The bundled sample's session refresh (it has the CMT family the public exports lack), copied."""
-    yield from copy_of_refresh(sample_refresh, paths.SAMPLE_EDSIGHT_DIR, tmp_path_factory, "bad-input-sample")
-
-
-def export_path(source: Path, family: str, year: str) -> Path:
-    folder = source / FAMILIES[family].folder
-    [path] = [p for p in folder.iterdir() if FAMILIES[family].match(p.name) == year]
-    return path
-
-
 def run_year(defs, instance, family: str, year: str):
     """What the UI's single_year_<family> job runs for one school year."""
     job = defs.resolve_job_def(f"single_year_{family}")
@@ -248,19 +228,19 @@ def run_year(defs, instance, family: str, year: str):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_bad_export_is_rejected_clearly_and_changes_nothing(good, case: Case):
-    check_rejected(good, case)
+def test_bad_export_is_rejected_clearly_and_changes_nothing(real_copy, case: Case):
+    check_rejected(real_copy, case)
 
 
 @pytest.mark.parametrize("case", SAMPLE_CASES, ids=[case.name for case in SAMPLE_CASES])
-def test_bad_sample_export_is_rejected_clearly_and_changes_nothing(good_sample, case: Case):
-    check_rejected(good_sample, case)
+def test_bad_sample_export_is_rejected_clearly_and_changes_nothing(sample_refresh_copy, case: Case):
+    check_rejected(sample_refresh_copy, case)
 
 
-def check_rejected(good, case: Case) -> None:
+def check_rejected(copy, case: Case) -> None:
     from alliance_pipeline.refresh import _failure_message
 
-    refreshed, source, defs = good
+    refreshed, source, defs = copy
     family, year = case.export
     path = export_path(source, family, year)
     original = path.read_bytes()
@@ -305,10 +285,10 @@ def _versions(refreshed, defs) -> pd.DataFrame:
     return refreshed.table("raw_export_versions")
 
 
-def test_the_archive_says_which_bytes_the_warehouse_holds(good):
+def test_the_archive_says_which_bytes_the_warehouse_holds(real_copy):
     """A loaded, B rejected, A again: A is the latest, B stays archived as rejected with its reason. A, then a good
     republished C, then A again: A is the latest (not C, the newest seen)."""
-    refreshed, source, defs = good
+    refreshed, source, defs = real_copy
     family, year = SBAC
     path = export_path(source, family, year)
     original = path.read_bytes()
@@ -332,12 +312,12 @@ def test_the_archive_says_which_bytes_the_warehouse_holds(good):
     assert held == a  # is_latest is what the warehouse holds
 
 
-def test_partitions_follow_the_source(good):
+def test_partitions_follow_the_source(real_copy):
     """A file named for a year its title does not say is never registered; a year whose file is gone is removed
     (and said so), and the next refresh succeeds without any manual cleanup."""
     from alliance_pipeline.defs.operations.planner import register_years
 
-    refreshed, source, defs = good
+    refreshed, source, defs = real_copy
     instance = refreshed.instance
     stray = source / "sbac-district" / "smarter-balanced__2099-00_ela-and-math_all-students_all-grades.csv"
     stray.write_bytes(export_path(source, *SBAC).read_bytes())  # its title says 2015-16
@@ -361,104 +341,3 @@ def test_partitions_follow_the_source(good):
         stray.unlink(missing_ok=True)
     back = register_years(instance, defs.resources["edsight"])
     assert back.added == {"enrollment": ["2012-13"]}  # the file is back: so is its year
-
-
-# --- HTTP faults: the same year loaded from a local web server that misbehaves ------------------
-
-HTTP_FAULTS = {
-    "HTTP 500 on the export": ("500", ("kept answering with errors",)),
-    "server hangs past the timeout": ("hang", ("timed out",)),
-    "body cut short": ("truncate", ("stopped",)),
-    "redirect loop": ("redirect", ("redirect",)),
-    "login page with HTTP 200": ("login", ("web page",)),
-    "folder listing answers 500": ("listing", ("cannot list",)),
-}
-
-
-@pytest.fixture(scope="module")
-def fault_server(good):
-    """The copy of the exports on 127.0.0.1; ``server.fault`` makes the 2015-16 SBAC file (or its folder) misbehave."""
-    import http.server
-    import threading
-    import time
-
-    refreshed, source, _ = good
-    target = export_path(source, *SBAC).name
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(source), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            fault = self.server.fault
-            if fault == "listing" and self.path.rstrip("/").endswith("sbac-district"):
-                return self._answer(500, b"")
-            if not self.path.endswith(target) or fault in (None, "listing"):
-                return super().do_GET()
-            if fault == "500":
-                return self._answer(500, b"")
-            if fault == "hang":
-                time.sleep(4)
-                return self._answer(200, b"too late")
-            if fault == "truncate":
-                self.send_response(200)
-                self.send_header("Content-Length", "100000")
-                self.end_headers()
-                self.wfile.write(b'"Smarter Balanced Assessments, 2015-16"\r\n')
-                return
-            if fault == "redirect":
-                self.send_response(302)
-                self.send_header("Location", self.path)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            if fault == "login":
-                return self._answer(200, b"<!DOCTYPE html><html><body><form>Sign in</form></body></html>", "text/html")
-
-        def _answer(self, status: int, body: bytes, content_type: str = "text/plain"):
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.fault = None
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server, f"http://127.0.0.1:{server.server_address[1]}/", refreshed.root / "downloads"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.mark.parametrize("name", list(HTTP_FAULTS))
-def test_http_fault_is_reported_and_changes_nothing(good, fault_server, name):
-    from alliance_pipeline.defs.common.resources import EdSightSource
-    from alliance_pipeline.refresh import _failure_message
-
-    refreshed, source, defs = good
-    server, url, downloads = fault_server
-    fault, expected = HTTP_FAULTS[name]
-    storage = defs.resources["storage"]
-    http = EdSightSource(storage=storage, base_url=url, timeout_seconds=1.0, retries=1, step_retries=0)
-    assert storage.downloads() == downloads
-    family, year = SBAC
-    job = pipeline_defs(refreshed.root, edsight=http).resolve_job_def(f"single_year_{family}")
-    server.fault = None  # a good download first: the cached copy the fault must not replace
-    assert job.execute_in_process(instance=refreshed.instance, partition_key=year).success
-    roots = (refreshed.warehouse, refreshed.reports, refreshed.root / "archive", downloads)
-    before = snapshot(*roots)
-    server.fault = fault
-    try:
-        result = job.execute_in_process(instance=refreshed.instance, partition_key=year, raise_on_error=False)
-    finally:
-        server.fault = None
-    assert not result.success
-    message = _failure_message(result)
-    assert url in message and all(text in message for text in expected), message
-    assert "Traceback" not in message and len(message.splitlines()) <= 6
-    assert snapshot(*roots) == before  # Parquet, report, archive and the cached download untouched
