@@ -239,20 +239,7 @@ def subgroup_gap_summary(raw: Mapping[str, Mapping[str, pd.DataFrame]], cohort_c
         for scope, within in (("state", None), ("cohort", True), ("non_cohort", False)):
             part = both if within is None else both[both["in_cohort"] == within]
             gone = withheld if within is None else withheld[withheld["in_cohort"] == within]
-            paired = part[part["paired"]]
-            summed = paired.groupby(["school_year", "subject"]).agg(
-                reference_scored=("reference_scored", "sum"), reference_met=("reference_met", "sum"),
-                focal_scored=("focal_scored", "sum"), focal_met=("focal_met", "sum"),
-                paired_districts=("district_code", "nunique"))
-            counts = part.groupby(["school_year", "subject"]).agg(
-                districts=("district_code", "nunique"),
-                reference_districts=("reference_available", lambda v: int(v.fillna(False).astype(bool).sum())),
-                focal_districts=("focal_available", lambda v: int(v.fillna(False).astype(bool).sum())))
-            gone = gone.groupby(["school_year", "subject"]).size().rename("rows_left_out")
-            block = counts.join(summed, how="left").join(gone, how="left").reset_index()
-            block["scope"], block["gap"] = scope, gap.name
-            block["reference_group"], block["focal_group"] = GROUPS[gap.reference].label, GROUPS[gap.focal].label
-            blocks.append(block)
+            blocks.append(_scope_sums(part, gone, scope, gap))
     frame = pd.concat(blocks, ignore_index=True)
     for column in ("reference_scored", "reference_met", "focal_scored", "focal_met"):
         frame[column] = frame[column].astype("Float64").astype("Int64")
@@ -276,6 +263,24 @@ def subgroup_gap_summary(raw: Mapping[str, Mapping[str, pd.DataFrame]], cohort_c
     )
     return frame[SUMMARY_COLUMNS].reset_index(drop=True)
 
+
+def _scope_sums(part: pd.DataFrame, gone: pd.DataFrame, scope: str, gap) -> pd.DataFrame:
+    """One scope's sums for one gap, per school year and subject: the paired districts' counts of both groups, how
+    many districts there are and published each group, and the export rows withheld (``gone``)."""
+    paired = part[part["paired"]]
+    summed = paired.groupby(["school_year", "subject"]).agg(
+        reference_scored=("reference_scored", "sum"), reference_met=("reference_met", "sum"),
+        focal_scored=("focal_scored", "sum"), focal_met=("focal_met", "sum"),
+        paired_districts=("district_code", "nunique"))
+    counts = part.groupby(["school_year", "subject"]).agg(
+        districts=("district_code", "nunique"),
+        reference_districts=("reference_available", lambda v: int(v.fillna(False).astype(bool).sum())),
+        focal_districts=("focal_available", lambda v: int(v.fillna(False).astype(bool).sum())))
+    gone = gone.groupby(["school_year", "subject"]).size().rename("rows_left_out")
+    block = counts.join(summed, how="left").join(gone, how="left").reset_index()
+    block["scope"], block["gap"] = scope, gap.name
+    block["reference_group"], block["focal_group"] = GROUPS[gap.reference].label, GROUPS[gap.focal].label
+    return block
 
 def _counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Each district row's scored and met counts of both groups (met back from its proficiency, whole students)."""
