@@ -61,7 +61,7 @@ def test_a_refresh_through_an_unreachable_webserver_says_so_and_runs_nothing(tmp
 
     with quiet_instance(tmp_path) as instance:
         outcomes = list(ThroughWebserver("http://127.0.0.1:9").run_all(
-            defs, instance, [("cross_year_tables", None, {})], "CRITICAL", lambda index, how: None))
+            defs, instance, [dg.RunRequest(job_name="cross_year_tables")], "CRITICAL", lambda index, how: None))
         assert len(outcomes) == 1 and outcomes[0][:2] == (0, False)  # the run it is about, and failed
         assert outcomes[0][3].startswith("http://127.0.0.1:9 did not take the cross_year_tables run (all years): ")
         assert "Connection refused" in outcomes[0][3] and "query" not in outcomes[0][3]

@@ -353,27 +353,27 @@ def test_an_hourly_republish_tick_downloads_no_unchanged_export(instance, env, s
         for year in ("2014-15", "2015-16", "2016-17"):
             execute(defs, instance, dg.RunRequest(job_name="single_year_sbac_district", partition_key=year))
 
-        def tick(cursor):
+        def republish_tick(cursor):
             served.clear()
             result = tick(defs, "republished_export_sensor", instance, cursor)
             exports = [(path, size) for path, size in served if path.endswith(".csv")]
             return result, exports, sum(size for _, size in exports)
 
-        result, exports, sent = tick(None)
+        result, exports, sent = republish_tick(None)
         assert sent == 0 and not result.run_requests, exports
         assert "3 loaded exports checked" in result.skip_reason.skip_message
 
         # Touched, same bytes: one download to compare, then the cursor remembers it.
         path = next((sample_copy / "sbac-district").glob("*2015-16*"))
         os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 120))
-        result, exports, sent = tick(result.cursor)
+        result, exports, sent = republish_tick(result.cursor)
         assert [p for p, _ in exports] == [f"/sbac-district/{path.name}"] and not result.run_requests
-        result, exports, sent = tick(result.cursor)
+        result, exports, sent = republish_tick(result.cursor)
         assert sent == 0 and not result.run_requests
 
         # Republished: downloaded once and requested, the run named by family and year.
         write_export(sample_copy, "sbac_district", "2015-16", SEED, revision=1)
-        result, exports, sent = tick(result.cursor)
+        result, exports, sent = republish_tick(result.cursor)
         assert [p for p, _ in exports] == [f"/sbac-district/{path.name}"] and sent == path.stat().st_size
         [request] = result.run_requests
         assert (request.partition_key, request.tags["alliance_pipeline/family"], request.tags["alliance_pipeline/school_year"]) == (
