@@ -25,7 +25,6 @@ from alliance_pipeline.atomic import writer_alive
 from alliance_pipeline.defs.common.resources import EdSightSource, resolved
 from alliance_pipeline.defs.operations import consistency, planner
 from alliance_pipeline.defs.operations.constants import CROSS_YEAR_JOB, TRIGGER_TAG, YEAR_JOBS
-from alliance_pipeline.defs.operations.plan_years import apply_plan_year_changes, plan_year_changes
 from alliance_pipeline.edsight.families import FAMILIES
 
 
@@ -284,8 +283,7 @@ def _refresh(defs: dg.Definitions, instance: dg.DagsterInstance, progress: Calla
     changes = planner.register_years(instance, source)
     for name, found in changes.found.items():
         progress(f"  {FAMILIES[name].asset_name}: {', '.join(found) if found else 'no exports found'}")
-    plan_changes = plan_year_changes(instance, resolved(defs.resources["plans"]))
-    apply_plan_year_changes(instance, plan_changes)
+    plan_changes = planner.register_plan_years(instance, resolved(defs.resources["plans"]))
     progress(f"  raw_plan_codes: {', '.join(plan_changes.found) or 'no coding sheets found'}")
     notices = [*changes.messages(), *plan_changes.messages()]
     for message in notices:

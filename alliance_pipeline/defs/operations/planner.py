@@ -2,7 +2,8 @@
 and the instance's state. The sensors, the annual schedules and ``alliance-pipeline refresh`` all plan here; the
 sensors return what it plans to the daemon, ``refresh`` launches it (in process or through a webserver).
 
-- ``register_years`` / ``registration``: each family's school-year partitions follow its exports.
+- ``register_years`` / ``registration``: each family's school-year partitions follow its exports;
+  ``register_plan_years``: the plan years follow the plans folder.
 - ``year_request`` / ``range_request``: one run of one family's year, or of several years (a partition range),
   with the tags every run of that job carries (trigger, family, school year(s)).
 - ``new_year_requests``: the years registered and never loaded (new_school_year_sensor).
@@ -23,6 +24,7 @@ from alliance_pipeline.defs.common.partitions import (
     PLAN_YEARS,
     YearChanges,
     apply_year_changes,
+    held_years,
     raw_status,
     record_refusals,
     year_changes,
@@ -42,7 +44,7 @@ from alliance_pipeline.defs.operations.constants import (
     YEARS_TAG,
     year_job_name,
 )
-from alliance_pipeline.defs.operations.plan_years import PlanYearChanges, plan_year_changes
+from alliance_pipeline.defs.operations.plan_years import PlanYearChanges, apply_plan_year_changes, plan_year_changes
 from alliance_pipeline.defs.plan_coding.assets import RAW
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.school_year import sort_years
@@ -120,8 +122,7 @@ def raw_statuses(instance: dg.DagsterInstance) -> dict[str, dict[str, dg.AssetPa
     """family -> each registered school year (in order) -> the status of its raw partition (None: never
     materialized, not running, not failed)."""
     statuses = {}
-    for name, family in FAMILIES.items():
-        years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
+    for name, years in held_years(instance).items():
         status = raw_status(instance, name, years)
         statuses[name] = {year: status.get(year) for year in years}
     return statuses
@@ -271,6 +272,13 @@ def cross_year_request(instance: dg.DagsterInstance, graph, storage: Storage) ->
 
 
 # --- plan years --------------------------------------------------------------------------------------------------
+
+
+def register_plan_years(instance: dg.DagsterInstance, plans: PlanSheets) -> PlanYearChanges:
+    """Make the plan-year partitions follow the plans folder: a plan year with sheets added, one with none removed."""
+    changes = plan_year_changes(instance, plans)
+    apply_plan_year_changes(instance, changes)
+    return changes
 
 
 def plan_year_requests(instance: dg.DagsterInstance, plans: PlanSheets, graph, requested: dict[str, str],
