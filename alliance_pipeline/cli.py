@@ -67,12 +67,13 @@ def ui_command(home: Path) -> str:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     from alliance_pipeline.code_location import build_defs, from_environment
+    from alliance_pipeline.defs.common.configuration import environment_value
     from alliance_pipeline.defs.common.resources import EdSightSource, PlanSheets, Storage, resolved
     from alliance_pipeline.edsight.sources import SourceError
     from alliance_pipeline.instance_trouble import InstanceTrouble, explain
     from alliance_pipeline.refresh import ThroughWebserver, refresh
 
-    webserver = args.webserver or os.environ.get("ALLIANCE_WEBSERVER_URL")
+    webserver = args.webserver or environment_value("cli", "webserver")
     if webserver and (args.source or args.url or args.warehouse or args.plans):
         print("--source, --url, --warehouse and --plans do not apply with --webserver: the deployment's runs use its "
               "own settings (the ALLIANCE_* variables of its services; scripts/deploy-local env)", file=sys.stderr)
@@ -108,6 +109,12 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             raise
         print(f"\nRefresh stopped: {problem}", file=sys.stderr)
         return 1
+    return _said(result, storage, home)
+
+
+def _said(result, storage, home: Path) -> int:
+    """What the refresh did, said once (the full log is in the UI), and the exit code: 0 done, 1 a run failed, 2
+    refused before it started."""
     if result.refused:
         print(f"\n{result.refused}", file=sys.stderr)
         return 2

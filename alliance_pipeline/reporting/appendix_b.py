@@ -310,7 +310,6 @@ def appendix_b_report(
     audit = identification.audit_table(tables["alliance_identification"])
     today_now, lasted, years, robust_part, equity_part, plan_section = _later_sections(tables, cohort, top_n,
                                                                                        plans_sample)
-    start, end = flat.get("change_start_year", ""), flat.get("change_end_year", "")
     notice = sources_of.generated_notice(sources, plans_sample)
     opening = summary.summary_section(tables, cohort, missing, identified, study, flat)
     if notice:
@@ -334,18 +333,15 @@ def appendix_b_report(
     ]
     for table in (table for section in sections for table in section.tables):
         table.exports = sources_of.exports_line(table.source, lineage or {}, sources)
-    return Report(
-        title="How are Connecticut's Alliance Districts doing?",
-        subtitle=f"The 2017 UConn/CCER study's indicators for {start} to {end}, every later year, CSDE's "
-                 f"identification, robustness and equity, for the {len(cohort)} Alliance Districts designated "
-                 f"{first_value(cohort, 'first_year', '')} to {first_value(cohort, 'last_year', '')}.",
-        generated_at=generated_at,
-        run_id=run_id,
-        sections=sections,
-        appendix_b=appendix,
-        identified=identified,
-        opportunity=opportunity,
-        notice=notice,
-    )
+    return Report(title="How are Connecticut's Alliance Districts doing?", subtitle=_subtitle(cohort, flat),
+                  generated_at=generated_at, run_id=run_id, sections=sections, appendix_b=appendix,
+                  identified=identified, opportunity=opportunity, notice=notice)
+
+
+def _subtitle(cohort: pd.DataFrame, flat: dict[str, str]) -> str:
+    start, end = flat.get("change_start_year", ""), flat.get("change_end_year", "")
+    return (f"The 2017 UConn/CCER study's indicators for {start} to {end}, every later year, CSDE's "
+            f"identification, robustness and equity, for the {len(cohort)} Alliance Districts designated "
+            f"{first_value(cohort, 'first_year', '')} to {first_value(cohort, 'last_year', '')}.")
 
 

@@ -4,7 +4,7 @@ Each resource field an operator may set has its variable here; ``code_location.f
 ``dg.EnvVar`` fields (read when a run or tick starts; the UI shows which variable), or, for a field that is part of
 a definition (a schedule's cron, a sensor's interval: ``AT_LOAD`` on the field), into its value when the code
 location loads. The executor has no resources (Dagster builds it before any), so it reads its three variables from
-here too (``environment_value``), at the start of each run.
+here too (``environment_value``), at the start of each run, as the CLI reads its ``--webserver`` default.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ ENVIRONMENT = {
                        "release_date": "ALLIANCE_RELEASE_DATE"},
     # the executor's (defs/common/executor.py): not a resource; its run config, when given, comes first
     "executor": {"kind": "ALLIANCE_EXECUTOR", "broker": "ALLIANCE_CELERY_BROKER", "backend": "ALLIANCE_CELERY_BACKEND"},
+    # `alliance-pipeline refresh --webserver`'s default: a deployment's webserver to submit the runs to
+    "cli": {"webserver": "ALLIANCE_WEBSERVER_URL"},
 }
 
 # On a resource field: part of a definition (a schedule's cron, a sensor's interval), read when the code location
