@@ -24,6 +24,8 @@ from alliance_pipeline_tests.helpers import (
 # The session's shared refreshes (below): every test that uses one runs on the same pytest-xdist worker, so each is
 # built once per suite, not once per worker.
 SESSION_REFRESHES = {"sample_refresh", "real_refresh", "combined_refresh", "combined_edsight"}
+# The modules that take longest on their own (the Dagster UI's daemon flows, the Celery topology, PostgreSQL).
+LONGEST_MODULES = ("test_dagster_ui", "test_scale_out", "test_postgres")
 
 
 def pytest_configure(config):
@@ -40,9 +42,16 @@ def pytest_collection_modifyitems(config, items):
     """How ``./scripts/test`` shares the machine's 2 cores (pytest-xdist, ``--dist loadgroup``): the tests using a
     session refresh form one group; every other module is a group of its own (its module-scoped fixtures, such as
     the one `dg dev` of test_dagster_ui, are built once). Without xdist the marks change nothing."""
+    groups = {}
     for item in items:
         uses_refresh = SESSION_REFRESHES & set(getattr(item, "fixturenames", ()))
-        item.add_marker(pytest.mark.xdist_group("session_refreshes" if uses_refresh else item.module.__name__))
+        groups[item] = "session_refreshes" if uses_refresh else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(groups[item]))
+    # The longest groups first, so that each starts while the other worker still has work beside it and the short
+    # modules fill the end (xdist hands the groups out in this order): the session refreshes, then the real
+    # components' flows. Within a group, the order collected.
+    first = ["session_refreshes", *(f"alliance_pipeline_tests.{name}" for name in LONGEST_MODULES)]
+    items.sort(key=lambda item: first.index(groups[item]) if groups[item] in first else len(first))
 
 
 class GroupsApplied:
