@@ -1,10 +1,9 @@
 """How the code location's one Definitions object is built (``definitions.py`` holds it: ``defs = build_defs()``).
 
-The assets, their checks and the alert sensor are loaded from the ``defs`` package (``pyproject.toml``'s
-``defs_module``: one folder per asset group, ``defs/<group>/``), every module of it, and the project-wide
-policies are applied to them
-once: owners and tags (below), and, in ``defs/common/checks.py: table_asset``, the automation policy, the
-concurrency pool and the export source's retries. The operations (``defs/operations/``: jobs, sensors, schedules)
+The assets, their checks and the alert sensor are loaded from every module of the ``defs`` package
+(``pyproject.toml``'s ``defs_module``: one folder per asset group, ``defs/<group>/``), and the project-wide policies
+are applied to them once: owners and tags (below), and, in ``defs/common/checks.py: table_asset``, the automation
+policy, the concurrency pool and the export source's retries. The operations (``defs/operations/``: jobs, sensors, schedules)
 are built for the loaded assets, with the intervals and cron the ``refresh_policy`` resource sets.
 
 This is also the one place configuration comes from: every setting is a field of a resource, and the fields an

@@ -209,9 +209,6 @@ class ThroughWebserver:
     poll_seconds: float = 1.0
     timeout_seconds: float = 3600.0
 
-    def tags(self) -> dict[str, str]:
-        return {}  # the deployment runs it, not this process
-
     def run_all(self, defs: dg.Definitions, instance: dg.DagsterInstance, batch: list[dg.RunRequest],
                 log_level: str, announce: Callable[[int, str], None]):
         """Submit every run of ``batch`` at once (the queue runs them as its limits allow; a sensor seeing them queued
@@ -263,9 +260,9 @@ def refresh(
     launcher: InProcess | ThroughWebserver | None = None,
 ) -> RefreshResult:
     """Register the source's school years, then launch every year job and the cross-year job (the planner's
-    ``refresh_requests``); one
-    refresh at a time per instance (``refresh_lock``), after marking the runs of a killed refresh failed, and only
-    once the runs the UI or a sensor launched have finished (waiting at most ``wait_seconds``, then refusing)."""
+    ``refresh_requests``); one refresh at a time per instance (``refresh_lock``), after marking the runs of a killed
+    refresh failed, and only once the runs the UI or a sensor launched have finished (waiting at most
+    ``wait_seconds``, then refusing)."""
     with refresh_lock(instance, progress):
         for run_id in mark_dead_runs(instance):
             progress(f"  run {run_id[:8]} of an earlier refresh was left started by a process that died: marked failed")

@@ -90,7 +90,7 @@ def year_changes(instance: dg.DagsterInstance, source, families=None, refused_be
     changes = YearChanges()
     for name in families or FAMILIES:
         found = source.discover(name)
-        existing = sort_years(instance.get_dynamic_partitions(FAMILIES[name].partitions_name))
+        existing = registered_years(instance, name)
         changes.found[name] = list(found)
         if not found and existing:  # an empty listing is more likely a missing mount than every year withdrawn
             changes.kept.append(f"{FAMILIES[name].asset_name}: the source lists no exports; its {len(existing)} "
@@ -160,7 +160,11 @@ def partition_requests(changes: YearChanges) -> list:
     return requests
 
 
+def registered_years(instance: dg.DagsterInstance, family: str) -> list[str]:
+    """The school years of ``family`` registered (read and named correctly) on ``instance``, in order."""
+    return sort_years(instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
+
+
 def held_years(instance: dg.DagsterInstance) -> dict[str, list[str]]:
-    """family -> the school years registered (read and named correctly) on ``instance``, in order."""
-    return {name: sort_years(instance.get_dynamic_partitions(family.partitions_name))
-            for name, family in FAMILIES.items()}
+    """family -> ``registered_years``."""
+    return {name: registered_years(instance, name) for name in FAMILIES}

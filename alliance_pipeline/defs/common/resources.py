@@ -11,11 +11,11 @@ from pydantic import Field
 
 from alliance_pipeline import paths
 from alliance_pipeline.defs.common.configuration import AT_LOAD
+from alliance_pipeline.defs.common.partitions import registered_years
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight.sources import HttpExports, LocalExports
 from alliance_pipeline.methods.alliance_identification import Rule
 from alliance_pipeline.methods.sbac import DEFAULT_GRADES, PARTICIPATION_THRESHOLD
-from alliance_pipeline.school_year import sort_years
 
 
 class CodeLocationGraph:
@@ -215,7 +215,7 @@ class MethodSettings(dg.ConfigurableResource):
         for setting, family in YEAR_SETTINGS.items():
             if setting not in self.model_fields_set:
                 continue
-            years = sort_years(context.instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
+            years = registered_years(context.instance, family)
             value = getattr(self, setting)
             if years and value not in years:
                 raise dg.Failure(

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from alliance_pipeline.archive import REJECTED, list_versions
+from alliance_pipeline.defs.common.partitions import registered_years
 from alliance_pipeline.defs.common.resources import EdSightSource, RefreshPolicy
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight.sources import SourceError
@@ -77,7 +78,7 @@ def _freshness_checks(family: str) -> list[dg.AssetChecksDefinition]:
                     f"published by now (the refresh_policy resource's release_date, default 10-15), naming the "
                     f"missing years; whether the source holds them is the check holds_every_source_year.")
     def current(context, refresh_policy: RefreshPolicy) -> dg.AssetCheckResult:
-        years = sort_years(context.instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
+        years = registered_years(context.instance, family)
         expected = expected_newest_year(datetime.now(ZoneInfo("America/New_York")).date(), refresh_policy.release())
         newest = years[-1] if years else None
         passed, why, missing = newest_year_verdict(newest, expected)
@@ -92,7 +93,7 @@ def _freshness_checks(family: str) -> list[dg.AssetChecksDefinition]:
                     f"warehouse's (refused, or not registered yet); says nothing about the calendar "
                     f"(newest_year_is_current does).")
     def holds(context, edsight: EdSightSource) -> dg.AssetCheckResult:  # (a string annotation would not be recognised)
-        years = sort_years(context.instance.get_dynamic_partitions(FAMILIES[family].partitions_name))
+        years = registered_years(context.instance, family)
         newest = years[-1] if years else None
         try:
             found = edsight.discover(family)

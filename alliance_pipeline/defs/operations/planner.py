@@ -27,6 +27,7 @@ from alliance_pipeline.defs.common.partitions import (
     held_years,
     raw_status,
     record_refusals,
+    registered_years,
     year_changes,
 )
 from alliance_pipeline.defs.common.resources import EdSightSource, PlanSheets, Storage
@@ -308,7 +309,7 @@ def annual_requests(instance: dg.DagsterInstance, source: EdSightSource, family:
     """The family's new years registered, then a run of each of its ``latest_years`` newest years (keyed by the
     schedule's date ``stamp``, so each tick runs them once)."""
     changes = register_years(instance, source, families=[family])
-    years = sort_years(instance.get_dynamic_partitions(FAMILIES[family].partitions_name))[-latest_years:]
+    years = registered_years(instance, family)[-latest_years:]
     return [year_request(family, year, f"annual:{stamp}:{family}:{year}", "annual") for year in years], changes
 
 
@@ -319,10 +320,10 @@ def refresh_requests(instance: dg.DagsterInstance, jobs: set[str],
     then the cross-year tables; and the families skipped for having no school years."""
     requests: list[dg.RunRequest] = []
     skipped = []
-    for name, family in FAMILIES.items():
+    for name, years in held_years(instance).items():
+        family = FAMILIES[name]
         if year_job_name(name) not in jobs:
             continue
-        years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
         if not years:
             skipped.append(f"{family.asset_name}: no school years available")
         elif ranged and len(years) > 1:

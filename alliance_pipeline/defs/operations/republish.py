@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from alliance_pipeline.archive import REJECTED, list_versions
-from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS
+from alliance_pipeline.defs.common.partitions import YEAR_PARTITIONS, held_years
 from alliance_pipeline.defs.common.resources import EdSightSource
 from alliance_pipeline.defs.operations import consistency
 from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight.reader import sha256_of
-from alliance_pipeline.school_year import sort_years
 
 
 def last_load(instance: dg.DagsterInstance, family: str, year: str) -> dict | None:
@@ -46,8 +45,7 @@ def republished(instance: dg.DagsterInstance, source: EdSightSource, cursor: dic
     export whose validator changed is downloaded, and it counts as republished only if its SHA-256 differs."""
     check = RepublishCheck()
     cursor = cursor or {}
-    for name, family in FAMILIES.items():
-        years = sort_years(instance.get_dynamic_partitions(family.partitions_name))
+    for name, years in held_years(instance).items():
         loads = {year: last_load(instance, name, year) for year in years}
         loads = {year: load for year, load in loads.items() if load}  # never loaded: the new-year sensor's job
         if not loads:

@@ -17,12 +17,16 @@ from alliance_pipeline.edsight.families import FAMILIES
 from alliance_pipeline.edsight.sources import SourceError
 
 
+def _sensor(name: str, seconds: int, description: str, **target):
+    """``@dg.sensor`` as every sensor here is: on by default, ticking every ``seconds``."""
+    return dg.sensor(name=name, minimum_interval_seconds=seconds, default_status=dg.DefaultSensorStatus.RUNNING,
+                     description=description, **target)
+
+
 def school_year_partitions_sensor(seconds: int) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="school_year_partitions",
-        minimum_interval_seconds=seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Keeps each family's school-year partitions equal to the exports the source holds (a new year is "
+    @_sensor(
+        "school_year_partitions", seconds,
+        "Keeps each family's school-year partitions equal to the exports the source holds (a new year is "
         "registered once its export reads as that year; a withdrawn one is removed). Launches nothing: loading is "
         "Materialize all, new_school_year_sensor or the annual schedules.",
     )
@@ -47,11 +51,9 @@ def school_year_partitions_sensor(seconds: int) -> dg.SensorDefinition:
 
 
 def new_school_year_sensor(jobs: list, seconds: int) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="new_school_year_sensor",
-        minimum_interval_seconds=seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Loads every registered school year that has never been loaded (a new export), from its second "
+    @_sensor(
+        "new_school_year_sensor", seconds,
+        "Loads every registered school year that has never been loaded (a new export), from its second "
         "tick after the year is registered (one tick for an operator's Materialize all to take it): a family's new "
         "years in one run (a partition range), loaded again year by year if that run fails, so a refused year holds "
         "back no other; a year a backfill in progress loads is left to it. The cross-year tables and the report "
@@ -75,11 +77,9 @@ def new_school_year_sensor(jobs: list, seconds: int) -> dg.SensorDefinition:
 
 
 def republished_export_sensor(jobs: list, seconds: int) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="republished_export_sensor",
-        minimum_interval_seconds=seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Requests a refresh of exactly the (family, school year) CSDE republished, or whose last run "
+    @_sensor(
+        "republished_export_sensor", seconds,
+        "Requests a refresh of exactly the (family, school year) CSDE republished, or whose last run "
         "failed and whose file changed since (a good file put back): each loaded export is checked by its size and "
         "time (HEAD: ETag or Last-Modified) every refresh_policy.republish_check_seconds (read when the code location "
         "loads, like the cron; ALLIANCE_REPUBLISH_CHECK_SECONDS) and downloaded only when "
@@ -112,11 +112,9 @@ def republished_export_sensor(jobs: list, seconds: int) -> dg.SensorDefinition:
 
 
 def cross_year_tables_sensor(job, seconds: int) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="cross_year_tables_sensor",
-        minimum_interval_seconds=seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Rebuilds the cross-year tables and the report in one run once every school year is settled "
+    @_sensor(
+        "cross_year_tables_sensor", seconds,
+        "Rebuilds the cross-year tables and the report in one run once every school year is settled "
         "(nothing running, no failed year) and the yearly data versions differ from those the report was built from; "
         "only the tables downstream of what changed. Identical bytes request nothing.",
         jobs=[job],
@@ -128,11 +126,9 @@ def cross_year_tables_sensor(job, seconds: int) -> dg.SensorDefinition:
 
 
 def coded_plan_sheets_sensor(job, seconds: int) -> dg.SensorDefinition:
-    @dg.sensor(
-        name="coded_plan_sheets_sensor",
-        minimum_interval_seconds=seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Follows the plans folder: registers each plan year with coding sheets, removes one with none "
+    @_sensor(
+        "coded_plan_sheets_sensor", seconds,
+        "Follows the plans folder: registers each plan year with coding sheets, removes one with none "
         "left, and loads a plan year whose sheets changed since its last load (added, removed or edited); the plan "
         "tables and the report follow through cross_year_tables_sensor.",
         job=job,
